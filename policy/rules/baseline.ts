@@ -1,0 +1,44 @@
+// The security baseline: every rule, and the function that runs them over a list of resources.
+// policy/index.ts turns these rules into a mandatory PolicyPack; tools/policy-check.ts runs them
+// over synth output. Both use the same code, so CI and `pulumi preview` agree.
+import { namespaceNetworkPolicy } from "./network-policy";
+import { containerProbes, containerResources, imagePinned } from "./containers";
+import { podSecurityRestricted, readOnlyRootFilesystem } from "./pod-security";
+import { s3Encryption, s3Lifecycle, s3PublicAccessBlock, s3TlsOnly, s3Versioning } from "./s3";
+import { PolicyResource, Rule, Violation } from "./types";
+
+export const BASELINE: Rule[] = [
+    podSecurityRestricted,
+    readOnlyRootFilesystem,
+    containerResources,
+    imagePinned,
+    containerProbes,
+    namespaceNetworkPolicy,
+    s3PublicAccessBlock,
+    s3Encryption,
+    s3Versioning,
+    s3Lifecycle,
+    s3TlsOnly,
+];
+
+/** Runs `rules` over the resources and returns every violation, in rule order. */
+export function checkResources(resources: PolicyResource[], rules: Rule[] = BASELINE): Violation[] {
+    const out: Violation[] = [];
+    for (const rule of rules) {
+        if (rule.kind === "resource") {
+            for (const r of resources) {
+                for (const message of rule.validate(r)) out.push({ policy: rule.name, resourceType: r.type, resourceName: r.name, urn: r.urn, message });
+            }
+        } else {
+            for (const v of rule.validate(resources)) {
+                out.push({ policy: rule.name, resourceType: v.resource.type, resourceName: v.resource.name, urn: v.resource.urn, message: v.message });
+            }
+        }
+    }
+    return out;
+}
+
+/** One line per violation: `[policy] type name: message`. */
+export function formatViolation(v: Violation): string {
+    return `[${v.policy}] ${v.resourceType} ${v.resourceName}: ${v.message}`;
+}
