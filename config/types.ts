@@ -1,0 +1,121 @@
+// The typed configuration every component receives. Built once by config/index.ts from the
+// stack's Pulumi config; components never read pulumi.Config themselves.
+import * as pulumi from "@pulumi/pulumi";
+
+export const ENVIRONMENT_NAMES = ["development", "staging", "production", "canary"] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+export type LogLevel = "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR";
+export type AntiAffinity = "none" | "preferred" | "required";
+export type Track = "stable" | "canary";
+
+export interface ResourceQuantities {
+    cpu: string; // Kubernetes quantity, e.g. "500m"
+    memory: string; // Kubernetes quantity, e.g. "2Gi"
+}
+
+export interface AppConfig {
+    /** Base name of every app object: `kline-analytics`, or `kline-analytics-canary` for the canary track. */
+    name: string;
+    track: Track;
+    image: string;
+    /** The image tag (or the digest when the image is pinned by digest only); becomes the `version` log field. */
+    version: string;
+    replicas: number;
+    resources: { requests: ResourceQuantities; limits: ResourceQuantities };
+    /** JVM heap in JVM notation (`-Xms`/`-Xmx`), e.g. "2g". */
+    javaHeap: string;
+    /** Non-heap JVM limits derived from the container memory limit (see config/validate.ts). */
+    jvm: { maxMetaspace: string; maxDirectMemory: string };
+    httpPort: number;
+    managementPort: number;
+    logLevel: LogLevel;
+    /** Share of INFO/DEBUG events kept (WARN and ERROR are never sampled). */
+    logSampleRate: number;
+    antiAffinity: AntiAffinity;
+    zoneSpread: boolean;
+    hpa: { enabled: boolean; minReplicas: number; maxReplicas: number; targetCpuUtilization: number };
+    ingress: {
+        host: string;
+        className: string;
+        tlsSecretName?: string;
+        /** Namespace of the ingress controller: the only source allowed to reach the app port. */
+        controllerNamespace: string;
+    };
+    /** Canary routing; present only on the canary track. */
+    canary?: { trafficPercent: number; stableService: string };
+}
+
+export interface DatabaseConfig {
+    /** true: the stack runs its own PostgreSQL in the app namespace (development). */
+    inCluster: boolean;
+    host: string;
+    port: number;
+    name: string;
+    user: string;
+    sslMode: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+    /** The password as a Pulumi secret; undefined when generated in-cluster (@pulumi/random). */
+    password?: pulumi.Output<string>;
+    /** Name of an existing Secret (key `password`) to use instead of creating one (canary reuses production's). */
+    existingSecretName?: string;
+    /** CIDR that NetworkPolicy egress to an external PostgreSQL is allowed to. */
+    egressCidr?: string;
+    /** Image and volume size of the in-cluster PostgreSQL. */
+    inClusterImage: string;
+    inClusterStorage: string;
+}
+
+export interface BackupConfig {
+    enabled: boolean;
+    schedule: string;
+    timeZone: string;
+    retentionDays: number;
+    concurrency: number;
+    /** Replay window: a restore without a name picks the newest good backup this recent. */
+    replayWindow: string;
+    restore?: { backupName?: string; window?: string };
+    encryption: "kms" | "s3";
+    objectLockDays: number;
+    accessLogging: boolean;
+    image: string;
+    prefix: string;
+}
+
+export interface AwsConfig {
+    region: string;
+    oidcProviderArn: string;
+    oidcProviderUrl: string;
+}
+
+export interface MonitoringConfig {
+    namespace: string;
+    scrapeInterval: string;
+    maintenanceMode: boolean;
+    pagerdutyRoutingKey?: pulumi.Output<string>;
+    slackWebhookUrl?: pulumi.Output<string>;
+    runbookBaseUrl: string;
+}
+
+export interface LoggingConfig {
+    operatorNamespace: string;
+    namespace: string;
+    retentionDays: number;
+}
+
+export interface StackConfig {
+    project: string;
+    stack: string;
+    environment: EnvironmentName;
+    /** Namespace the app runs in. */
+    namespace: string;
+    /** false on the canary stack: the production stack owns the namespace and its shared objects. */
+    ownsNamespace: boolean;
+    /** Labels every object carries. */
+    labels: Record<string, string>;
+    app: AppConfig;
+    database: DatabaseConfig;
+    backup: BackupConfig;
+    aws: AwsConfig;
+    monitoring: MonitoringConfig;
+    logging: LoggingConfig;
+}

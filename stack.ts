@@ -1,0 +1,52 @@
+// Composition: providers once, then one component per concern, then the outputs a user needs.
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KlineApp } from "./components/app";
+import { StackConfig } from "./config";
+
+export interface Providers {
+    kubernetes: k8s.Provider;
+    aws: aws.Provider;
+}
+
+/** Providers are created here once and handed to every component. */
+export function createProviders(cfg: StackConfig): Providers {
+    return {
+        // Server-side apply lets Pulumi share fields with controllers (HPA replicas, operators).
+        kubernetes: new k8s.Provider("kubernetes", { enableServerSideApply: true, deleteUnreachable: false }),
+        aws: new aws.Provider("aws", {
+            region: cfg.aws.region as aws.Region,
+            defaultTags: { tags: { project: "kline-analytics", environment: cfg.environment, "managed-by": "pulumi", stack: cfg.stack } },
+        }),
+    };
+}
+
+export function createStack(cfg: StackConfig) {
+    const providers = createProviders(cfg);
+    const k8sOpts: pulumi.ComponentResourceOptions = { providers: [providers.kubernetes] };
+
+    const app = new KlineApp(
+        "kline-analytics",
+        {
+            environment: cfg.environment,
+            namespace: cfg.namespace,
+            ownsNamespace: cfg.ownsNamespace,
+            labels: cfg.labels,
+            app: cfg.app,
+            database: cfg.database,
+            monitoringNamespace: cfg.monitoring.namespace,
+        },
+        k8sOpts,
+    );
+
+    return {
+        environment: cfg.environment,
+        namespace: app.namespace,
+        deployment: app.deployment.metadata.name,
+        serviceDns: app.serviceDns,
+        url: `https://${cfg.app.ingress.host}`,
+        image: cfg.app.image,
+        track: cfg.app.track,
+    };
+}
