@@ -1,0 +1,49 @@
+// Loads tools/verify/lint-policy.yaml: the linters' disabled checks, each with its reason.
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+
+export interface DisabledCheck {
+    id: string;
+    reason: string;
+}
+
+export interface LintPolicy {
+    kubeScore: { kubernetesVersion: string; ignore: DisabledCheck[] };
+    trivy: { ignore: DisabledCheck[] };
+}
+
+export const POLICY_FILE = path.join(__dirname, "lint-policy.yaml");
+
+function checks(list: unknown, where: string): DisabledCheck[] {
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list)) throw new Error(`${POLICY_FILE}: ${where}.ignore must be a list of {id, reason}`);
+    return list.map((item, i) => {
+        const id = item?.id;
+        const reason = item?.reason;
+        if (typeof id !== "string" || id.trim() === "") {
+            throw new Error(`${POLICY_FILE}: ${where}.ignore[${i}] has no check id; write {id: <check>, reason: <why>}`);
+        }
+        if (typeof reason !== "string" || reason.trim().length < 20) {
+            throw new Error(`${POLICY_FILE}: ${where}.ignore[${i}] (${id}) needs a reason a reviewer can accept (a sentence, not "${reason ?? ""}")`);
+        }
+        return { id, reason: reason.trim() };
+    });
+}
+
+export function parsePolicy(text: string): LintPolicy {
+    const raw = YAML.parse(text) ?? {};
+    const ks = raw["kube-score"] ?? {};
+    const version = ks.kubernetesVersion;
+    if (typeof version !== "string" || !/^v1\.\d+$/.test(version)) {
+        throw new Error(`${POLICY_FILE}: kube-score.kubernetesVersion must look like v1.36, got ${JSON.stringify(version)}`);
+    }
+    return {
+        kubeScore: { kubernetesVersion: version, ignore: checks(ks.ignore, "kube-score") },
+        trivy: { ignore: checks(raw.trivy?.ignore, "trivy") },
+    };
+}
+
+export function loadPolicy(file = POLICY_FILE): LintPolicy {
+    return parsePolicy(fs.readFileSync(file, "utf8"));
+}
