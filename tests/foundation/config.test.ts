@@ -176,7 +176,7 @@ describe("config: Pulumi.yaml declares exactly the keys the program reads", () =
     it("the config module reads every declared key and nothing undeclared", () => {
         const read = new Set<string>();
         for (const environment of ["development", "staging", "production", "canary"]) {
-            for (const extra of [{}, { restoreBackupName: "kline_analytics_backup_20240101_020000.sql.gz", restoreWindow: "24h" }]) {
+            for (const extra of [{} as Record<string, string>, { restoreBackupName: "kline_analytics_backup_20240101_020000.sql.gz", restoreWindow: "24h" }]) {
                 const src = source({ ...BASE, environment, ...extra });
                 const spy: ConfigSource = {
                     ...src,
