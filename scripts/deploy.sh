@@ -36,12 +36,14 @@ Options:
 
 Environment:
   ENVIRONMENT       development | staging | production | canary (default: staging)
-  NAMESPACE         Kubernetes namespace of the app (default: kline-analytics-<ENVIRONMENT>;
-                    canary runs in kline-analytics-production). Used by status.
-  BACKUP_S3_BUCKET  name of the backup bucket; when set it is written to the stack config
-                    (kline-analytics:backupBucketName) before the preview.
-  AWS_REGION        AWS region; when set it is written to the stack config (aws:region)
-                    before the preview.
+  NAMESPACE         namespace of the app (default: kline-analytics-<ENVIRONMENT>; canary runs in
+                    kline-analytics-production). status watches the rollout there; preview and
+                    up refuse to run when it differs from the stack's config (namespace, or
+                    productionNamespace for canary) and print the command that changes it.
+  AWS_REGION        AWS region; preview and up refuse to run when it differs from the stack's
+                    aws:region (moving regions recreates the bucket: change it deliberately).
+  BACKUP_S3_BUCKET  the bucket scripts/backup-restore.sh uses; status warns when it is not the
+                    stack's backup bucket (stack output backupBucket).
   PULUMI_ACCESS_TOKEN  Pulumi Cloud token (or log in once with `pulumi login`).
   AWS credentials   AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web-identity
                     token (AWS_WEB_IDENTITY_TOKEN_FILE) or ~/.aws/credentials.
@@ -103,6 +105,8 @@ else
     DEPLOYMENT=$APP
     DEFAULT_NAMESPACE="${APP}-${STACK}"
 fi
+NAMESPACE_FROM_ENV=false
+[[ -n ${NAMESPACE:-} ]] && NAMESPACE_FROM_ENV=true
 NAMESPACE=${NAMESPACE:-$DEFAULT_NAMESPACE}
 [[ $NAMESPACE =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]] ||
     die "$EXIT_USAGE" "NAMESPACE='$NAMESPACE' is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63 characters); unset it to use $DEFAULT_NAMESPACE"
@@ -177,14 +181,45 @@ select_stack() {
         die "$EXIT_PREREQ" "the Pulumi stack '$STACK' does not exist in the current backend. Create it with 'pulumi stack init $STACK', or log in to the backend that holds it ('pulumi login')."
 }
 
-# Seed variables become stack config only when set: the config file stays the single source.
-apply_env_overrides() {
+# The stack config (Pulumi.<stack>.yaml) is the single source of truth. The seed's variables are
+# honoured as assertions: a NAMESPACE or AWS_REGION exported for another purpose (or left over from
+# another environment) must never silently move the app or its bucket, which would recreate them.
+config_value() {
+    local value
+    if value=$(pulumi config get --stack "$STACK" "$1" 2>/dev/null) && [[ -n $value ]]; then
+        printf '%s' "$value"
+    else
+        printf '%s' "$2"
+    fi
+}
+
+check_env_matches_config() {
     if [[ -n ${AWS_REGION:-} ]]; then
-        pulumi config set --stack "$STACK" aws:region "$AWS_REGION"
+        local region
+        region=$(config_value aws:region "")
+        [[ $region == "$AWS_REGION" ]] ||
+            die "$EXIT_USAGE" "AWS_REGION=$AWS_REGION but the $STACK stack is configured for aws:region '${region:-unset}'. Nothing was run. Unset AWS_REGION, or move the stack deliberately: pulumi config set --stack $STACK aws:region $AWS_REGION (then preview; the bucket is recreated)."
     fi
-    if [[ -n ${BACKUP_S3_BUCKET:-} ]]; then
-        pulumi config set --stack "$STACK" "${APP}:backupBucketName" "$BACKUP_S3_BUCKET"
+    if [[ $NAMESPACE_FROM_ENV == true ]]; then
+        local key=namespace
+        [[ $STACK == canary ]] && key=productionNamespace
+        local configured
+        configured=$(config_value "${APP}:$key" "$DEFAULT_NAMESPACE")
+        [[ $configured == "$NAMESPACE" ]] ||
+            die "$EXIT_USAGE" "NAMESPACE=$NAMESPACE but the $STACK stack deploys to namespace '$configured' (config ${APP}:$key). Nothing was run. Unset NAMESPACE, or move the app deliberately: pulumi config set --stack $STACK ${APP}:$key $NAMESPACE (then preview; namespaced objects are recreated)."
     fi
+}
+
+# backup-restore.sh reads BACKUP_S3_BUCKET: tell the operator when it points somewhere else.
+check_backup_bucket() {
+    [[ -n ${BACKUP_S3_BUCKET:-} ]] || return 0
+    local bucket
+    bucket=$(pulumi stack output --stack "$STACK" backupBucket 2>/dev/null) || {
+        log "note: the $STACK stack has no backupBucket output; BACKUP_S3_BUCKET=$BACKUP_S3_BUCKET was not checked."
+        return 0
+    }
+    [[ $bucket == "$BACKUP_S3_BUCKET" ]] ||
+        log "warning: BACKUP_S3_BUCKET=$BACKUP_S3_BUCKET but the $STACK stack's backup bucket is $bucket; scripts/backup-restore.sh would use $BACKUP_S3_BUCKET."
 }
 
 confirm() {
@@ -206,6 +241,7 @@ case "$COMMAND" in
         require_cmd kubectl "Install kubectl (https://kubernetes.io/docs/tasks/tools/) and point it at the cluster (KUBECONFIG)."
         select_stack
         pulumi stack output --stack "$STACK"
+        check_backup_bucket
         kubectl rollout status "deployment/$DEPLOYMENT" --namespace "$NAMESPACE" --timeout=120s ||
             die "$EXIT_FAILED" "deployment/$DEPLOYMENT in namespace $NAMESPACE is not rolled out; see 'kubectl get pods -n $NAMESPACE' and docs/operations.md (troubleshooting)."
         ;;
@@ -216,7 +252,7 @@ case "$COMMAND" in
         ensure_node_modules "$REPO_ROOT"
         ensure_node_modules "$REPO_ROOT/$POLICY_PACK"
         select_stack
-        apply_env_overrides
+        check_env_matches_config
         pulumi preview --stack "$STACK" --diff --non-interactive --policy-pack "$POLICY_PACK" ||
             die "$EXIT_FAILED" "the preview of $STACK failed (see above): nothing was applied."
         if [[ $COMMAND == up ]]; then

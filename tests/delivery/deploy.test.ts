@@ -203,15 +203,49 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         assert.deepEqual(r.calls, ["pulumi stack select canary", preview("canary")]);
     });
 
-    it("writes AWS_REGION and BACKUP_S3_BUCKET to the stack config before the preview", () => {
-        const r = ws.run(["preview"], { env: { AWS_REGION: "eu-central-1", BACKUP_S3_BUCKET: "kline-analytics-staging-backups" } });
+    it("deploys when AWS_REGION and NAMESPACE agree with the stack config (namespace default applies)", () => {
+        const r = ws.run([], { env: { AWS_REGION: "us-west-2", NAMESPACE: "kline-analytics-staging", STANDIN_PULUMI_CONFIG: "aws:region=us-west-2" } });
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(r.calls, [
             "pulumi stack select staging",
-            "pulumi config set --stack staging aws:region eu-central-1",
-            "pulumi config set --stack staging kline-analytics:backupBucketName kline-analytics-staging-backups",
+            "pulumi config get --stack staging aws:region",
+            "pulumi config get --stack staging kline-analytics:namespace",
             preview("staging"),
+            up("staging"),
         ]);
+    });
+
+    it("refuses, before any preview, when AWS_REGION differs from the stack's aws:region", () => {
+        const r = ws.run([], { env: { AWS_REGION: "eu-central-1", STANDIN_PULUMI_CONFIG: "aws:region=us-west-2" } });
+        assert.equal(r.status, 2);
+        assert.deepEqual(r.calls, ["pulumi stack select staging", "pulumi config get --stack staging aws:region"]);
+        assert.match(r.stderr, /AWS_REGION=eu-central-1 but the staging stack is configured for aws:region 'us-west-2'\. Nothing was run\./);
+        assert.match(r.stderr, /pulumi config set --stack staging aws:region eu-central-1/);
+    });
+
+    it("refuses when NAMESPACE differs from the stack's namespace; canary checks productionNamespace", () => {
+        const staging = ws.run(["preview"], { env: { NAMESPACE: "kline-analytics", STANDIN_PULUMI_CONFIG: "kline-analytics:namespace=kline-analytics-staging" } });
+        assert.equal(staging.status, 2);
+        assert.match(staging.stderr, /NAMESPACE=kline-analytics but the staging stack deploys to namespace 'kline-analytics-staging' \(config kline-analytics:namespace\)/);
+        assert.ok(!staging.calls.some((c) => c.startsWith("pulumi preview")));
+        const canary = ws.run(["preview"], { env: { ENVIRONMENT: "canary", NAMESPACE: "kline-analytics-canary" } });
+        assert.equal(canary.status, 2);
+        assert.deepEqual(canary.calls, ["pulumi stack select canary", "pulumi config get --stack canary kline-analytics:productionNamespace"]);
+        assert.match(canary.stderr, /deploys to namespace 'kline-analytics-production' \(config kline-analytics:productionNamespace\)/);
+    });
+
+    it("status warns when BACKUP_S3_BUCKET is not the stack's backup bucket", () => {
+        const r = ws.run(["status"], { env: { BACKUP_S3_BUCKET: "old-backups", STANDIN_PULUMI_OUTPUTS: "backupBucket=kline-analytics-staging-backups-1a2b" } });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.calls, [
+            "pulumi stack select staging",
+            "pulumi stack output --stack staging",
+            "pulumi stack output --stack staging backupBucket",
+            "kubectl rollout status deployment/kline-analytics --namespace kline-analytics-staging --timeout=120s",
+        ]);
+        assert.match(r.stderr, /warning: BACKUP_S3_BUCKET=old-backups but the staging stack's backup bucket is kline-analytics-staging-backups-1a2b/);
+        const same = ws.run(["status"], { env: { BACKUP_S3_BUCKET: "kline-analytics-staging-backups-1a2b", STANDIN_PULUMI_OUTPUTS: "backupBucket=kline-analytics-staging-backups-1a2b" } });
+        assert.doesNotMatch(same.stderr, /warning/);
     });
 
     it("never runs up when the preview fails", () => {
