@@ -163,3 +163,16 @@ describe("stack specifics", () => {
         assert.deepEqual(deploymentOptions({ ...app, hpa: { ...app.hpa, enabled: true } }), { ignoreChanges: ["spec.replicas"] });
     });
 });
+
+describe("index.ts (what `pulumi up` runs)", () => {
+    it("loads the stack's config and exports the stack outputs", async () => {
+        const { installMocks, loadStackConfig } = await import("../../tools/render");
+        installMocks("staging", loadStackConfig("staging"));
+        const program = await import("../../index");
+        const resolve = (o: any) => new Promise((ok) => o.apply(ok));
+        assert.equal(program.environment, "staging");
+        assert.equal(await resolve(program.namespace), "kline-analytics-staging");
+        assert.equal(await resolve(program.serviceDns), "kline-analytics.kline-analytics-staging.svc.cluster.local");
+        assert.equal(program.url, "https://kline-analytics.staging.stocksanalyses.example");
+    });
+});
