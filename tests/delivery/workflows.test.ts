@@ -1,0 +1,173 @@
+// The GitHub workflows (.github/workflows): actionlint (built by .ci/setup/40-actionlint.sh, with
+// shellcheck over every `run:` script) must pass them and must catch broken copies; then the
+// delivery contract itself — what runs on pull requests, what deploys where, pins, permissions.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { requireTool } from "../lib/tools";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const WORKFLOWS = path.join(REPO, ".github", "workflows");
+const STACKS = ["development", "staging", "production", "canary"];
+
+const load = (name: string): any => parse(fs.readFileSync(path.join(WORKFLOWS, name), "utf8"));
+
+function actionlint(files: string[], cwd = REPO): { status: number | null; out: string } {
+    const bin = requireTool("actionlint", "bash .ci/setup/40-actionlint.sh (go install github.com/rhysd/actionlint/cmd/actionlint)");
+    const shellcheck = requireTool("shellcheck", "apt-get install shellcheck (listed in .ci/apt/delivery.txt)");
+    const proc = spawnSync(bin, ["-no-color", "-oneline", "-shellcheck", shellcheck, ...files], { cwd, encoding: "utf8" });
+    return { status: proc.status, out: `${proc.stdout}${proc.stderr}` };
+}
+
+/** Every `uses:` in a workflow: job-level (reusable workflows) and step-level (actions). */
+function allUses(wf: any): string[] {
+    const out: string[] = [];
+    for (const job of Object.values<any>(wf.jobs ?? {})) {
+        if (job.uses) out.push(job.uses);
+        for (const step of job.steps ?? []) if (step.uses) out.push(step.uses);
+    }
+    return out;
+}
+
+function steps(wf: any, job: string): any[] {
+    return wf.jobs[job].steps ?? [];
+}
+
+describe("delivery: GitHub workflows", () => {
+    const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+
+    it("are the four expected workflows", () => {
+        assert.deepEqual(files.sort(), ["checks.yml", "pull-request.yml", "pulumi-up.yml", "release.yml"]);
+    });
+
+    it("pass actionlint, shellcheck of run: scripts included", () => {
+        const r = actionlint(files.map((f) => path.join(".github", "workflows", f)));
+        assert.equal(r.status, 0, r.out);
+    });
+
+    it("actionlint catches a broken copy (unknown job, undefined matrix key, unquoted shell variable)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kline-actionlint-"));
+        try {
+            const wfDir = path.join(dir, ".github", "workflows");
+            fs.mkdirSync(wfDir, { recursive: true });
+            const broken = fs
+                .readFileSync(path.join(WORKFLOWS, "pull-request.yml"), "utf8")
+                .replace("needs: checks", "needs: check")
+                .replace("role-session-name: kline-preview-${{ matrix.stack }}", "role-session-name: kline-preview-${{ matrix.stacks }}")
+                .replace('install -d -m 700 "${RUNNER_TEMP}/kube"', "install -d -m 700 $RUNNER_TEMP/kube");
+            fs.writeFileSync(path.join(wfDir, "pull-request.yml"), broken);
+            fs.copyFileSync(path.join(WORKFLOWS, "checks.yml"), path.join(wfDir, "checks.yml"));
+            const r = actionlint([path.join(".github", "workflows", "pull-request.yml")], dir);
+            assert.notEqual(r.status, 0);
+            assert.match(r.out, /job "preview" needs job "check" which does not exist/);
+            assert.match(r.out, /property "stacks" is not defined/);
+            assert.match(r.out, /SC2086/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("pin every action and reusable workflow to an exact version tag or commit", () => {
+        for (const f of files) {
+            for (const uses of allUses(load(f))) {
+                if (uses.startsWith("./")) continue;
+                assert.match(uses, /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/, `${f}: ${uses}`);
+            }
+        }
+    });
+
+    it("grant least privilege: read-only by default, writes only where a job needs them", () => {
+        const allowedWrites: Record<string, string[]> = {
+            "pull-request.yml:preview": ["id-token", "pull-requests"],
+            "release.yml:development": ["id-token"],
+            "release.yml:staging": ["id-token"],
+            "release.yml:canary": ["id-token"],
+            "release.yml:production": ["id-token"],
+            "pulumi-up.yml:up": ["id-token"],
+        };
+        for (const f of files) {
+            const wf = load(f);
+            assert.deepEqual(wf.permissions, { contents: "read" }, `${f}: top-level permissions`);
+            for (const [name, job] of Object.entries<any>(wf.jobs)) {
+                if (!job.permissions) continue;
+                const writes = Object.entries(job.permissions)
+                    .filter(([, v]) => v === "write")
+                    .map(([k]) => k)
+                    .sort();
+                assert.deepEqual(writes, allowedWrites[`${f}:${name}`] ?? [], `${f}:${name}`);
+            }
+        }
+    });
+
+    it("pull requests: type-check, npm test, synth of all stacks uploaded, policy check", () => {
+        const pr = load("pull-request.yml");
+        assert.deepEqual(Object.keys(pr.on), ["pull_request"]);
+        assert.equal(pr.jobs.checks.uses, "./.github/workflows/checks.yml");
+        assert.equal(pr.concurrency["cancel-in-progress"], true);
+        const checks = load("checks.yml");
+        const runs = (job: string) => steps(checks, job).map((s) => s.run).filter(Boolean);
+        assert.ok(runs("test").includes("npm run typecheck"));
+        assert.ok(runs("test").includes("npm test"));
+        assert.ok(runs("test").some((r: string) => r.includes(".ci/setup/*.sh")), "builds the pinned tools the tests need");
+        assert.ok(runs("test").some((r: string) => r.includes(".ci/apt/*.txt")), "installs the Debian packages the tests need");
+        const synth = runs("synth");
+        assert.ok(synth.indexOf("npm run synth -- --all") >= 0 && synth.indexOf("npm run synth -- --all") < synth.indexOf("npm run policy"));
+        const upload = steps(checks, "synth").find((s) => String(s.uses).startsWith("actions/upload-artifact@"));
+        assert.equal(upload.with.path, "out/");
+        assert.equal(upload.with["if-no-files-found"], "error");
+    });
+
+    it("pull requests: pulumi preview --diff of each of the four stacks with the policy pack, secrets from GitHub", () => {
+        const pr = load("pull-request.yml");
+        const preview = pr.jobs.preview;
+        assert.deepEqual(preview.needs, "checks");
+        assert.deepEqual(preview.strategy.matrix.stack, STACKS);
+        const names = steps(pr, "preview").map((s) => s.run ?? "");
+        assert.ok(names.some((r: string) => r.includes("npm ci")), "installs the program");
+        assert.equal(steps(pr, "preview").find((s) => s["working-directory"] === "policy")?.run, "npm ci --ignore-scripts --no-audit --no-fund");
+        const pulumi = steps(pr, "preview").find((s) => String(s.uses).startsWith("pulumi/actions@"));
+        assert.equal(pulumi.with.command, "preview");
+        assert.equal(pulumi.with.diff, true);
+        assert.equal(pulumi.with.policyPacks, "policy");
+        assert.match(pulumi.with["stack-name"], /matrix\.stack/);
+        assert.equal(pulumi.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
+    });
+
+    it("releases: main deploys development then staging; tags deploy canary, then production", () => {
+        const rel = load("release.yml");
+        assert.deepEqual(rel.on.push.branches, ["main"]);
+        assert.equal(rel.concurrency["cancel-in-progress"], false);
+        const deploy = (job: string) => rel.jobs[job];
+        for (const stack of STACKS) {
+            assert.equal(deploy(stack).uses, "./.github/workflows/pulumi-up.yml");
+            assert.equal(deploy(stack).with.stack, stack);
+        }
+        assert.equal(deploy("development").needs, "checks");
+        assert.equal(deploy("staging").needs, "development");
+        assert.equal(deploy("canary").needs, "checks");
+        assert.equal(deploy("production").needs, "canary");
+        assert.match(deploy("production").if, /refs\/tags\/v/);
+        assert.match(deploy("development").if, /refs\/heads\/main/);
+    });
+
+    it("a deployment runs in the stack's GitHub environment, previews with the policy pack, then runs up", () => {
+        const up = load("pulumi-up.yml");
+        const job = up.jobs.up;
+        assert.equal(job.environment, "${{ inputs.stack }}");
+        assert.equal(job.concurrency["cancel-in-progress"], false);
+        const pulumiSteps = steps(up, "up").filter((s) => String(s.uses).startsWith("pulumi/actions@"));
+        assert.deepEqual(
+            pulumiSteps.map((s) => [s.with.command, s.with.policyPacks]),
+            [
+                ["preview", "policy"],
+                ["up", "policy"],
+            ],
+        );
+        assert.ok(pulumiSteps.every((s) => s.with["pulumi-version"] === "3.248.0"), "Pulumi CLI pinned to the SDK's version");
+        const last = steps(up, "up").at(-1);
+        assert.equal(last.run, "./scripts/deploy.sh status");
+    });
+});
