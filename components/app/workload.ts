@@ -9,6 +9,12 @@ type PodTemplate = k8s.types.input.core.v1.PodTemplateSpec;
 
 export const APP_NAME = "kline-analytics";
 export const CONFIG_MOUNT = "/etc/kline-analytics";
+/**
+ * Node-local disk the container may use: the /tmp emptyDir (sizeLimit 256Mi) plus its
+ * kubelet-rotated logs; the root filesystem is read-only. The request lets the scheduler count it,
+ * the limit evicts a runaway pod instead of filling the node (kube-score requires both).
+ */
+export const EPHEMERAL_STORAGE = { request: "256Mi", limit: "512Mi" };
 
 /** Labels that select the pods of one track. Stable: what the main Service routes to. */
 export function selectorLabels(track: AppConfig["track"]): Record<string, string> {
@@ -105,8 +111,8 @@ export function buildPodTemplate(a: PodTemplateArgs): PodTemplate {
                         { name: "POD_NAMESPACE", ...fieldRef("metadata.namespace") },
                     ],
                     resources: {
-                        requests: { cpu: app.resources.requests.cpu, memory: app.resources.requests.memory },
-                        limits: { cpu: app.resources.limits.cpu, memory: app.resources.limits.memory },
+                        requests: { cpu: app.resources.requests.cpu, memory: app.resources.requests.memory, "ephemeral-storage": EPHEMERAL_STORAGE.request },
+                        limits: { cpu: app.resources.limits.cpu, memory: app.resources.limits.memory, "ephemeral-storage": EPHEMERAL_STORAGE.limit },
                     },
                     // Startup: up to 5 minutes for the JVM (a 250m CPU limit in development starts slowly);
                     // liveness and readiness only begin once startup has succeeded.

@@ -30,7 +30,10 @@ for (const stack of STACKS) {
             const d = object(await renderStack(stack), "Deployment", appName(stack));
             assert.equal(d.spec.replicas, want.replicas);
             const c = d.spec.template.spec.containers[0];
-            assert.deepEqual(c.resources, { requests: { cpu: want.cpu[0], memory: want.memory[0] }, limits: { cpu: want.cpu[1], memory: want.memory[1] } });
+            assert.deepEqual(c.resources, {
+                requests: { cpu: want.cpu[0], memory: want.memory[0], "ephemeral-storage": "256Mi" },
+                limits: { cpu: want.cpu[1], memory: want.memory[1], "ephemeral-storage": "512Mi" },
+            });
         });
 
         it(`JVM heap ${want.heap} through JAVA_TOOL_OPTIONS`, async () => {
