@@ -1,11 +1,13 @@
 // npm run policy -- [--stack <name>]... [--out <dir>] [--file <resources.json>]...
 // Runs the policy pack's rules (policy/rules, the same functions `pulumi preview --policy-pack
 // policy` runs) over synth output, so a baseline violation fails CI without the Pulumi CLI.
+// Rendered stacks are checked together: a namespace shared between stacks (canary runs in
+// production's) must be covered by the NetworkPolicies of the stack that owns it.
 // Exit 0: no violation; 1: violations (one line each: [policy] type name: message); 2: bad usage
 // or missing synth output.
 import * as fs from "fs";
 import * as path from "path";
-import { checkResources, formatViolation } from "../policy/rules/baseline";
+import { BASELINE, baselineAcrossStacks, checkResources, formatViolation } from "../policy/rules/baseline";
 import { PolicyResource, Violation } from "../policy/rules/types";
 import { computeState } from "./mocks";
 
@@ -57,9 +59,14 @@ export function readRecords(file: string): ResourceRecord[] {
     return parsed as ResourceRecord[];
 }
 
-/** Every violation of the baseline in one stack's records. */
-export function checkRecords(records: ResourceRecord[]): Violation[] {
-    return checkResources(toPolicyResources(records));
+/**
+ * Every violation of the baseline in one stack's records. With `otherStacks` (the records of the
+ * project's other rendered stacks), policies in namespaces shared between stacks are checked
+ * across them instead of trusted.
+ */
+export function checkRecords(records: ResourceRecord[], otherStacks?: ResourceRecord[]): Violation[] {
+    const rules = otherStacks ? baselineAcrossStacks(toPolicyResources(otherStacks)) : BASELINE;
+    return checkResources(toPolicyResources(records), rules);
 }
 
 export class UsageError extends Error {}
@@ -68,6 +75,8 @@ interface Target {
     label: string;
     file: string;
     hint: string;
+    /** Rendered stacks are checked together with the other stacks found beside them. */
+    stackDir?: string;
 }
 
 export function parseArgs(argv: string[]): Target[] {
@@ -93,10 +102,15 @@ export function parseArgs(argv: string[]): Target[] {
     const targets: Target[] = files.map((f) => ({ label: path.relative(process.cwd(), f) || f, file: f, hint: "" }));
     if (files.length === 0 || stacks.length > 0) {
         for (const s of stacks.length ? stacks : STACKS) {
-            targets.push({ label: s, file: path.join(out, s, "resources.json"), hint: ` (render it with: npm run synth -- --stack ${s})` });
+            targets.push({ label: s, file: path.join(out, s, "resources.json"), hint: ` (render it with: npm run synth -- --stack ${s})`, stackDir: out });
         }
     }
     return targets;
+}
+
+/** Records of every rendered stack in `out` except `stack` (stacks not rendered are left out). */
+function otherStacksBeside(out: string, stack: string): ResourceRecord[] {
+    return STACKS.filter((s) => s !== stack && fs.existsSync(path.join(out, s, "resources.json"))).flatMap((s) => readRecords(path.join(out, s, "resources.json")));
 }
 
 export function main(argv: string[], log = console.log, error = console.error): number {
@@ -112,14 +126,16 @@ export function main(argv: string[], log = console.log, error = console.error): 
     let failed = 0;
     for (const t of targets) {
         let records: ResourceRecord[];
+        let others: ResourceRecord[] | undefined;
         try {
             records = readRecords(t.file);
+            others = t.stackDir === undefined ? undefined : otherStacksBeside(t.stackDir, t.label);
         } catch (err) {
             if (!(err instanceof UsageError)) throw err;
             error(`policy-check: ${t.label}: ${err.message}${t.hint}`);
             return 2;
         }
-        const violations = checkRecords(records);
+        const violations = checkRecords(records, others);
         if (violations.length === 0) {
             log(`policy-check: ${t.label}: ${records.length} resources, no violations`);
         } else {

@@ -1,7 +1,7 @@
 // The security baseline: every rule, and the function that runs them over a list of resources.
 // policy/index.ts turns these rules into a mandatory PolicyPack; tools/policy-check.ts runs them
 // over synth output. Both use the same code, so CI and `pulumi preview` agree.
-import { namespaceNetworkPolicy } from "./network-policy";
+import { SHARED_NAMESPACES, namespaceNetworkPolicy, namespaceNetworkPolicyRule } from "./network-policy";
 import { containerProbes, containerResources, imagePinned } from "./containers";
 import { podSecurityRestricted, readOnlyRootFilesystem } from "./pod-security";
 import { s3Encryption, s3Lifecycle, s3PublicAccessBlock, s3TlsOnly, s3Versioning } from "./s3";
@@ -20,6 +20,16 @@ export const BASELINE: Rule[] = [
     s3Lifecycle,
     s3TlsOnly,
 ];
+
+/**
+ * The baseline for checking one stack while the project's other stacks are known too (offline,
+ * after rendering all four): NetworkPolicies another stack creates in a shared namespace are
+ * checked, not trusted.
+ */
+export function baselineAcrossStacks(otherStacks: PolicyResource[]): Rule[] {
+    const strict = namespaceNetworkPolicyRule({ sharedNamespaces: SHARED_NAMESPACES, otherStacks });
+    return BASELINE.map((r) => (r === namespaceNetworkPolicy ? strict : r));
+}
 
 /** Runs `rules` over the resources and returns every violation, in rule order. */
 export function checkResources(resources: PolicyResource[], rules: Rule[] = BASELINE): Violation[] {

@@ -34,27 +34,55 @@ export function selectorMatches(selector: any, labels: Record<string, string>): 
     return true;
 }
 
-export const namespaceNetworkPolicy: StackRule = {
-    kind: "stack",
-    name: "namespace-network-policy",
-    description: "Every namespace with workloads has NetworkPolicies, and each workload's pods are selected by one of them.",
-    validate(resources: PolicyResource[]): StackViolation[] {
-        const policies = resources.filter((r) => r.type === NETWORK_POLICY);
-        const out: StackViolation[] = [];
-        for (const resource of resources) {
-            const pod = podTemplateOf(resource);
-            if (!pod) continue;
-            const inNamespace = policies.filter((p) => p.props.metadata?.namespace === pod.namespace);
-            const where = pod.namespace ?? "the provider's default namespace";
-            if (inNamespace.length === 0) {
-                out.push({ resource, message: `${pod.label}: namespace ${where} has no NetworkPolicy` });
-            } else if (!inNamespace.some((p) => selectorMatches(p.props.spec?.podSelector, pod.podLabels))) {
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+
+export interface NetworkPolicyRuleOptions {
+    /**
+     * Namespaces owned by another stack of this project, whose NetworkPolicies that stack creates:
+     * the canary stack runs in production's namespace and production's policies select its pods.
+     * A stack that does not create such a namespace is trusted to rely on its owner, whose own
+     * check covers the namespace — unless `otherStacks` is given.
+     */
+    sharedNamespaces: string[];
+    /**
+     * Resources of the project's other stacks (the offline check renders all four). When given,
+     * nothing is trusted: a workload in another stack's namespace must be selected by one of the
+     * NetworkPolicies that stack creates there.
+     */
+    otherStacks?: PolicyResource[];
+}
+
+export function namespaceNetworkPolicyRule(opts: NetworkPolicyRuleOptions): StackRule {
+    return {
+        kind: "stack",
+        name: "namespace-network-policy",
+        description: "Every namespace with workloads has NetworkPolicies, and each workload's pods are selected by one of them.",
+        validate(resources: PolicyResource[]): StackViolation[] {
+            const ownNamespaces = new Set(resources.filter((r) => r.type === NAMESPACE).map((r) => r.props.metadata?.name));
+            const policies = [...resources, ...(opts.otherStacks ?? [])].filter((r) => r.type === NETWORK_POLICY);
+            const out: StackViolation[] = [];
+            for (const resource of resources) {
+                const pod = podTemplateOf(resource);
+                if (!pod) continue;
+                const inNamespace = policies.filter((p) => p.props.metadata?.namespace === pod.namespace);
+                const where = pod.namespace ?? "the provider's default namespace";
+                if (inNamespace.some((p) => selectorMatches(p.props.spec?.podSelector, pod.podLabels))) continue;
+                const shared = pod.namespace !== undefined && !ownNamespaces.has(pod.namespace) && opts.sharedNamespaces.includes(pod.namespace);
+                if (shared && opts.otherStacks === undefined) continue;
+                const owner = shared ? " (the namespace and its NetworkPolicies belong to another stack)" : "";
                 out.push({
                     resource,
-                    message: `${pod.label}: no NetworkPolicy in ${where} selects its pods (labels ${JSON.stringify(pod.podLabels)})`,
+                    message:
+                        inNamespace.length === 0
+                            ? `${pod.label}: namespace ${where} has no NetworkPolicy${owner}`
+                            : `${pod.label}: no NetworkPolicy in ${where} selects its pods (labels ${JSON.stringify(pod.podLabels)})${owner}`,
                 });
             }
-        }
-        return out;
-    },
-};
+            return out;
+        },
+    };
+}
+
+/** The pack's rule: the canary stack runs in production's namespace, covered by production's policies. */
+export const SHARED_NAMESPACES = ["kline-analytics-production"];
+export const namespaceNetworkPolicy = namespaceNetworkPolicyRule({ sharedNamespaces: SHARED_NAMESPACES });

@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import { BASELINE, checkResources, formatViolation } from "../../policy/rules/baseline";
 import { containerProbes, containerResources, imagePinned, imageReference, parseQuantity } from "../../policy/rules/containers";
-import { namespaceNetworkPolicy, selectorMatches } from "../../policy/rules/network-policy";
+import { namespaceNetworkPolicy, namespaceNetworkPolicyRule, selectorMatches } from "../../policy/rules/network-policy";
 import { podSecurityRestricted, readOnlyRootFilesystem } from "../../policy/rules/pod-security";
 import { s3Encryption, s3Lifecycle, s3PublicAccessBlock, s3TlsOnly, s3Versioning } from "../../policy/rules/s3";
 import { PolicyResource, ResourceRule } from "../../policy/rules/types";
@@ -243,6 +243,44 @@ describe("delivery: policy rules", () => {
         it("accepts workloads selected by a NetworkPolicy that matches their labels", () => {
             const selecting = networkPolicy("kline-analytics-staging", { matchLabels: { "app.kubernetes.io/name": "kline-analytics" } });
             assert.deepEqual(namespaceNetworkPolicy.validate([deployment(), selecting]), []);
+        });
+    });
+
+    describe("namespace-network-policy across stacks (canary runs in production's namespace)", () => {
+        const canaryDeployment = () => {
+            const d = deployment("kline-analytics-production");
+            d.props.spec.template.metadata.labels.track = "canary";
+            return d;
+        };
+        const namespace = (name: string): PolicyResource => ({ type: "kubernetes:core/v1:Namespace", name: "ns", props: { metadata: { name } } });
+
+        it("the pack trusts the owning stack for the shared production namespace", () => {
+            assert.deepEqual(namespaceNetworkPolicy.validate([canaryDeployment()]), []);
+        });
+
+        it("but not for any other namespace the stack does not own", () => {
+            const elsewhere = deployment("default");
+            assert.equal(namespaceNetworkPolicy.validate([elsewhere]).length, 1);
+        });
+
+        it("nor when the stack creates the shared namespace itself (production must bring its policies)", () => {
+            const v = namespaceNetworkPolicy.validate([namespace("kline-analytics-production"), canaryDeployment()]);
+            assert.deepEqual(
+                v.map((x) => x.message),
+                ["Deployment kline-analytics-production/kline-analytics: namespace kline-analytics-production has no NetworkPolicy"],
+            );
+        });
+
+        it("across rendered stacks, the owner's policies must really select the canary pods", () => {
+            const productionPolicies = (podSelector: any) => [namespace("kline-analytics-production"), networkPolicy("kline-analytics-production", podSelector)];
+            const covering = namespaceNetworkPolicyRule({ sharedNamespaces: ["kline-analytics-production"], otherStacks: productionPolicies({ matchLabels: { "app.kubernetes.io/name": "kline-analytics" } }) });
+            assert.deepEqual(covering.validate([canaryDeployment()]), []);
+            const stableOnly = namespaceNetworkPolicyRule({ sharedNamespaces: ["kline-analytics-production"], otherStacks: productionPolicies({ matchLabels: { track: "stable" } }) });
+            const v = stableOnly.validate([canaryDeployment()]);
+            assert.equal(v.length, 1);
+            assert.match(v[0].message, /no NetworkPolicy in kline-analytics-production selects its pods .*belong to another stack/);
+            const none = namespaceNetworkPolicyRule({ sharedNamespaces: ["kline-analytics-production"], otherStacks: [] });
+            assert.match(none.validate([canaryDeployment()])[0].message, /namespace kline-analytics-production has no NetworkPolicy \(the namespace and its NetworkPolicies belong to another stack\)/);
         });
     });
 
