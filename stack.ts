@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KlineApp } from "./components/app";
+import { LoggingStack } from "./components/logging";
 import { StackConfig } from "./config";
 
 export interface Providers {
@@ -40,6 +41,11 @@ export function createStack(cfg: StackConfig) {
         k8sOpts,
     );
 
+    // Logging: the canary stack has none (production's stack ships and keeps the canary's logs).
+    const logging = cfg.logging.stack
+        ? new LoggingStack("logging", { environment: cfg.environment, logging: cfg.logging, labels: cfg.labels, appNamespace: app.namespace, appNamespaceName: cfg.namespace }, k8sOpts)
+        : undefined;
+
     return {
         environment: cfg.environment,
         namespace: app.namespace,
@@ -48,5 +54,8 @@ export function createStack(cfg: StackConfig) {
         url: `https://${cfg.app.ingress.host}`,
         image: cfg.app.image,
         track: cfg.app.track,
+        logging: logging
+            ? { kibana: logging.kibanaUrl, elasticsearch: logging.elasticsearchUrl, dataStreams: logging.dataStreams }
+            : { servedBy: "the production stack", dataStreams: ["logs-kline.analytics-canary"] },
     };
 }

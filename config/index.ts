@@ -2,6 +2,7 @@
 // validates, and returns a typed StackConfig. Nothing is created from a config that does not validate.
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENTS, namespaceFor } from "./environments";
+import { readLoggingConfig } from "./logging";
 import {
     AntiAffinity,
     AppConfig,
@@ -370,7 +371,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
             /^https:\/\/\S+$/.test(v) ? undefined : "an https:// URL is expected",
         ),
     };
-    const logging = { operatorNamespace: "elastic-system", namespace: "logging", retentionDays: logRetentionDays };
+    const logging = readLoggingConfig(r, source.project, environment, logRetentionDays);
 
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {

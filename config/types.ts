@@ -99,7 +99,34 @@ export interface MonitoringConfig {
 export interface LoggingConfig {
     operatorNamespace: string;
     namespace: string;
+    /** Namespace of the Filebeat DaemonSet: Pod Security `privileged` (hostPath), kept apart from `namespace`. */
+    shipperNamespace: string;
     retentionDays: number;
+    /** The Elastic stack this stack installs; undefined on the canary stack (production's stack hosts its logs). */
+    stack?: ElasticStackConfig;
+}
+
+/** Sizes and versions of the Elastic stack (config/logging.ts holds the per-environment matrix). */
+export interface ElasticStackConfig {
+    operatorChart: { name: string; version: string; repo: string };
+    /** Elasticsearch, Kibana and Filebeat version. */
+    version: string;
+    elasticsearch: {
+        nodes: number;
+        storage: string;
+        storageClass?: string;
+        /** Memory request = limit. */
+        memory: string;
+        /** CPU request = limit. */
+        cpu: string;
+        /** JVM heap, -Xms = -Xmx (at most half of memory). */
+        heap: string;
+        zoneAwareness: boolean;
+    };
+    kibanaCount: number;
+    rollover: { maxAge: string; maxPrimaryShardSize: string };
+    /** Log data streams the cluster holds, each with its own retention (production also holds the canary's). */
+    streams: Array<{ environment: EnvironmentName; retentionDays: number }>;
 }
 
 export interface StackConfig {

@@ -12,7 +12,9 @@ import { buildIlmPolicy, IlmPolicySpec } from "./ilm";
 import { buildIndexTemplate } from "./index-template";
 import { ilmPolicyName, indexTemplateName, REDACTION_PIPELINE } from "./names";
 import { buildRedactionPipeline } from "./pipeline";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/security";
 
+export const INSTALLER_UID = 10001;
 export const INSTALL_SCRIPT_PATH = path.join(__dirname, "install-assets.sh");
 const MOUNT = { assets: "/opt/logging-assets", elasticUser: "/var/run/secrets/elastic-user", esCa: "/var/run/secrets/es-http-ca", kibanaCa: "/var/run/secrets/kibana-http-ca" };
 
@@ -112,14 +114,9 @@ export function buildInstallerJob(spec: InstallerJobSpec): Record<string, any> {
                 spec: {
                     restartPolicy: "Never",
                     automountServiceAccountToken: false,
-                    securityContext: {
-                        runAsNonRoot: true,
-                        runAsUser: 1000,
-                        runAsGroup: 1000,
-                        // Secret files are root-owned; fsGroup makes them readable by group 1000 (mode 0440).
-                        fsGroup: 1000,
-                        seccompProfile: { type: "RuntimeDefault" },
-                    },
+                    // uid/gid 10001: not the image's elasticsearch user (1000) and clear of host ids;
+                    // bash and curl are world-executable. fsGroup makes the Secret files (0440) readable.
+                    securityContext: restrictedPodSecurityContext(INSTALLER_UID),
                     containers: [
                         {
                             name: "install",
@@ -137,16 +134,10 @@ export function buildInstallerJob(spec: InstallerJobSpec): Record<string, any> {
                                 { name: "TMPDIR", value: "/tmp" },
                             ],
                             resources: {
-                                requests: { cpu: "50m", memory: "64Mi" },
-                                limits: { cpu: "200m", memory: "64Mi" },
+                                requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
+                                limits: { cpu: "200m", memory: "64Mi", "ephemeral-storage": "64Mi" },
                             },
-                            securityContext: {
-                                allowPrivilegeEscalation: false,
-                                privileged: false,
-                                readOnlyRootFilesystem: true,
-                                runAsNonRoot: true,
-                                capabilities: { drop: ["ALL"] },
-                            },
+                            securityContext: restrictedContainerSecurityContext(),
                             volumeMounts: [
                                 { name: "assets", mountPath: MOUNT.assets, readOnly: true },
                                 { name: "elastic-user", mountPath: MOUNT.elasticUser, readOnly: true },

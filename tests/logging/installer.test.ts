@@ -117,8 +117,8 @@ describe("logging installer", () => {
             assert.ok(container.env.every((e: any) => e.valueFrom === undefined), "the password is never an environment variable");
             const mount = container.volumeMounts.find((m: any) => m.name === "elastic-user");
             assert.strictEqual(env.ELASTIC_PASSWORD_FILE.value, `${mount.mountPath}/elastic`);
-            // group-readable for fsGroup 1000: the container runs as uid 1000, the files are root's
-            assert.strictEqual(pod.securityContext.fsGroup, 1000);
+            // group-readable through fsGroup: the container runs as that uid, the files are root's
+            assert.strictEqual(pod.securityContext.fsGroup, pod.securityContext.runAsUser);
             assert.strictEqual(secrets["elastic-user"].defaultMode & 0o040, 0o040);
         });
 

@@ -1,0 +1,206 @@
+// LoggingStack: the ECK operator (Helm), Elasticsearch + Kibana + a Filebeat DaemonSet as ECK
+// custom resources, the Job that installs ILM policies / index templates / the redaction pipeline /
+// the Kibana data view, and the NetworkPolicies of the logging namespaces. All specs are built by
+// the pure functions beside this file; this component only turns them into resources.
+//
+// The canary stack creates no LoggingStack: the canary runs in production's namespace, so
+// production's Filebeat ships its logs, into their own data stream with the canary's retention.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "../../config/types";
+import { podSecurityLabels, POD_SECURITY_VERSION } from "../shared/security";
+import { buildElasticsearch, elasticsearchPodLabels } from "./elasticsearch";
+import { buildBeat, FILEBEAT_NAME, FILEBEAT_ROLE_RULES, filebeatPodLabels } from "./filebeat";
+import { buildInstallerConfigData, buildInstallerJob, buildInstallerRequests, contentHash } from "./installer";
+import { buildKibana, kibanaPodLabels } from "./kibana";
+import { dataStreamName } from "./names";
+import { loggingNetworkPolicies } from "./networkpolicies";
+import { eckOperatorValues } from "./operator";
+
+export interface LoggingStackArgs {
+    environment: EnvironmentName;
+    logging: LoggingConfig;
+    labels: Record<string, string>;
+    /** The application namespace whose logs are collected (an Output: the Role waits for it). */
+    appNamespace: pulumi.Input<string>;
+    /** Its name as plain text (Filebeat's file glob is built from it). */
+    appNamespaceName: string;
+}
+
+/** Names of the ECK resources; they also fix the Services and Secrets the operator creates. */
+export const ES_NAME = "logging";
+export const KIBANA_NAME = "logging";
+export const INSTALLER_LABELS = { "app.kubernetes.io/name": "logging-assets-installer" };
+/** How long the installer waits for the cluster (a first start pulls images and forms the cluster). */
+export const INSTALLER_WAIT_SECONDS = 1200;
+
+/** Namespace labels of the shipper's namespace: enforce exactly `privileged` (hostPath), audit and warn at `baseline`. */
+export function shipperNamespaceLabels(): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/enforce-version": POD_SECURITY_VERSION,
+        // Every pod created here is then recorded (audit) and reported (warn) for what takes it past baseline.
+        "pod-security.kubernetes.io/audit": "baseline",
+        "pod-security.kubernetes.io/audit-version": POD_SECURITY_VERSION,
+        "pod-security.kubernetes.io/warn": "baseline",
+        "pod-security.kubernetes.io/warn-version": POD_SECURITY_VERSION,
+    };
+}
+
+/** Replica shards: one copy on another node when there is another node. */
+export function indexReplicas(stack: ElasticStackConfig): number {
+    return stack.elasticsearch.nodes > 1 ? 1 : 0;
+}
+
+export class LoggingStack extends pulumi.ComponentResource {
+    public readonly operator: k8s.helm.v3.Release;
+    public readonly elasticsearch: k8s.apiextensions.CustomResource;
+    public readonly kibana: k8s.apiextensions.CustomResource;
+    public readonly filebeat: k8s.apiextensions.CustomResource;
+    public readonly installer: k8s.batch.v1.Job;
+    /** In-cluster Kibana endpoint (reach it with `kubectl -n logging port-forward svc/logging-kb-http 5601`). */
+    public readonly kibanaUrl: string;
+    public readonly elasticsearchUrl: string;
+    public readonly dataStreams: string[];
+
+    constructor(name: string, args: LoggingStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kline:logging:LoggingStack", name, {}, opts);
+        const cfg = args.logging;
+        const stack = cfg.stack;
+        if (!stack) {
+            throw new Error(`logging: the ${args.environment} stack installs no Elastic stack (production's stack hosts its logs); do not create a LoggingStack for it`);
+        }
+        const child = { parent: this };
+        const labels = { ...args.labels, "app.kubernetes.io/component": "logging" };
+
+        // --- namespaces ---------------------------------------------------------------------------
+        const operatorNs = new k8s.core.v1.Namespace(
+            `${name}-operator-namespace`,
+            { metadata: { name: cfg.operatorNamespace, labels: { ...labels, ...podSecurityLabels("restricted") } } },
+            child,
+        );
+        const loggingNs = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            { metadata: { name: cfg.namespace, labels: { ...labels, ...podSecurityLabels("restricted") } } },
+            child,
+        );
+        const shipperNs = new k8s.core.v1.Namespace(
+            `${name}-shipper-namespace`,
+            { metadata: { name: cfg.shipperNamespace, labels: { ...labels, ...shipperNamespaceLabels() } } },
+            child,
+        );
+
+        // --- operator -------------------------------------------------------------------------------
+        this.operator = new k8s.helm.v3.Release(
+            `${name}-eck-operator`,
+            {
+                name: "eck-operator",
+                chart: stack.operatorChart.name,
+                version: stack.operatorChart.version,
+                repositoryOpts: { repo: stack.operatorChart.repo },
+                namespace: operatorNs.metadata.name,
+                createNamespace: false,
+                values: eckOperatorValues([cfg.namespace, cfg.shipperNamespace]),
+                atomic: true,
+                timeout: 600,
+                maxHistory: 10,
+            },
+            // The chart binds its roles in the managed namespaces: they must exist first.
+            { ...child, dependsOn: [loggingNs, shipperNs] },
+        );
+        // Every ECK resource needs the CRDs the release installs.
+        const crOpts = { ...child, dependsOn: [this.operator] };
+
+        // --- Elasticsearch and Kibana ------------------------------------------------------------
+        const es = buildElasticsearch(ES_NAME, cfg.namespace, stack, labels);
+        this.elasticsearch = new k8s.apiextensions.CustomResource(`${name}-elasticsearch`, es as any, crOpts);
+        const kb = buildKibana(KIBANA_NAME, cfg.namespace, ES_NAME, stack, labels);
+        this.kibana = new k8s.apiextensions.CustomResource(`${name}-kibana`, kb as any, crOpts);
+
+        // --- Filebeat ------------------------------------------------------------------------------
+        const sa = new k8s.core.v1.ServiceAccount(
+            `${name}-filebeat-account`,
+            { metadata: { name: FILEBEAT_NAME, namespace: shipperNs.metadata.name, labels } },
+            child,
+        );
+        const role = new k8s.rbac.v1.Role(
+            `${name}-filebeat-role`,
+            { metadata: { name: "logging-filebeat-metadata", namespace: args.appNamespace, labels }, rules: FILEBEAT_ROLE_RULES },
+            child,
+        );
+        new k8s.rbac.v1.RoleBinding(
+            `${name}-filebeat-rolebinding`,
+            {
+                metadata: { name: "logging-filebeat-metadata", namespace: args.appNamespace, labels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: cfg.shipperNamespace }],
+            },
+            child,
+        );
+        // Pods labelled track=canary go to the canary's stream when this cluster holds one.
+        const trackStreams: Record<string, string> = stack.streams.some((s) => s.environment === "canary") ? { canary: "canary" } : {};
+        const beat = buildBeat({
+            name: FILEBEAT_NAME,
+            namespace: cfg.shipperNamespace,
+            version: stack.version,
+            esName: ES_NAME,
+            esNamespace: cfg.namespace,
+            serviceAccountName: FILEBEAT_NAME,
+            labels,
+            appNamespaces: [args.appNamespaceName],
+            environment: args.environment,
+            trackStreams,
+        });
+        this.filebeat = new k8s.apiextensions.CustomResource(`${name}-filebeat`, beat as any, { ...child, dependsOn: [this.operator, sa] });
+
+        // --- installer ------------------------------------------------------------------------------
+        const streams = stack.streams.map((s) => ({ ...s, rollover: stack.rollover }));
+        const data = buildInstallerConfigData(buildInstallerRequests(streams, indexReplicas(stack)));
+        const installerName = `logging-assets-${contentHash(data)}`;
+        const installerLabels = { ...labels, ...INSTALLER_LABELS };
+        const configMap = new k8s.core.v1.ConfigMap(
+            `${name}-assets`,
+            { metadata: { name: installerName, namespace: loggingNs.metadata.name, labels: installerLabels }, data },
+            child,
+        );
+        const job = buildInstallerJob({
+            name: installerName,
+            namespace: cfg.namespace,
+            configMapName: installerName,
+            elasticsearchName: ES_NAME,
+            kibanaName: KIBANA_NAME,
+            image: `docker.elastic.co/elasticsearch/elasticsearch:${stack.version}`,
+            labels: installerLabels,
+            waitTimeoutSeconds: INSTALLER_WAIT_SECONDS,
+        });
+        this.installer = new k8s.batch.v1.Job(`${name}-assets-installer`, { metadata: job.metadata, spec: job.spec }, {
+            ...child,
+            dependsOn: [configMap, this.elasticsearch, this.kibana],
+            customTimeouts: { create: "40m", update: "40m" },
+        });
+
+        // --- NetworkPolicies --------------------------------------------------------------------------
+        const policies = loggingNetworkPolicies({
+            namespace: cfg.namespace,
+            shipperNamespace: cfg.shipperNamespace,
+            operatorNamespace: cfg.operatorNamespace,
+            esPods: elasticsearchPodLabels(ES_NAME),
+            kibanaPods: kibanaPodLabels(KIBANA_NAME),
+            shipperPods: filebeatPodLabels(FILEBEAT_NAME),
+            installerPods: INSTALLER_LABELS,
+        });
+        for (const p of policies) {
+            const ns = p.namespace === cfg.namespace ? loggingNs : shipperNs;
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-netpol-${p.namespace}-${p.name}`,
+                { metadata: { name: p.name, namespace: ns.metadata.name, labels }, spec: p.spec },
+                child,
+            );
+        }
+
+        this.kibanaUrl = `https://${KIBANA_NAME}-kb-http.${cfg.namespace}.svc:5601`;
+        this.elasticsearchUrl = `https://${ES_NAME}-es-http.${cfg.namespace}.svc:9200`;
+        this.dataStreams = stack.streams.map((s) => dataStreamName(s.environment));
+        this.registerOutputs({ kibanaUrl: this.kibanaUrl, elasticsearchUrl: this.elasticsearchUrl, dataStreams: this.dataStreams });
+    }
+}

@@ -1,0 +1,168 @@
+// The logging part of the configuration: the Elastic stack's size per environment (the matrix
+// below), the pinned versions, and the parser that turns the stack's keys into LoggingConfig.
+// Called by config/index.ts with its Reader, so problems land in the same ConfigError.
+import { ENVIRONMENTS } from "./environments";
+import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "./types";
+import { checkDnsLabel, formatBytes, Parsed, parseCpu, parseJvmSize, parseMemory } from "./validate";
+
+/** eck-operator Helm chart, pinned; its CRDs are what tools/verify checks our resources against. */
+export const ECK_OPERATOR_CHART = { name: "eck-operator", version: "3.5.0", repo: "https://helm.elastic.co" } as const;
+/**
+ * Elasticsearch, Kibana and Filebeat version (one version for the three, as ECK expects).
+ * 8.19 is the last 8.x minor, supported by ECK 3.5; 8.8+ is needed for the operator's
+ * restricted-compatible default security context on Elasticsearch's own containers.
+ */
+export const DEFAULT_STACK_VERSION = "8.19.8";
+
+export interface LoggingDefaults {
+    /** false: this stack installs no logging (the canary's logs go to production's stack). */
+    install: boolean;
+    elasticsearchNodes: number;
+    /** Size of each node's `elasticsearch-data` volume. */
+    elasticsearchStorage: string;
+    /** Memory request = limit of each node. */
+    elasticsearchMemory: string;
+    /** CPU request = limit of each node (Guaranteed QoS together with memory). */
+    elasticsearchCpu: string;
+    /** JVM heap (-Xms = -Xmx): half the memory, the rest is Lucene's filesystem cache and off-heap. */
+    elasticsearchHeap: string;
+    /** Spread nodes over availability zones and tell Elasticsearch the zone (shard allocation awareness). */
+    elasticsearchZoneAwareness: boolean;
+    kibanaCount: number;
+    /** Hot-phase rollover: at least daily, or at this primary shard size. */
+    rolloverMaxPrimaryShardSize: string;
+}
+
+export const LOGGING_ENVIRONMENTS: Record<EnvironmentName, LoggingDefaults> = {
+    development: {
+        install: true,
+        elasticsearchNodes: 1,
+        elasticsearchStorage: "10Gi",
+        elasticsearchMemory: "2Gi",
+        elasticsearchCpu: "500m",
+        elasticsearchHeap: "1g",
+        elasticsearchZoneAwareness: false,
+        kibanaCount: 1,
+        rolloverMaxPrimaryShardSize: "5gb",
+    },
+    staging: {
+        install: true,
+        elasticsearchNodes: 2,
+        elasticsearchStorage: "50Gi",
+        elasticsearchMemory: "4Gi",
+        elasticsearchCpu: "1",
+        elasticsearchHeap: "2g",
+        elasticsearchZoneAwareness: false,
+        kibanaCount: 1,
+        rolloverMaxPrimaryShardSize: "20gb",
+    },
+    production: {
+        install: true,
+        elasticsearchNodes: 3,
+        elasticsearchStorage: "200Gi",
+        elasticsearchMemory: "8Gi",
+        elasticsearchCpu: "2",
+        elasticsearchHeap: "4g",
+        elasticsearchZoneAwareness: true,
+        kibanaCount: 2,
+        rolloverMaxPrimaryShardSize: "50gb",
+    },
+    // The canary runs in production's namespace and cluster: production's Filebeat ships its logs
+    // to production's Elasticsearch, into a data stream of their own with the canary's retention
+    // (canaryLogRetentionDays on the production stack). The canary stack installs nothing.
+    canary: {
+        install: false,
+        elasticsearchNodes: 0,
+        elasticsearchStorage: "",
+        elasticsearchMemory: "",
+        elasticsearchCpu: "",
+        elasticsearchHeap: "",
+        elasticsearchZoneAwareness: false,
+        kibanaCount: 0,
+        rolloverMaxPrimaryShardSize: "",
+    },
+};
+
+/** The part of config/index.ts's Reader this module uses. */
+export interface LoggingConfigReader {
+    readonly problems: string[];
+    string(key: string, fallback: string, check?: (v: string) => string | undefined): string;
+    integer(key: string, fallback: number, min: number, max?: number, unit?: string): number;
+    boolean(key: string, fallback: boolean): boolean;
+    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T };
+}
+
+const GiB = 1024 ** 3;
+
+export function checkStackVersion(v: string): string | undefined {
+    const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v);
+    if (!m) return "an exact Elastic Stack version such as 8.19.8 is expected (no ranges, no 'latest')";
+    const [major, minor] = [Number(m[1]), Number(m[2])];
+    if (major < 8 || (major === 8 && minor < 8) || major > 9) {
+        return "ECK 3.5 with the restricted Pod Security level needs 8.8 or later (8.x or 9.x)";
+    }
+    return undefined;
+}
+
+/**
+ * Reads the logging keys for `environment`. `retentionDays` is the already-validated logRetentionDays.
+ */
+export function readLoggingConfig(r: LoggingConfigReader, project: string, environment: EnvironmentName, retentionDays: number): LoggingConfig {
+    const d = LOGGING_ENVIRONMENTS[environment];
+    const base = { operatorNamespace: "elastic-system", namespace: "logging", shipperNamespace: "logging-shipper", retentionDays };
+    if (!d.install) return base;
+
+    const stackVersion = r.string("logStackVersion", DEFAULT_STACK_VERSION, checkStackVersion);
+    const nodes = r.integer("elasticsearchNodes", d.elasticsearchNodes, 1, 9);
+    const storage = r.parsed("elasticsearchStorage", d.elasticsearchStorage, (v) => {
+        const p = parseMemory(v);
+        return p.ok && p.value < GiB ? { ok: false, reason: "at least 1Gi is expected" } : p;
+    });
+    const storageClass = r.string("elasticsearchStorageClass", "", (v) => (v === "" ? undefined : checkDnsLabel(v)));
+    const memory = r.parsed("elasticsearchMemory", d.elasticsearchMemory, parseMemory);
+    const cpu = r.parsed("elasticsearchCpu", d.elasticsearchCpu, parseCpu);
+    const heap = r.parsed("elasticsearchHeap", d.elasticsearchHeap, parseJvmSize);
+    const zoneAwareness = r.boolean("elasticsearchZoneAwareness", d.elasticsearchZoneAwareness);
+    const kibanaCount = r.integer("kibanaCount", d.kibanaCount, 1, 5);
+
+    if (heap.value !== undefined && memory.value !== undefined && heap.value * 2 > memory.value) {
+        r.problems.push(
+            `${project}:elasticsearchHeap = "${heap.text}" is more than half of elasticsearchMemory = "${memory.text}": Elasticsearch needs ` +
+                `the other half for the filesystem cache and off-heap structures, so the heap may be at most ${formatBytes(Math.floor(memory.value / 2))}. ` +
+                `Lower elasticsearchHeap or raise elasticsearchMemory.`,
+        );
+    }
+    if (heap.value !== undefined && heap.value > 31 * GiB) {
+        r.problems.push(`${project}:elasticsearchHeap = "${heap.text}" is above 31g: the JVM loses compressed object pointers there; add nodes instead.`);
+    }
+    if (zoneAwareness && nodes < 2) {
+        r.problems.push(`${project}:elasticsearchZoneAwareness = "true" needs elasticsearchNodes of at least 2 (it is ${nodes}): one node cannot be spread over zones.`);
+    }
+
+    const streams: ElasticStackConfig["streams"] = [{ environment, retentionDays }];
+    if (environment === "production") {
+        // Production's cluster also holds the canary's logs, in their own stream with their own retention.
+        const canaryDays = r.integer("canaryLogRetentionDays", ENVIRONMENTS.canary.logRetentionDays, 1, 3650, " (days)");
+        streams.push({ environment: "canary", retentionDays: canaryDays });
+    }
+
+    return {
+        ...base,
+        stack: {
+            operatorChart: { ...ECK_OPERATOR_CHART },
+            version: stackVersion,
+            elasticsearch: {
+                nodes,
+                storage: storage.text,
+                storageClass: storageClass === "" ? undefined : storageClass,
+                memory: memory.text,
+                cpu: cpu.text,
+                heap: heap.text,
+                zoneAwareness,
+            },
+            kibanaCount,
+            rollover: { maxAge: "1d", maxPrimaryShardSize: d.rolloverMaxPrimaryShardSize },
+            streams,
+        },
+    };
+}
