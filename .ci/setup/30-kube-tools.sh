@@ -67,7 +67,8 @@ build_kube_score() {
 }
 
 build_trivy() {
-    GOBIN="$1" "$GO" install -trimpath \
+    # trivy uses encoding/json/v2, which Go 1.26 only builds with this experiment (as trivy's release build does).
+    GOEXPERIMENT=jsonv2 GOBIN="$1" "$GO" install -trimpath \
         -ldflags "-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=${2#v}" \
         "github.com/aquasecurity/trivy/cmd/trivy@$2"
 }

@@ -78,7 +78,18 @@ function duplicates(objects: KubeObject[]): string[] {
     return dups;
 }
 
-export async function dryRunAll(client: KubeClient, serverVersion: string, objects: KubeObject[], crdFor: (o: KubeObject) => CrdEntry | undefined): Promise<DryRunReport> {
+/**
+ * Dry-runs `objects`. `contextNamespaces` are Namespace objects another stack declares for
+ * namespaces this one deploys into (canary runs in production's namespace): they are applied
+ * first, so the pods are checked against the Pod Security level they will really meet.
+ */
+export async function dryRunAll(
+    client: KubeClient,
+    serverVersion: string,
+    objects: KubeObject[],
+    crdFor: (o: KubeObject) => CrdEntry | undefined,
+    contextNamespaces: KubeObject[] = [],
+): Promise<DryRunReport> {
     const report: DryRunReport = { serverVersion, total: objects.length, accepted: [], rejected: [], warnings: [], podSecurity: [], notes: [] };
     const reject = (object: string, why: string) => report.rejected.push({ object, reason: why });
 
@@ -104,6 +115,11 @@ export async function dryRunAll(client: KubeClient, serverVersion: string, objec
         else reject(ref(ns), reason(res));
         levels.set(ns.metadata.name!, ns.metadata.labels?.["pod-security.kubernetes.io/enforce"] ?? "privileged (no enforce label)");
     }
+    for (const ns of contextNamespaces) {
+        if (declared.has(ns.metadata.name!)) continue;
+        const res = await applyNamespace(client, ns);
+        if (!ok(res)) throw new Error(`applying namespace ${ns.metadata.name} from another stack failed: ${reason(res)}`);
+    }
     for (const o of objects) {
         const ns = namespaceOf(o, client);
         if (!ns || declared.has(ns) || levels.has(ns)) continue;
@@ -113,7 +129,8 @@ export async function dryRunAll(client: KubeClient, serverVersion: string, objec
         }
         const level = res.body?.metadata?.labels?.["pod-security.kubernetes.io/enforce"];
         levels.set(ns, level ?? "privileged (no enforce label)");
-        report.notes.push(`namespace ${ns} is used but not declared in this manifest (checked ${level ? `with enforce=${level}` : "without Pod Security labels"})`);
+        const owner = contextNamespaces.some((c) => c.metadata.name === ns) ? "declared by another stack" : "not declared in any verified manifest";
+        report.notes.push(`namespace ${ns} is used here but ${owner} (checked ${level ? `with enforce=${level}` : "without Pod Security labels"})`);
     }
 
     // 3. Server-side dry-run of every other object.
@@ -154,6 +171,15 @@ export async function dryRunAll(client: KubeClient, serverVersion: string, objec
                 if (!ok(res)) throw new Error(`creating service account ${ns}/${account} for the pod check failed: ${reason(res)}`);
                 createdAccounts.push(saUrl);
             }
+            // A StatefulSet's controller adds a volume per volumeClaimTemplate; so does the check.
+            const claims: any[] = o.kind === "StatefulSet" ? ((o.spec as any)?.volumeClaimTemplates ?? []) : [];
+            const spec = claims.length === 0 ? template.spec : {
+                ...template.spec,
+                volumes: [
+                    ...(template.spec?.volumes ?? []),
+                    ...claims.map((c) => ({ name: c.metadata?.name, persistentVolumeClaim: { claimName: `${c.metadata?.name}-${o.metadata.name}-0` } })),
+                ],
+            };
             const pod: KubeObject = {
                 apiVersion: "v1",
                 kind: "Pod",
@@ -163,7 +189,7 @@ export async function dryRunAll(client: KubeClient, serverVersion: string, objec
                     labels: template.metadata?.labels,
                     annotations: template.metadata?.annotations,
                 },
-                spec: template.spec,
+                spec,
             };
             const res = await client.dryRunCreate(pod, ns);
             report.podSecurity.push({

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { KubeObject, toYaml } from "./manifest";
-import { LintPolicy } from "./policy";
+import { LintPolicy, exempts } from "./policy";
 import { tool } from "./sources";
 
 export interface LintFinding {
@@ -49,7 +49,7 @@ export function runKubeScore(objects: KubeObject[], policy: LintPolicy): LintFin
         const args = ["score", "--output-format", "json", "--color", "never", "--kubernetes-version", policy.kubeScore.kubernetesVersion];
         // Every switch-off comes from lint-policy.yaml; in-object annotations are not honoured.
         args.push("--disable-ignore-checks-annotations");
-        for (const c of policy.kubeScore.ignore) args.push("--ignore-test", c.id);
+        for (const c of policy.kubeScore.ignore) if (!c.objects) args.push("--ignore-test", c.id);
         args.push(file);
         let stdout: string;
         try {
@@ -61,7 +61,8 @@ export function runKubeScore(objects: KubeObject[], policy: LintPolicy): LintFin
                 throw new Error(`kube-score could not score the manifest: ${String(err.stderr ?? "").trim() || stdout.trim() || err.message}`);
             }
         }
-        return parseKubeScore(stdout);
+        const scoped = policy.kubeScore.ignore.filter((c) => c.objects);
+        return parseKubeScore(stdout).filter((f) => !scoped.some((c) => c.id === f.check && exempts(c, f.object)));
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -5,7 +5,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { LocalCluster } from "./cluster";
-import { readManifest } from "./manifest";
+import { KubeObject, readManifest } from "./manifest";
 import { POLICY_FILE, loadPolicy } from "./policy";
 import { SchemaValidator } from "./schema";
 import { formatReport, stackPassed, verifyObjects } from "./verify";
@@ -50,6 +50,13 @@ function render(stacks: string[]): void {
     });
 }
 
+/** Objects of other manifests in the namespaces `own` uses without declaring (and those Namespaces). */
+function relatedObjects(own: KubeObject[], others: KubeObject[]): KubeObject[] {
+    const declared = new Set(own.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
+    const foreign = new Set(own.map((o) => o.metadata?.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)));
+    return others.filter((o) => (o.kind === "Namespace" ? foreign.has(o.metadata.name!) : foreign.has(o.metadata?.namespace ?? "")));
+}
+
 async function main(): Promise<number> {
     const started = Date.now();
     const args = parseArgs(process.argv.slice(2));
@@ -72,8 +79,10 @@ async function main(): Promise<number> {
     let failed = 0;
     const summary: string[] = [];
     try {
-        for (const t of targets) {
-            const report = await verifyObjects(t.name, readManifest(t.file), { schema, policy, cluster });
+        const loaded = targets.map((t) => ({ ...t, objects: readManifest(t.file) }));
+        for (const t of loaded) {
+            const related = relatedObjects(t.objects, loaded.filter((o) => o !== t).flatMap((o) => o.objects));
+            const report = await verifyObjects(t.name, t.objects, { schema, policy, cluster, related });
             console.log(formatReport(report));
             if (!stackPassed(report)) failed++;
             const d = report.dryRun;

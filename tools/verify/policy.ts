@@ -6,6 +6,14 @@ import * as YAML from "yaml";
 export interface DisabledCheck {
     id: string;
     reason: string;
+    /** When set, the check is off only for these objects ("Kind namespace/name", `*` matches any text). */
+    objects?: string[];
+}
+
+/** True when a scoped exemption covers this object reference. */
+export function exempts(check: DisabledCheck, object: string): boolean {
+    if (!check.objects) return true;
+    return check.objects.some((p) => new RegExp(`^${p.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(object));
 }
 
 export interface LintPolicy {
@@ -27,7 +35,11 @@ function checks(list: unknown, where: string): DisabledCheck[] {
         if (typeof reason !== "string" || reason.trim().length < 20) {
             throw new Error(`${POLICY_FILE}: ${where}.ignore[${i}] (${id}) needs a reason a reviewer can accept (a sentence, not "${reason ?? ""}")`);
         }
-        return { id, reason: reason.trim() };
+        const objects = item?.objects;
+        if (objects !== undefined && (!Array.isArray(objects) || objects.length === 0 || objects.some((o: unknown) => typeof o !== "string"))) {
+            throw new Error(`${POLICY_FILE}: ${where}.ignore[${i}] (${id}): objects must be a non-empty list of "Kind namespace/name" patterns`);
+        }
+        return objects ? { id, reason: reason.trim(), objects } : { id, reason: reason.trim() };
     });
 }
 

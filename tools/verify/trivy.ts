@@ -8,7 +8,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { KubeObject, ref } from "./manifest";
 import { LintFinding } from "./kubescore";
-import { LintPolicy } from "./policy";
+import { DisabledCheck, LintPolicy, exempts } from "./policy";
 import { tool } from "./sources";
 
 /** trivy's own check id, e.g. "KSV-0017" or "KSV017" depending on the release. */
@@ -22,7 +22,7 @@ export function normaliseCheckId(id: string): string {
     return m ? `${m[1].toUpperCase()}${m[2].padStart(3, "0")}` : id.trim().toUpperCase();
 }
 
-export function parseTrivy(json: string, objectByFile: Map<string, string>, disabled: Set<string>): LintFinding[] {
+export function parseTrivy(json: string, objectByFile: Map<string, string>, disabled: DisabledCheck[]): LintFinding[] {
     const report = JSON.parse(json);
     const findings: LintFinding[] = [];
     for (const result of report.Results ?? []) {
@@ -30,7 +30,7 @@ export function parseTrivy(json: string, objectByFile: Map<string, string>, disa
         for (const m of result.Misconfigurations ?? []) {
             if (m.Status && m.Status !== "FAIL") continue;
             const id = checkId(m);
-            if (disabled.has(normaliseCheckId(id))) continue;
+            if (disabled.some((c) => normaliseCheckId(c.id) === normaliseCheckId(id) && exempts(c, object))) continue;
             findings.push({
                 tool: "trivy",
                 object,
@@ -56,9 +56,8 @@ export function runTrivy(objects: KubeObject[], policy: LintPolicy): LintFinding
             fs.writeFileSync(path.join(inputs, file), YAML.stringify(o, { lineWidth: 0 }));
             objectByFile.set(file, ref(o));
         });
-        const disabled = new Set(policy.trivy.ignore.map((c) => normaliseCheckId(c.id)));
         const ignoreFile = path.join(dir, "trivyignore");
-        fs.writeFileSync(ignoreFile, policy.trivy.ignore.map((c) => `${c.id}\n`).join(""));
+        fs.writeFileSync(ignoreFile, policy.trivy.ignore.filter((c) => !c.objects).map((c) => `${c.id}\n`).join(""));
         const args = [
             "config",
             "--format", "json",
@@ -76,7 +75,7 @@ export function runTrivy(objects: KubeObject[], policy: LintPolicy): LintFinding
         } catch (err: any) {
             throw new Error(`trivy could not scan the manifest: ${String(err.stderr ?? "").trim() || err.message}`);
         }
-        return parseTrivy(out, objectByFile, disabled);
+        return parseTrivy(out, objectByFile, policy.trivy.ignore);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,8 @@
 import { LocalCluster } from "./cluster";
 import { DryRunReport, dryRunAll, dryRunPassed } from "./dryrun";
 import { LintFinding, runKubeScore } from "./kubescore";
-import { KubeObject } from "./manifest";
+import { KubeObject, ref } from "./manifest";
+import { operatorPodStandIns } from "./operator-pods";
 import { LintPolicy } from "./policy";
 import { SchemaValidator } from "./schema";
 import { runTrivy } from "./trivy";
@@ -24,6 +25,12 @@ export interface VerifyContext {
     schema: SchemaValidator;
     policy: LintPolicy;
     cluster?: LocalCluster;
+    /**
+     * Objects of other stacks in the namespaces this stack deploys into without declaring them
+     * (canary -> production's namespace, NetworkPolicies, PDBs): kube-score sees them, as the
+     * cluster will, but only this stack's own objects are reported.
+     */
+    related?: KubeObject[];
 }
 
 async function timed<T>(seconds: Record<string, number>, key: string, fn: () => Promise<T> | T): Promise<T> {
@@ -48,7 +55,10 @@ export async function verifyObjects(name: string, objects: KubeObject[], ctx: Ve
         r.schemaFailures = ctx.schema.validateAll(objects);
     });
     await guard("kube-score", () => {
-        r.kubeScore = runKubeScore(objects, ctx.policy);
+        const own = new Set(objects.map(ref));
+        const related = (ctx.related ?? []).filter((o) => !own.has(ref(o)));
+        const standIns = operatorPodStandIns([...objects, ...related]);
+        r.kubeScore = runKubeScore([...objects, ...related, ...standIns], ctx.policy).filter((f) => own.has(f.object));
     });
     await guard("trivy", () => {
         r.trivy = runTrivy(objects, ctx.policy);
@@ -56,7 +66,8 @@ export async function verifyObjects(name: string, objects: KubeObject[], ctx: Ve
     if (ctx.cluster) {
         const cluster = ctx.cluster;
         await guard("dry-run", async () => {
-            r.dryRun = await dryRunAll(cluster.client, cluster.version, objects, (o) => ctx.schema.crdFor(o.apiVersion, o.kind));
+            const namespaces = (ctx.related ?? []).filter((o) => o.kind === "Namespace" && o.apiVersion === "v1");
+            r.dryRun = await dryRunAll(cluster.client, cluster.version, objects, (o) => ctx.schema.crdFor(o.apiVersion, o.kind), namespaces);
         });
     } else {
         r.errors.push("dry-run: no kube-apiserver was started");
@@ -81,26 +92,27 @@ function findingLine(f: LintFinding): string {
 
 export function formatReport(r: StackReport): string {
     const lines: string[] = [];
-    const mark = (good: boolean) => (good ? "ok  " : "FAIL");
+    const broke = (what: string) => r.errors.some((e) => e.startsWith(`${what}:`));
+    const mark = (good: boolean, what: string) => (good && !broke(what) ? "ok  " : "FAIL");
     const secs = (k: string) => (r.seconds[k] !== undefined ? ` (${r.seconds[k].toFixed(1)}s)` : "");
     lines.push(`== ${r.name}: ${r.objects} objects — ${stackPassed(r) ? "PASS" : "FAIL"}`);
 
     const valid = r.objects - r.schemaFailures.length;
-    lines.push(`  ${mark(r.schemaFailures.length === 0)} schema      ${valid}/${r.objects} objects valid against published schemas${secs("schema")}`);
+    lines.push(`  ${mark(r.schemaFailures.length === 0, "schema")} schema      ${valid}/${r.objects} objects valid against published schemas${secs("schema")}`);
     for (const s of r.schemaFailures) for (const e of s.errors) lines.push(`      ✗ ${s.object}: ${e}`);
 
     const ksCritical = r.kubeScore.filter((f) => f.gating).length;
-    lines.push(`  ${mark(ksCritical === 0)} kube-score  ${ksCritical} critical, ${r.kubeScore.length - ksCritical} warnings${secs("kube-score")}`);
+    lines.push(`  ${mark(ksCritical === 0, "kube-score")} kube-score  ${ksCritical} critical, ${r.kubeScore.length - ksCritical} warnings${secs("kube-score")}`);
     for (const f of r.kubeScore) lines.push(findingLine(f));
 
-    lines.push(`  ${mark(r.trivy.length === 0)} trivy       ${r.trivy.length} failed checks (kube-linter stand-in)${secs("trivy")}`);
+    lines.push(`  ${mark(r.trivy.length === 0, "trivy")} trivy       ${r.trivy.length} failed checks (kube-linter stand-in)${secs("trivy")}`);
     for (const f of r.trivy) lines.push(findingLine(f));
 
     const d = r.dryRun;
     if (d) {
         const pss = d.podSecurity.filter((p) => p.passed).length;
         lines.push(
-            `  ${mark(dryRunPassed(d))} dry-run     ${d.accepted.length}/${d.total} objects accepted by kube-apiserver ${d.serverVersion}; ` +
+            `  ${mark(dryRunPassed(d), "dry-run")} dry-run     ${d.accepted.length}/${d.total} objects accepted by kube-apiserver ${d.serverVersion}; ` +
                 `${pss}/${d.podSecurity.length} pod templates admitted under their namespace's enforced Pod Security level${secs("dry-run")}`,
         );
         for (const x of d.rejected) lines.push(`      ✗ ${x.object}: ${x.reason}`);
