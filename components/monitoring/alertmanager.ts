@@ -1,0 +1,183 @@
+// Alertmanager configuration as data. Routing: Watchdog -> heartbeat, canary-track alerts -> a
+// chat channel of their own (never the pager), then by severity: critical -> pager,
+// warning -> chat, info/none -> nothing. Inhibition: critical hides warning/info of the same
+// alert, warning hides info, maintenance mode hides warning/info of its namespace, and a critical
+// production alert hides the canary's copy of it. The secrets (PagerDuty key, Slack webhook,
+// heartbeat URL) are parameters: Pulumi secrets in the stack, placeholders in tests and exports.
+import { MAINTENANCE_ALERT } from "./rules";
+
+export type Matcher = string;
+
+export interface TimeRange {
+    start_time: string;
+    end_time: string;
+}
+
+/** Alertmanager `time_intervals` entry (all fields optional, as in Alertmanager). */
+export interface TimeInterval {
+    times?: TimeRange[];
+    weekdays?: string[];
+    days_of_month?: string[];
+    months?: string[];
+    years?: string[];
+    location?: string;
+}
+
+/** A planned window during which notifications of the listed routes are muted. */
+export interface MuteWindow {
+    name: string;
+    /** Which routes the window mutes; critical only when listed explicitly. */
+    routes: Array<"critical" | "warning" | "canary">;
+    timeIntervals: TimeInterval[];
+}
+
+export interface AlertmanagerParams {
+    pagerdutyRoutingKey: string;
+    slackWebhookUrl: string;
+    /** Dead man's switch endpoint the Watchdog alert is sent to; without one the heartbeat is dropped. */
+    heartbeatUrl?: string;
+    slackChannel: string;
+    canarySlackChannel: string;
+    muteWindows: MuteWindow[];
+}
+
+export interface Route {
+    receiver: string;
+    matchers?: Matcher[];
+    group_by?: string[];
+    group_wait?: string;
+    group_interval?: string;
+    repeat_interval?: string;
+    continue?: boolean;
+    mute_time_intervals?: string[];
+    routes?: Route[];
+}
+
+export interface InhibitRule {
+    source_matchers: Matcher[];
+    target_matchers: Matcher[];
+    equal: string[];
+}
+
+export interface Receiver {
+    name: string;
+    pagerduty_configs?: Array<Record<string, unknown>>;
+    slack_configs?: Array<Record<string, unknown>>;
+    webhook_configs?: Array<Record<string, unknown>>;
+}
+
+export interface AlertmanagerConfig {
+    global: { resolve_timeout: string };
+    route: Route;
+    inhibit_rules: InhibitRule[];
+    receivers: Receiver[];
+    time_intervals?: Array<{ name: string; time_intervals: TimeInterval[] }>;
+    templates: string[];
+}
+
+export const RECEIVERS = { pager: "pager", chat: "chat", canary: "canary-chat", heartbeat: "heartbeat", none: "null" } as const;
+
+/** Labels alerts are grouped by; `track` keeps a canary's alerts apart from production's. */
+export const GROUP_BY = ["namespace", "alertname"];
+
+const SLACK_TITLE = '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})';
+const SLACK_TEXT =
+    "{{ range .Alerts }}*{{ .Annotations.summary }}* ({{ .Labels.severity }}{{ if .Labels.track }}, track {{ .Labels.track }}{{ end }})\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}";
+
+function slack(url: string, channel: string): Record<string, unknown> {
+    return { api_url: url, channel, send_resolved: true, title: SLACK_TITLE, text: SLACK_TEXT };
+}
+
+/** The whole Alertmanager configuration (alertmanager.yml) for the given receivers and windows. */
+export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConfig {
+    validate(p);
+    const muted = (route: MuteWindow["routes"][number]) => {
+        const names = p.muteWindows.filter((w) => w.routes.includes(route)).map((w) => w.name);
+        return names.length > 0 ? { mute_time_intervals: names } : {};
+    };
+    const route: Route = {
+        receiver: RECEIVERS.chat, // anything without a known severity still reaches people
+        group_by: GROUP_BY,
+        group_wait: "30s",
+        group_interval: "5m",
+        repeat_interval: "4h",
+        routes: [
+            // The always-firing Watchdog proves the whole pipeline works: an external dead man's
+            // switch alarms when these heartbeats stop.
+            { receiver: RECEIVERS.heartbeat, matchers: ['alertname="Watchdog"'], group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
+            // kube-prometheus-stack's helper alert that only exists to inhibit info alerts.
+            { receiver: RECEIVERS.none, matchers: ['alertname="InfoInhibitor"'] },
+            // A canary never pages, whatever its severity: it goes to its own channel.
+            { receiver: RECEIVERS.canary, matchers: ['track="canary"'], group_by: [...GROUP_BY, "track"], ...muted("canary") },
+            { receiver: RECEIVERS.pager, matchers: ['severity="critical"'], repeat_interval: "1h", ...muted("critical") },
+            { receiver: RECEIVERS.chat, matchers: ['severity="warning"'], ...muted("warning") },
+            { receiver: RECEIVERS.none, matchers: ['severity=~"info|none"'] },
+        ],
+    };
+    const inhibit_rules: InhibitRule[] = [
+        { source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: ["namespace", "alertname", "track"] },
+        { source_matchers: ['severity="warning"'], target_matchers: ['severity="info"'], equal: ["namespace", "alertname", "track"] },
+        {
+            source_matchers: [`alertname="${MAINTENANCE_ALERT}"`],
+            target_matchers: ['severity=~"warning|info"', `alertname!="${MAINTENANCE_ALERT}"`],
+            equal: ["namespace"],
+        },
+        // While production itself is critical, the canary's copy of the same alert is noise.
+        { source_matchers: ['severity="critical"', 'track!="canary"'], target_matchers: ['track="canary"'], equal: ["namespace", "alertname"] },
+        { source_matchers: ['alertname="InfoInhibitor"'], target_matchers: ['severity="info"'], equal: ["namespace"] },
+    ];
+    const receivers: Receiver[] = [
+        {
+            name: RECEIVERS.pager,
+            pagerduty_configs: [
+                {
+                    routing_key: p.pagerdutyRoutingKey,
+                    send_resolved: true,
+                    severity: "critical",
+                    description: "{{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }}): {{ .CommonAnnotations.summary }}",
+                    details: { runbook: "{{ .CommonAnnotations.runbook_url }}", description: "{{ .CommonAnnotations.description }}", firing: "{{ .Alerts.Firing | len }}" },
+                },
+            ],
+        },
+        { name: RECEIVERS.chat, slack_configs: [slack(p.slackWebhookUrl, p.slackChannel)] },
+        { name: RECEIVERS.canary, slack_configs: [slack(p.slackWebhookUrl, p.canarySlackChannel)] },
+        p.heartbeatUrl ? { name: RECEIVERS.heartbeat, webhook_configs: [{ url: p.heartbeatUrl, send_resolved: false }] } : { name: RECEIVERS.heartbeat },
+        { name: RECEIVERS.none },
+    ];
+    const config: AlertmanagerConfig = { global: { resolve_timeout: "5m" }, route, inhibit_rules, receivers, templates: [] };
+    if (p.muteWindows.length > 0) config.time_intervals = p.muteWindows.map((w) => ({ name: w.name, time_intervals: w.timeIntervals }));
+    return config;
+}
+
+const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+
+function validate(p: AlertmanagerParams): void {
+    const fail = (what: string) => {
+        throw new Error(`alertmanager config: ${what}`);
+    };
+    if (!p.pagerdutyRoutingKey) fail("pagerdutyRoutingKey is empty: set the stack secret `pulumi config set --secret kline-analytics:pagerdutyRoutingKey <key>`");
+    if (!/^https:\/\//.test(p.slackWebhookUrl)) fail("slackWebhookUrl must be an https URL: set the stack secret `pulumi config set --secret kline-analytics:slackWebhookUrl <url>`");
+    if (p.heartbeatUrl !== undefined && !/^https:\/\//.test(p.heartbeatUrl)) fail("heartbeatUrl must be an https URL");
+    for (const [k, v] of [["slackChannel", p.slackChannel], ["canarySlackChannel", p.canarySlackChannel]] as const) {
+        if (!/^#[a-z0-9][a-z0-9._-]*$/.test(v)) fail(`${k} '${v}' must be a Slack channel such as #kline-alerts`);
+    }
+    const seen = new Set<string>();
+    for (const w of p.muteWindows) {
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(w.name)) fail(`mute window name '${w.name}' must be lower-case letters, digits and '-'`);
+        if (seen.has(w.name)) fail(`mute window '${w.name}' is defined twice`);
+        seen.add(w.name);
+        if (w.routes.length === 0) fail(`mute window '${w.name}' mutes no route: list some of critical, warning, canary`);
+        if (w.timeIntervals.length === 0) fail(`mute window '${w.name}' has no time interval`);
+        for (const ti of w.timeIntervals) {
+            for (const r of ti.times ?? []) {
+                for (const t of [r.start_time, r.end_time]) {
+                    if (!/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t)) fail(`mute window '${w.name}': time '${t}' must be HH:MM (00:00-24:00)`);
+                }
+                if (r.start_time >= r.end_time) fail(`mute window '${w.name}': start_time ${r.start_time} must be before end_time ${r.end_time}`);
+            }
+            for (const d of ti.weekdays ?? []) {
+                if (!d.split(":").every((x) => WEEKDAYS.includes(x))) fail(`mute window '${w.name}': weekday '${d}' must be a day name or range such as monday:friday`);
+            }
+        }
+    }
+}

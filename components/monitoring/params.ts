@@ -1,0 +1,66 @@
+// Maps a stack's plain settings onto the parameters of the rule, Alertmanager and dashboard
+// builders, so the Pulumi component, `npm run rules:export` and the tests build the same data.
+import { AlertmanagerParams, MuteWindow } from "./alertmanager";
+import { DashboardParams } from "./dashboard";
+import { DEFAULT_SLO, defaultThresholds, RuleParams, SloTargets, Thresholds, Track } from "./rules";
+
+/** Name of the application container in the pod (components/app). */
+export const APP_CONTAINER = "kline-analytics";
+/** The backup CronJob the backup alerts and the dashboard watch. */
+export const BACKUP_CRONJOB = "kline-analytics-backup";
+/** `job` label of the blackbox Probe of the app's external health URL (Probe spec.jobName). */
+export const PROBE_JOB = "kline-analytics-blackbox";
+
+/** Values that stand in for receiver secrets outside a Pulumi deployment (exports, tests). */
+export const PLACEHOLDER_SECRETS = {
+    pagerdutyRoutingKey: "placeholder-pagerduty-routing-key",
+    slackWebhookUrl: "https://hooks.slack.invalid/services/placeholder",
+    heartbeatUrl: "https://heartbeat.invalid/placeholder",
+} as const;
+
+export interface RuleTarget {
+    environment: string;
+    namespace: string;
+    track: Track;
+    /** The track's Deployment and Service name (`kline-analytics`, `kline-analytics-canary`). */
+    appName: string;
+    runbookBaseUrl: string;
+    /** The stack runs the backup CronJob in this namespace. */
+    backups: boolean;
+    /** The stack probes the app's external URL with the blackbox exporter. */
+    probe: boolean;
+    maintenanceMode: boolean;
+    thresholds?: Partial<Thresholds>;
+    slo?: SloTargets;
+}
+
+export function ruleParamsFor(t: RuleTarget): RuleParams {
+    return {
+        environment: t.environment,
+        namespace: t.namespace,
+        track: t.track,
+        job: t.appName,
+        deployment: t.appName,
+        container: APP_CONTAINER,
+        runbookBaseUrl: t.runbookBaseUrl,
+        thresholds: { ...defaultThresholds(t.environment), ...(t.thresholds ?? {}) },
+        slo: t.slo ?? DEFAULT_SLO,
+        backupCronJob: t.track === "stable" && t.backups ? BACKUP_CRONJOB : undefined,
+        probeJob: t.track === "stable" && t.probe ? PROBE_JOB : undefined,
+        maintenanceMode: t.maintenanceMode,
+    };
+}
+
+export function dashboardParams(): DashboardParams {
+    return { container: APP_CONTAINER, backupCronJob: BACKUP_CRONJOB, probeJob: PROBE_JOB };
+}
+
+/** Alertmanager parameters with placeholder secrets (for files written outside Pulumi). */
+export function placeholderAlertmanagerParams(muteWindows: MuteWindow[] = []): AlertmanagerParams {
+    return {
+        ...PLACEHOLDER_SECRETS,
+        slackChannel: "#kline-alerts",
+        canarySlackChannel: "#kline-canary",
+        muteWindows,
+    };
+}

@@ -1,0 +1,654 @@
+// The one module that owns kline-analytics' Prometheus rule groups: recording rules for the
+// expensive expressions and every alert, as plain data built by pure functions. The same groups
+// become the PrometheusRule custom resource (components/monitoring), the exported rules file
+// (`npm run rules:export`) and the input of `promtool check rules` / `promtool test rules`.
+//
+// Tracks: production's namespace runs a stable Deployment and, on the canary stack, a second
+// Deployment labelled `track: canary` with its own Service (so its own scrape `job`). The stable
+// rule set carries the recording rules (aggregated by `track`, so they serve both tracks) and
+// alerts that select `track!="canary"` (app metrics) or the stable Deployment's pods by name
+// (kube-state-metrics and cAdvisor have no `track` label): a bad canary never fires a production
+// alert. The canary rule set holds alerts only, selecting `track="canary"` / the canary's pods,
+// and labels every alert `track: canary`, which Alertmanager routes to a non-paging receiver.
+
+export type Severity = "critical" | "warning" | "info";
+export type Track = "stable" | "canary";
+
+export interface AlertingRule {
+    alert: string;
+    expr: string;
+    for?: string;
+    labels: { severity: Severity } & Record<string, string>;
+    annotations: { summary: string; description: string; runbook_url: string };
+}
+
+export interface RecordingRule {
+    record: string;
+    expr: string;
+    labels?: Record<string, string>;
+}
+
+export type Rule = AlertingRule | RecordingRule;
+
+export interface RuleGroup {
+    name: string;
+    rules: Rule[];
+}
+
+export interface Thresholds {
+    /** Share of HTTP requests answered 5xx (5m) above which KlineAnalyticsHighErrorRate fires. */
+    errorRatio: number;
+    /** p95 HTTP latency (seconds, 5m) for KlineAnalyticsHighResponseTime. */
+    latencyP95Seconds: number;
+    /** Heap used / heap max per pod for KlineAnalyticsHighMemoryUsage. */
+    heapUsedRatio: number;
+    /** CPU used / CPU limit per pod for KlineAnalyticsHighCPUUsage. */
+    cpuLimitRatio: number;
+    /** Working set / memory limit per pod (the OOM-kill line) for KlineAnalyticsContainerMemoryNearLimit. */
+    containerMemoryLimitRatio: number;
+    /** Share of CFS periods throttled for KlineAnalyticsCPUThrottling. */
+    cpuThrottledRatio: number;
+    /** Mean GC pause (seconds, 5m) for KlineAnalyticsHighGCPause. */
+    gcAvgPauseSeconds: number;
+    /** Signals per second below which KlineAnalyticsLowSignalGeneration fires. */
+    minSignalsPerSecond: number;
+    /** p95 matching-engine time per order (seconds) for KlineAnalyticsHighOrderProcessingTime. */
+    orderProcessingP95Seconds: number;
+    /** p99 matching-engine time (seconds) for the critical KlineAnalyticsMatchingEngineHighLatency. */
+    matchingEngineP99Seconds: number;
+    ocrErrorRatio: number;
+    segmentationErrorRatio: number;
+    /** Container restarts within one hour for KlineAnalyticsPodRestarting. */
+    restartsPerHour: number;
+    /** Hours without a successful backup run for KlineAnalyticsBackupTooOld. */
+    backupMaxAgeHours: number;
+    /** Mean blackbox probe duration (seconds) for KlineAnalyticsProbeSlow. */
+    probeSlowSeconds: number;
+    /** Days before certificate expiry: warning, then critical. */
+    certWarningDays: number;
+    certCriticalDays: number;
+}
+
+export interface SloTargets {
+    /** Share of requests that must not answer 5xx, e.g. 0.999. */
+    availability: number;
+    /** Share of requests that must finish within `thresholdSeconds`, e.g. 0.99 within 0.5 s. */
+    latency: { objective: number; thresholdSeconds: number };
+}
+
+export interface RuleParams {
+    environment: string;
+    /** Namespace the app runs in (the canary runs in production's). */
+    namespace: string;
+    track: Track;
+    /** Scrape job of the track's ServiceMonitor: the Service name (`kline-analytics`, `kline-analytics-canary`). */
+    job: string;
+    /** The track's Deployment; its pods are `<deployment>-<template hash>-<suffix>`. */
+    deployment: string;
+    /** The application container's name inside the pod. */
+    container: string;
+    /** Base of every `runbook_url`; the alert's anchor is appended (`#klineanalyticsdown`). */
+    runbookBaseUrl: string;
+    thresholds: Thresholds;
+    slo: SloTargets;
+    /** The backup CronJob; undefined when the stack runs no backups (no backup alerts). */
+    backupCronJob?: string;
+    /** `job` label of the blackbox Probe of the app's external URL; undefined: no probe alerts. */
+    probeJob?: string;
+    /** While true, KlineAnalyticsMaintenanceMode fires and Alertmanager inhibits warning/info of the namespace. */
+    maintenanceMode: boolean;
+}
+
+/** SRE-workbook multiwindow, multi-burn-rate windows (kubernetes-mixin's `for` durations). */
+export const BURN_RATE_WINDOWS = [
+    { long: "1h", short: "5m", factor: 14.4, severity: "critical", for: "2m" },
+    { long: "6h", short: "30m", factor: 6, severity: "critical", for: "15m" },
+    { long: "1d", short: "2h", factor: 3, severity: "warning", for: "1h" },
+    { long: "3d", short: "6h", factor: 1, severity: "warning", for: "3h" },
+] as const;
+
+/** Every window a ratio is recorded for: the burn-rate windows plus the 5m used elsewhere. */
+export const RATIO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
+
+export const MAINTENANCE_ALERT = "KlineAnalyticsMaintenanceMode";
+
+/** Defaults per environment. Development is noisy and small, so its business floor is lower. */
+export function defaultThresholds(environment: string): Thresholds {
+    const base: Thresholds = {
+        errorRatio: 0.05,
+        latencyP95Seconds: 1,
+        heapUsedRatio: 0.9,
+        cpuLimitRatio: 0.9,
+        containerMemoryLimitRatio: 0.95,
+        cpuThrottledRatio: 0.25,
+        gcAvgPauseSeconds: 0.5,
+        minSignalsPerSecond: 1,
+        orderProcessingP95Seconds: 0.25,
+        matchingEngineP99Seconds: 1,
+        ocrErrorRatio: 0.1,
+        segmentationErrorRatio: 0.1,
+        restartsPerHour: 2,
+        backupMaxAgeHours: 26,
+        probeSlowSeconds: 2,
+        certWarningDays: 14,
+        certCriticalDays: 3,
+    };
+    switch (environment) {
+        case "production":
+        case "canary":
+            return base;
+        case "staging":
+            return { ...base, minSignalsPerSecond: 0.1 };
+        default:
+            return { ...base, minSignalsPerSecond: 0.01, latencyP95Seconds: 2 };
+    }
+}
+
+export const DEFAULT_SLO: SloTargets = { availability: 0.999, latency: { objective: 0.99, thresholdSeconds: 0.5 } };
+
+/** Markdown heading anchor of an alert's runbook section in docs/monitoring.md. */
+export function runbookAnchor(alertname: string): string {
+    return alertname.toLowerCase();
+}
+
+/**
+ * The `le` label value of a bucket bound as the Prometheus Java client (Micrometer) writes it:
+ * Go-style float formatting, so 0.5 -> "0.5" and 1 -> "1.0".
+ */
+export function leLabel(seconds: number): string {
+    return Number.isInteger(seconds) ? `${seconds}.0` : String(seconds);
+}
+
+// ---- recorded series names (also used by the dashboard) ---------------------------------------
+export const REC = {
+    httpRate: (w: string) => `namespace_job_track:kline_analytics_http_requests:rate${w}`,
+    errorRatio: (w: string) => `namespace_job_track:kline_analytics_http_requests_errors:ratio_rate${w}`,
+    slowRatio: (w: string) => `namespace_job_track:kline_analytics_http_requests_slow:ratio_rate${w}`,
+    httpQuantile: (q: "p50" | "p95" | "p99") => `namespace_job_track:kline_analytics_http_requests_duration_seconds:${q}_rate5m`,
+    heapRatio: "namespace_pod_track:kline_analytics_jvm_heap:used_ratio",
+    gcAvgPause: "namespace_pod_track:kline_analytics_jvm_gc_pause_seconds:avg_rate5m",
+    gcTimeShare: "namespace_pod_track:kline_analytics_jvm_gc_pause_seconds:rate5m",
+    signalsRate: "namespace_job_track:kline_analytics_signals_generated:rate5m",
+    ordersRate: "namespace_job_track:kline_analytics_orders_processed:rate5m",
+    engineQuantile: (q: "p50" | "p95" | "p99") => `namespace_job_track:kline_analytics_matching_engine_duration_seconds:${q}_rate5m`,
+    ocrRate: "namespace_job_track:kline_analytics_ocr_requests:rate5m",
+    ocrErrorRatio: "namespace_job_track:kline_analytics_ocr_requests_errors:ratio_rate5m",
+    segRate: "namespace_job_track:kline_analytics_segmentation_requests:rate5m",
+    segErrorRatio: "namespace_job_track:kline_analytics_segmentation_requests_errors:ratio_rate5m",
+    cpuRatio: "namespace_pod:kline_analytics_container_cpu_usage:ratio_limit_rate5m",
+    memoryRatio: "namespace_pod:kline_analytics_container_memory_working_set:ratio_limit",
+} as const;
+
+const BY_JOB = "namespace, job, track";
+const BY_POD = "namespace, pod, track";
+
+function sel(matchers: Record<string, string>): string {
+    return `{${Object.entries(matchers)
+        .map(([k, v]) => (v.startsWith("=~") || v.startsWith("!=") || v.startsWith("!~") ? `${k}${v.slice(0, 2)}"${v.slice(2)}"` : `${k}="${v}"`))
+        .join(", ")}}`;
+}
+
+/** Ratio of `num` over `den` per group, 0 (not empty) when `num` has no series yet. */
+function ratio(by: string, num: string, den: string): string {
+    return `(sum by (${by}) (${num}) or 0 * sum by (${by}) (${den}))\n/\nsum by (${by}) (${den})`;
+}
+
+function quantile(q: number, bucket: string, ns: string): string {
+    return `histogram_quantile(${q}, sum by (${BY_JOB}, le) (rate(${bucket}{namespace="${ns}"}[5m])))`;
+}
+
+/** Recording rules. Only the stable set carries them; they aggregate by `track` for both tracks. */
+export function recordingGroups(p: Pick<RuleParams, "namespace" | "container" | "slo">): RuleGroup[] {
+    const ns = p.namespace;
+    const req = "kline_analytics_http_requests_total";
+    const dur = "kline_analytics_http_requests_duration_seconds";
+    const le = leLabel(p.slo.latency.thresholdSeconds);
+    const slo: RecordingRule[] = [];
+    for (const w of RATIO_WINDOWS) {
+        slo.push({ record: REC.httpRate(w), expr: `sum by (${BY_JOB}) (rate(${req}{namespace="${ns}"}[${w}]))` });
+        slo.push({
+            record: REC.errorRatio(w),
+            expr: ratio(BY_JOB, `rate(${req}{namespace="${ns}", status=~"5.."}[${w}])`, `rate(${req}{namespace="${ns}"}[${w}])`),
+        });
+        slo.push({
+            record: REC.slowRatio(w),
+            expr: `1 - (\n  sum by (${BY_JOB}) (rate(${dur}_bucket{namespace="${ns}", le="${le}"}[${w}]))\n  /\n  sum by (${BY_JOB}) (rate(${dur}_count{namespace="${ns}"}[${w}]))\n)`,
+        });
+    }
+    for (const [q, v] of [["p50", 0.5], ["p95", 0.95], ["p99", 0.99]] as const) {
+        slo.push({ record: REC.httpQuantile(q), expr: quantile(v, `${dur}_bucket`, ns) });
+    }
+
+    const c = `namespace="${ns}", container="${p.container}"`;
+    const gc = "kline_analytics_jvm_gc_pause_seconds";
+    const resources: RecordingRule[] = [
+        {
+            // Pools without a maximum (G1 Eden/Survivor) report max = -1; only real maxima count.
+            record: REC.heapRatio,
+            expr: `sum by (${BY_POD}) (kline_analytics_jvm_memory_used_bytes{namespace="${ns}", area="heap"})\n/\nsum by (${BY_POD}) (kline_analytics_jvm_memory_max_bytes{namespace="${ns}", area="heap"} > 0)`,
+        },
+        {
+            record: REC.gcAvgPause,
+            expr: `sum by (${BY_POD}) (rate(${gc}_sum{namespace="${ns}"}[5m]))\n/\nsum by (${BY_POD}) (rate(${gc}_count{namespace="${ns}"}[5m]))`,
+        },
+        { record: REC.gcTimeShare, expr: `sum by (${BY_POD}) (rate(${gc}_sum{namespace="${ns}"}[5m]))` },
+        {
+            record: REC.cpuRatio,
+            expr: `sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{${c}}[5m]))\n/\nsum by (namespace, pod) (kube_pod_container_resource_limits{${c}, resource="cpu"})`,
+        },
+        {
+            record: REC.memoryRatio,
+            expr: `max by (namespace, pod) (container_memory_working_set_bytes{${c}})\n/\nsum by (namespace, pod) (kube_pod_container_resource_limits{${c}, resource="memory"})`,
+        },
+    ];
+
+    const ocr = "kline_analytics_ocr_requests_total";
+    const seg = "kline_analytics_segmentation_requests_total";
+    const business: RecordingRule[] = [
+        { record: REC.signalsRate, expr: `sum by (${BY_JOB}) (rate(kline_analytics_signals_generated_total{namespace="${ns}"}[5m]))` },
+        { record: REC.ordersRate, expr: `sum by (${BY_JOB}) (rate(kline_analytics_orders_processed_total{namespace="${ns}"}[5m]))` },
+        ...([["p50", 0.5], ["p95", 0.95], ["p99", 0.99]] as const).map(([q, v]) => ({
+            record: REC.engineQuantile(q),
+            expr: quantile(v, "kline_analytics_matching_engine_duration_seconds_bucket", ns),
+        })),
+        { record: REC.ocrRate, expr: `sum by (${BY_JOB}) (rate(${ocr}{namespace="${ns}"}[5m]))` },
+        {
+            record: REC.ocrErrorRatio,
+            expr: ratio(BY_JOB, `rate(${ocr}{namespace="${ns}", outcome="ERROR"}[5m])`, `rate(${ocr}{namespace="${ns}"}[5m])`),
+        },
+        { record: REC.segRate, expr: `sum by (${BY_JOB}) (rate(${seg}{namespace="${ns}"}[5m]))` },
+        {
+            record: REC.segErrorRatio,
+            expr: ratio(BY_JOB, `rate(${seg}{namespace="${ns}", outcome="ERROR"}[5m])`, `rate(${seg}{namespace="${ns}"}[5m])`),
+        },
+    ];
+    return [
+        { name: "kline-analytics.recording.http", rules: slo },
+        { name: "kline-analytics.recording.resources", rules: resources },
+        { name: "kline-analytics.recording.business", rules: business },
+    ];
+}
+
+/** Builds alerts with the labels and annotations every alert of one rule set shares. */
+class AlertFactory {
+    constructor(private readonly p: RuleParams) {}
+
+    alert(a: {
+        name: string;
+        severity: Severity;
+        expr: string;
+        for?: string;
+        labels?: Record<string, string>;
+        summary: string;
+        description: string;
+    }): AlertingRule {
+        const labels: AlertingRule["labels"] = { severity: a.severity, environment: this.p.environment, ...(a.labels ?? {}) };
+        if (this.p.track === "canary") labels.track = "canary";
+        const rule: AlertingRule = {
+            alert: a.name,
+            expr: a.expr,
+            labels,
+            annotations: {
+                summary: a.summary,
+                description: a.description,
+                runbook_url: `${this.p.runbookBaseUrl}#${runbookAnchor(a.name)}`,
+            },
+        };
+        if (a.for) rule.for = a.for;
+        return rule;
+    }
+}
+
+/** Matchers that pick one track's series of the app's own metrics (which carry `track`). */
+function trackSel(p: RuleParams): Record<string, string> {
+    return { namespace: p.namespace, track: p.track === "canary" ? "canary" : "!=canary" };
+}
+
+/** kube-state-metrics and cAdvisor have no `track`: the track's pods are picked by name. */
+function podSel(p: RuleParams, extra: Record<string, string> = {}): string {
+    return sel({ namespace: p.namespace, ...extra, pod: `=~${p.deployment}-[a-z0-9]+-[a-z0-9]+` });
+}
+
+function availabilityAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
+    const t = p.thresholds;
+    const ts = sel(trackSel(p));
+    const up = sel({ namespace: p.namespace, job: p.job, track: p.track === "canary" ? "canary" : "!=canary" });
+    const by = p.track === "canary" ? "namespace, job, track" : "namespace, job";
+    const errorBudget = +(1 - p.slo.availability).toFixed(6);
+    const latencyBudget = +(1 - p.slo.latency.objective).toFixed(6);
+    const alerts = [
+        f.alert({
+            name: "KlineAnalyticsDown",
+            severity: "critical",
+            expr: `sum by (${by}) (up${up}) == 0\nor\nabsent(up${up})`,
+            for: "2m",
+            summary: "kline-analytics is down.",
+            description:
+                "No kline-analytics target of job {{ $labels.job }} in namespace {{ $labels.namespace }} has been scraped successfully for 2 minutes: the service is down or unreachable for Prometheus.",
+        }),
+        f.alert({
+            name: "KlineAnalyticsHighErrorRate",
+            severity: "warning",
+            expr: `${REC.errorRatio("5m")}${ts} > ${t.errorRatio}`,
+            for: "5m",
+            summary: "kline-analytics answers many requests with 5xx.",
+            description: `{{ $value | humanizePercentage }} of the HTTP requests to {{ $labels.job }} in {{ $labels.namespace }} failed with a 5xx status over the last 5 minutes (threshold ${pct(t.errorRatio)}).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsHighResponseTime",
+            severity: "warning",
+            expr: `${REC.httpQuantile("p95")}${ts} > ${t.latencyP95Seconds}`,
+            for: "10m",
+            summary: "kline-analytics responds slowly.",
+            description: `The 95th percentile HTTP response time of {{ $labels.job }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }} (threshold ${t.latencyP95Seconds}s).`,
+        }),
+    ];
+    if (p.track === "canary") return alerts;
+    // Multiwindow, multi-burn-rate SLO alerts (SRE workbook ch. 5): a long window proves the burn is
+    // significant, the short window (1/12 of it) ends the alert soon after the burn stops.
+    for (const w of BURN_RATE_WINDOWS) {
+        alerts.push(
+            f.alert({
+                name: "KlineAnalyticsAvailabilityBudgetBurn",
+                severity: w.severity,
+                expr: `${REC.errorRatio(w.long)}${ts} > (${w.factor} * ${errorBudget})\nand\n${REC.errorRatio(w.short)}${ts} > (${w.factor} * ${errorBudget})`,
+                for: w.for,
+                labels: { long_window: w.long, short_window: w.short },
+                summary: "kline-analytics is burning its availability error budget too fast.",
+                description: `{{ $labels.job }} in {{ $labels.namespace }} answered {{ $value | humanizePercentage }} of requests with 5xx over the last ${w.long} (and still over the last ${w.short}): ${w.factor}x the error budget of the ${pct(p.slo.availability)} availability objective.`,
+            }),
+        );
+    }
+    for (const w of BURN_RATE_WINDOWS) {
+        alerts.push(
+            f.alert({
+                name: "KlineAnalyticsLatencyBudgetBurn",
+                severity: w.severity,
+                expr: `${REC.slowRatio(w.long)}${ts} > (${w.factor} * ${latencyBudget})\nand\n${REC.slowRatio(w.short)}${ts} > (${w.factor} * ${latencyBudget})`,
+                for: w.for,
+                labels: { long_window: w.long, short_window: w.short },
+                summary: "kline-analytics is burning its latency error budget too fast.",
+                description: `{{ $value | humanizePercentage }} of the requests to {{ $labels.job }} in {{ $labels.namespace }} took longer than ${p.slo.latency.thresholdSeconds}s over the last ${w.long} (and still over the last ${w.short}): ${w.factor}x the budget of the ${pct(p.slo.latency.objective)} latency objective.`,
+            }),
+        );
+    }
+    return alerts;
+}
+
+function workloadAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
+    const t = p.thresholds;
+    const c = { container: p.container };
+    return [
+        f.alert({
+            name: "KlineAnalyticsPodCrashLooping",
+            severity: "warning",
+            expr: `max by (namespace, pod, container) (\n  max_over_time(kube_pod_container_status_waiting_reason${podSel(p, { ...c, reason: "CrashLoopBackOff" })}[5m])\n) >= 1`,
+            for: "15m",
+            summary: "A kline-analytics container is crash looping.",
+            description: "Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} has been in CrashLoopBackOff for 15 minutes.",
+        }),
+        f.alert({
+            name: "KlineAnalyticsPodRestarting",
+            severity: "info",
+            expr: `sum by (namespace, pod, container) (\n  increase(kube_pod_container_status_restarts_total${podSel(p, c)}[1h])\n) > ${t.restartsPerHour}`,
+            summary: "A kline-analytics container restarts repeatedly.",
+            description: `Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value | printf "%.0f" }} times in the last hour (threshold ${t.restartsPerHour}).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsReplicasUnavailable",
+            severity: "warning",
+            expr: `(\n  max by (namespace, deployment) (kube_deployment_spec_replicas${sel({ namespace: p.namespace, deployment: p.deployment })})\n  -\n  max by (namespace, deployment) (kube_deployment_status_replicas_available${sel({ namespace: p.namespace, deployment: p.deployment })})\n) > 0`,
+            for: "15m",
+            summary: "kline-analytics runs with fewer replicas than desired.",
+            description: "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had {{ $value }} of its desired replicas unavailable for 15 minutes.",
+        }),
+    ];
+}
+
+function resourceAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
+    const t = p.thresholds;
+    const ts = sel(trackSel(p));
+    const pods = podSel(p);
+    const cc = podSel(p, { container: p.container });
+    return [
+        f.alert({
+            name: "KlineAnalyticsHighMemoryUsage",
+            severity: "warning",
+            expr: `${REC.heapRatio}${ts} > ${t.heapUsedRatio}`,
+            for: "10m",
+            summary: "kline-analytics uses most of its JVM heap.",
+            description: `Pod {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its maximum JVM heap (threshold ${pct(t.heapUsedRatio)}).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsHighCPUUsage",
+            severity: "warning",
+            expr: `${REC.cpuRatio}${pods} > ${t.cpuLimitRatio}`,
+            for: "15m",
+            summary: "kline-analytics uses most of its CPU limit.",
+            description: `Pod {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its CPU limit (threshold ${pct(t.cpuLimitRatio)}).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsHighGCPause",
+            severity: "warning",
+            expr: `${REC.gcAvgPause}${ts} > ${t.gcAvgPauseSeconds}`,
+            for: "10m",
+            summary: "kline-analytics spends long pauses in garbage collection.",
+            description: `The mean GC pause of pod {{ $labels.namespace }}/{{ $labels.pod }} is {{ $value | humanizeDuration }} over the last 5 minutes (threshold ${t.gcAvgPauseSeconds}s).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsContainerMemoryNearLimit",
+            severity: "warning",
+            expr: `${REC.memoryRatio}${pods} > ${t.containerMemoryLimitRatio}`,
+            for: "15m",
+            summary: "kline-analytics is close to its container memory limit.",
+            description: `Pod {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its memory limit (threshold ${pct(t.containerMemoryLimitRatio)}); the kernel OOM-kills it at 100%.`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsCPUThrottling",
+            severity: "info",
+            expr: `sum by (namespace, pod) (increase(container_cpu_cfs_throttled_periods_total${cc}[5m]))\n/\nsum by (namespace, pod) (increase(container_cpu_cfs_periods_total${cc}[5m]))\n> ${t.cpuThrottledRatio}`,
+            for: "15m",
+            summary: "kline-analytics is CPU throttled.",
+            description: `Pod {{ $labels.namespace }}/{{ $labels.pod }} was throttled in {{ $value | humanizePercentage }} of its CPU periods over the last 5 minutes (threshold ${pct(t.cpuThrottledRatio)}).`,
+        }),
+    ];
+}
+
+function businessAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
+    const t = p.thresholds;
+    const ts = sel(trackSel(p));
+    const alerts: AlertingRule[] = [];
+    // Signal and order volume follow the traffic share; the canary's share is too small to judge.
+    if (p.track === "stable") {
+        alerts.push(
+            f.alert({
+                name: "KlineAnalyticsLowSignalGeneration",
+                severity: "warning",
+                expr: `${REC.signalsRate}${ts} < ${t.minSignalsPerSecond}`,
+                for: "15m",
+                summary: "kline-analytics generates few trading signals.",
+                description: `{{ $labels.job }} in {{ $labels.namespace }} generated {{ $value | printf "%.2f" }} signals per second over the last 5 minutes (minimum ${t.minSignalsPerSecond}/s).`,
+            }),
+            f.alert({
+                name: "KlineAnalyticsNoOrdersProcessed",
+                severity: "info",
+                expr: `${REC.ordersRate}${ts} == 0`,
+                for: "30m",
+                summary: "kline-analytics has processed no orders for 30 minutes.",
+                description: "{{ $labels.job }} in {{ $labels.namespace }} has processed no orders for 30 minutes while it is being scraped.",
+            }),
+        );
+    }
+    alerts.push(
+        f.alert({
+            name: "KlineAnalyticsHighOrderProcessingTime",
+            severity: "warning",
+            expr: `${REC.engineQuantile("p95")}${ts} > ${t.orderProcessingP95Seconds}`,
+            for: "10m",
+            summary: "kline-analytics takes long to process orders.",
+            description: `The 95th percentile time the matching engine of {{ $labels.job }} in {{ $labels.namespace }} takes per order is {{ $value | humanizeDuration }} (threshold ${t.orderProcessingP95Seconds}s).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsMatchingEngineHighLatency",
+            severity: "critical",
+            expr: `${REC.engineQuantile("p99")}${ts} > ${t.matchingEngineP99Seconds}`,
+            for: "5m",
+            summary: "The kline-analytics matching engine is very slow.",
+            description: `The 99th percentile matching-engine time of {{ $labels.job }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }} (threshold ${t.matchingEngineP99Seconds}s): orders queue up.`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsOCRHighErrorRate",
+            severity: "warning",
+            expr: `${REC.ocrErrorRatio}${ts} > ${t.ocrErrorRatio}`,
+            for: "10m",
+            summary: "Many kline-analytics OCR requests fail.",
+            description: `{{ $value | humanizePercentage }} of the OCR requests of {{ $labels.job }} in {{ $labels.namespace }} failed over the last 5 minutes (threshold ${pct(t.ocrErrorRatio)}).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsSegmentationHighErrorRate",
+            severity: "warning",
+            expr: `${REC.segErrorRatio}${ts} > ${t.segmentationErrorRatio}`,
+            for: "10m",
+            summary: "Many kline-analytics chart segmentation requests fail.",
+            description: `{{ $value | humanizePercentage }} of the segmentation requests of {{ $labels.job }} in {{ $labels.namespace }} failed over the last 5 minutes (threshold ${pct(t.segmentationErrorRatio)}).`,
+        }),
+    );
+    return alerts;
+}
+
+function backupAlerts(p: RuleParams, f: AlertFactory, cronjob: string): AlertingRule[] {
+    const t = p.thresholds;
+    const cj = sel({ namespace: p.namespace, cronjob });
+    return [
+        f.alert({
+            name: "KlineAnalyticsBackupTooOld",
+            severity: "warning",
+            // A CronJob that never succeeded has no last-successful-time: its age counts from creation.
+            expr: `(\n  time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time${cj})\n  or\n  (time() - max by (namespace, cronjob) (kube_cronjob_created${cj}))\n    unless on (namespace, cronjob) kube_cronjob_status_last_successful_time${cj}\n) > ${t.backupMaxAgeHours} * 3600`,
+            for: "5m",
+            summary: "No kline-analytics backup has succeeded recently.",
+            description: `The last successful run of CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} was {{ $value | humanizeDuration }} ago (limit ${t.backupMaxAgeHours}h).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsBackupJobFailed",
+            severity: "warning",
+            expr: `max by (namespace, job_name) (kube_job_status_failed${sel({ namespace: p.namespace })} > 0)\n* on (namespace, job_name) group_left (owner_name)\nmax by (namespace, job_name, owner_name) (kube_job_owner${sel({ namespace: p.namespace, owner_kind: "CronJob", owner_name: cronjob })})`,
+            summary: "A kline-analytics backup job failed.",
+            description: "Backup Job {{ $labels.namespace }}/{{ $labels.job_name }} of CronJob {{ $labels.owner_name }} failed. Delete the Job once the cause is fixed to clear this alert.",
+        }),
+    ];
+}
+
+function probeAlerts(p: RuleParams, f: AlertFactory, probeJob: string): AlertingRule[] {
+    const t = p.thresholds;
+    const ps = sel({ namespace: p.namespace, job: probeJob });
+    const by = "namespace, job, instance";
+    const expiry = (days: number) => `min by (${by}) (probe_ssl_earliest_cert_expiry${ps}) - time() < ${days} * 86400`;
+    const certDescription = (days: number) =>
+        `The TLS certificate served at {{ $labels.instance }} expires in {{ $value | humanizeDuration }} (threshold ${days} days).`;
+    return [
+        f.alert({
+            name: "KlineAnalyticsProbeFailed",
+            severity: "critical",
+            expr: `max by (${by}) (probe_success${ps}) == 0`,
+            for: "5m",
+            summary: "kline-analytics' external health check fails.",
+            description: "The blackbox probe of {{ $labels.instance }} has failed for 5 minutes: users cannot reach kline-analytics from outside.",
+        }),
+        f.alert({
+            name: "KlineAnalyticsProbeSlow",
+            severity: "warning",
+            expr: `max by (${by}) (avg_over_time(probe_duration_seconds${ps}[5m])) > ${t.probeSlowSeconds}`,
+            for: "10m",
+            summary: "kline-analytics' external health check is slow.",
+            description: `The blackbox probe of {{ $labels.instance }} took {{ $value | humanizeDuration }} on average over the last 5 minutes (threshold ${t.probeSlowSeconds}s).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsCertificateExpiry",
+            severity: "warning",
+            expr: expiry(t.certWarningDays),
+            for: "10m",
+            summary: "kline-analytics' TLS certificate expires soon.",
+            description: certDescription(t.certWarningDays),
+        }),
+        f.alert({
+            name: "KlineAnalyticsCertificateExpiry",
+            severity: "critical",
+            expr: expiry(t.certCriticalDays),
+            for: "10m",
+            summary: "kline-analytics' TLS certificate is about to expire.",
+            description: certDescription(t.certCriticalDays),
+        }),
+    ];
+}
+
+function maintenanceAlert(p: RuleParams, f: AlertFactory): AlertingRule {
+    // Always present so the switch is visible in Prometheus; `vector(0) > 0` never fires.
+    return f.alert({
+        name: MAINTENANCE_ALERT,
+        severity: "info",
+        expr: `vector(${p.maintenanceMode ? 1 : 0}) > 0`,
+        labels: { namespace: p.namespace },
+        summary: "kline-analytics is in maintenance mode.",
+        description: `Maintenance mode is switched on for ${p.namespace} (stack config monitoring.maintenanceMode): Alertmanager holds back warning and info alerts of this namespace; critical alerts still page.`,
+    });
+}
+
+/** Alert groups of one track. */
+export function alertGroups(p: RuleParams): RuleGroup[] {
+    const f = new AlertFactory(p);
+    const prefix = `kline-analytics.${p.track}`;
+    const groups: RuleGroup[] = [
+        { name: `${prefix}.availability`, rules: availabilityAlerts(p, f) },
+        { name: `${prefix}.workload`, rules: workloadAlerts(p, f) },
+        { name: `${prefix}.resources`, rules: resourceAlerts(p, f) },
+        { name: `${prefix}.business`, rules: businessAlerts(p, f) },
+    ];
+    if (p.track === "stable") {
+        if (p.backupCronJob) groups.push({ name: `${prefix}.backup`, rules: backupAlerts(p, f, p.backupCronJob) });
+        if (p.probeJob) groups.push({ name: `${prefix}.probe`, rules: probeAlerts(p, f, p.probeJob) });
+        groups.push({ name: `${prefix}.maintenance`, rules: [maintenanceAlert(p, f)] });
+    }
+    return groups;
+}
+
+/**
+ * Every rule group of a track's PrometheusRule: the stable set owns the recording rules (the
+ * canary's alerts read the same recorded series, filtered by `track="canary"`).
+ */
+export function buildRuleGroups(p: RuleParams): RuleGroup[] {
+    validateParams(p);
+    return p.track === "stable" ? [...recordingGroups(p), ...alertGroups(p)] : alertGroups(p);
+}
+
+export function isAlert(r: Rule): r is AlertingRule {
+    return (r as AlertingRule).alert !== undefined;
+}
+
+export function allAlerts(groups: RuleGroup[]): AlertingRule[] {
+    return groups.flatMap((g) => g.rules.filter(isAlert));
+}
+
+function pct(ratio: number): string {
+    return `${+(ratio * 100).toFixed(4)}%`;
+}
+
+function validateParams(p: RuleParams): void {
+    const fail = (what: string) => {
+        throw new Error(`monitoring rules: ${what}`);
+    };
+    if (!/^https?:\/\//.test(p.runbookBaseUrl)) fail(`runbookBaseUrl '${p.runbookBaseUrl}' must be an http(s) URL (the runbook page, e.g. .../docs/monitoring.md)`);
+    if (p.runbookBaseUrl.includes("#")) fail(`runbookBaseUrl '${p.runbookBaseUrl}' must not contain '#': each alert appends its own anchor`);
+    for (const [k, v] of Object.entries({ namespace: p.namespace, job: p.job, deployment: p.deployment, container: p.container })) {
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v)) fail(`${k} '${v}' is not a Kubernetes name (lower-case letters, digits, '-')`);
+    }
+    for (const [k, v] of [["slo.availability", p.slo.availability], ["slo.latency.objective", p.slo.latency.objective]] as const) {
+        if (!(v > 0 && v < 1)) fail(`${k} is ${v}; it must be between 0 and 1 (exclusive), e.g. 0.999`);
+    }
+    for (const [k, v] of Object.entries(p.thresholds)) {
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0) fail(`thresholds.${k} is ${v}; it must be a number >= 0`);
+    }
+    if (p.thresholds.certCriticalDays >= p.thresholds.certWarningDays) {
+        fail(`thresholds.certCriticalDays (${p.thresholds.certCriticalDays}) must be below certWarningDays (${p.thresholds.certWarningDays})`);
+    }
+}
