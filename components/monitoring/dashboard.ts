@@ -102,7 +102,7 @@ export function buildDashboard(p: DashboardParams): Dashboard {
         [
             "HTTP",
             [
-                { title: "Request rate", unit: "reqps", targets: [[`sum by (track) (${REC.httpRate("5m")}{${APP}})`, "{{track}}"]] },
+                { title: "Request rate", unit: "reqps", targets: [[`sum by (track) (${REC.httpRate}{${APP}})`, "{{track}}"]] },
                 {
                     title: "Requests by status",
                     unit: "reqps",

@@ -161,7 +161,7 @@ export function leLabel(seconds: number): string {
 
 // ---- recorded series names (also used by the dashboard) ---------------------------------------
 export const REC = {
-    httpRate: (w: string) => `namespace_job_track:kline_analytics_http_requests:rate${w}`,
+    httpRate: "namespace_job_track:kline_analytics_http_requests:rate5m",
     errorRatio: (w: string) => `namespace_job_track:kline_analytics_http_requests_errors:ratio_rate${w}`,
     slowRatio: (w: string) => `namespace_job_track:kline_analytics_http_requests_slow:ratio_rate${w}`,
     httpQuantile: (q: "p50" | "p95" | "p99") => `namespace_job_track:kline_analytics_http_requests_duration_seconds:${q}_rate5m`,
@@ -171,9 +171,7 @@ export const REC = {
     signalsRate: "namespace_job_track:kline_analytics_signals_generated:rate5m",
     ordersRate: "namespace_job_track:kline_analytics_orders_processed:rate5m",
     engineQuantile: (q: "p50" | "p95" | "p99") => `namespace_job_track:kline_analytics_matching_engine_duration_seconds:${q}_rate5m`,
-    ocrRate: "namespace_job_track:kline_analytics_ocr_requests:rate5m",
     ocrErrorRatio: "namespace_job_track:kline_analytics_ocr_requests_errors:ratio_rate5m",
-    segRate: "namespace_job_track:kline_analytics_segmentation_requests:rate5m",
     segErrorRatio: "namespace_job_track:kline_analytics_segmentation_requests_errors:ratio_rate5m",
     cpuRatio: "namespace_pod:kline_analytics_container_cpu_usage:ratio_limit_rate5m",
     memoryRatio: "namespace_pod:kline_analytics_container_memory_working_set:ratio_limit",
@@ -203,9 +201,8 @@ export function recordingGroups(p: Pick<RuleParams, "namespace" | "container" | 
     const req = "kline_analytics_http_requests_total";
     const dur = "kline_analytics_http_requests_duration_seconds";
     const le = leLabel(p.slo.latency.thresholdSeconds);
-    const slo: RecordingRule[] = [];
+    const slo: RecordingRule[] = [{ record: REC.httpRate, expr: `sum by (${BY_JOB}) (rate(${req}{namespace="${ns}"}[5m]))` }];
     for (const w of RATIO_WINDOWS) {
-        slo.push({ record: REC.httpRate(w), expr: `sum by (${BY_JOB}) (rate(${req}{namespace="${ns}"}[${w}]))` });
         slo.push({
             record: REC.errorRatio(w),
             expr: ratio(BY_JOB, `rate(${req}{namespace="${ns}", status=~"5.."}[${w}])`, `rate(${req}{namespace="${ns}"}[${w}])`),
@@ -251,12 +248,10 @@ export function recordingGroups(p: Pick<RuleParams, "namespace" | "container" | 
             record: REC.engineQuantile(q),
             expr: quantile(v, "kline_analytics_matching_engine_duration_seconds_bucket", ns),
         })),
-        { record: REC.ocrRate, expr: `sum by (${BY_JOB}) (rate(${ocr}{namespace="${ns}"}[5m]))` },
         {
             record: REC.ocrErrorRatio,
             expr: ratio(BY_JOB, `rate(${ocr}{namespace="${ns}", outcome="ERROR"}[5m])`, `rate(${ocr}{namespace="${ns}"}[5m])`),
         },
-        { record: REC.segRate, expr: `sum by (${BY_JOB}) (rate(${seg}{namespace="${ns}"}[5m]))` },
         {
             record: REC.segErrorRatio,
             expr: ratio(BY_JOB, `rate(${seg}{namespace="${ns}", outcome="ERROR"}[5m])`, `rate(${seg}{namespace="${ns}"}[5m])`),
