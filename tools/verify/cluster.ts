@@ -100,6 +100,11 @@ export class LocalCluster {
         this.apiserver?.kill("SIGKILL");
         this.etcd?.kill("SIGKILL");
     };
+    private readonly onSignal = (signal: NodeJS.Signals) => {
+        this.onExit();
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        process.exit(signal === "SIGINT" ? 130 : 143);
+    };
     client!: KubeClient;
     version = "";
 
@@ -126,6 +131,8 @@ export class LocalCluster {
         const token = crypto.randomBytes(32).toString("hex");
         fs.writeFileSync(path.join(this.dir, "tokens.csv"), `${token},kline-verify,kline-verify-uid,"system:masters"\n`, { mode: 0o600 });
         process.once("exit", this.onExit);
+        process.once("SIGINT", this.onSignal);
+        process.once("SIGTERM", this.onSignal);
 
         const [clientPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
         const etcdLog = path.join(this.dir, "etcd.log");
@@ -190,6 +197,8 @@ export class LocalCluster {
         await stopProcess(this.apiserver);
         await stopProcess(this.etcd);
         process.removeListener("exit", this.onExit);
+        process.removeListener("SIGINT", this.onSignal);
+        process.removeListener("SIGTERM", this.onSignal);
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }

@@ -97,6 +97,27 @@ function describe(err: ErrorObject): string {
     return `${at}: ${err.message}`;
 }
 
+/**
+ * The objects of a pinned CRD file. Parsing 5 MB of CRD YAML takes seconds, so the parsed form
+ * is kept beside it (in the tools cache) as JSON and reused while the YAML is unchanged.
+ */
+function readCrdFile(file: string): KubeObject[] {
+    const cache = `${file}.parsed.json`;
+    try {
+        if (fs.statSync(cache).mtimeMs >= fs.statSync(file).mtimeMs) return JSON.parse(fs.readFileSync(cache, "utf8"));
+    } catch {
+        /* no usable cache yet */
+    }
+    const objects = parseManifest(fs.readFileSync(file, "utf8"), file);
+    try {
+        fs.writeFileSync(`${cache}.${process.pid}`, JSON.stringify(objects));
+        fs.renameSync(`${cache}.${process.pid}`, cache);
+    } catch {
+        /* read-only cache: parse again next time */
+    }
+    return objects;
+}
+
 export class SchemaValidator {
     private readonly ajv: Ajv;
     private readonly definitionOf = new Map<string, string>();
@@ -121,7 +142,7 @@ export class SchemaValidator {
         const crds: CrdEntry[] = [];
         for (const source of crdSources()) {
             for (const file of source.files) {
-                for (const obj of parseManifest(fs.readFileSync(file, "utf8"), file)) {
+                for (const obj of readCrdFile(file)) {
                     if (obj.kind === "CustomResourceDefinition") crds.push({ crd: obj, origin: source.origin });
                 }
             }
