@@ -78,8 +78,11 @@ for (const stack of STACKS) {
             const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(cm.data["logback.xml"]);
             assert.equal(xml.configuration.root["@level"], want.level);
             const filter = xml.configuration.appender.find((a: any) => a["@name"] === "JSON").filter;
-            assert.match(filter.evaluator.expression, new RegExp(`level < WARN && .*nextDouble\\(\\) >= ${want.sample};`));
-            assert.equal(filter.OnMatch, "DENY");
+            // The service's sampling filter (components/app/logback.ts): below WARN, keep a share of `sampleRate`.
+            assert.equal(filter["@class"], "com.stocksanalyses.logging.LevelSamplingFilter");
+            assert.equal(filter.alwaysKeep, "WARN");
+            assert.equal(filter.sampleRate, "${SAMPLE_RATE}");
+            assert.equal([xml.configuration.property].flat().find((p: any) => p["@name"] === "SAMPLE_RATE")["@value"], String(want.sample));
             const mask = xml.configuration.appender.find((a: any) => a["@name"] === "JSON").encoder.jsonGeneratorDecorator;
             assert.equal(mask.defaultMask, "[REDACTED]");
             for (const key of ["password", "token", "secret", "apiKey"]) assert.ok(mask.path.includes(key), key);
