@@ -30,6 +30,8 @@ export function buildElasticsearch(name: string, namespace: string, stack: Elast
         // init container could set, and the restricted Pod Security level forbids that. The cost
         // is some search speed, acceptable for logs; a node pool with the sysctl set can drop this.
         "node.store.allow_mmap": false,
+        // The GeoIP database downloader would call out of the cluster; NetworkPolicies block it anyway.
+        "ingest.geoip.downloader.enabled": false,
     };
     const env: Array<Record<string, unknown>> = [{ name: "ES_JAVA_OPTS", value: `-Xms${es.heap} -Xmx${es.heap}` }];
     const podSpec: Record<string, any> = {

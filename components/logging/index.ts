@@ -176,7 +176,8 @@ export class LoggingStack extends pulumi.ComponentResource {
         this.installer = new k8s.batch.v1.Job(`${name}-assets-installer`, { metadata: job.metadata, spec: job.spec }, {
             ...child,
             dependsOn: [configMap, this.elasticsearch, this.kibana],
-            customTimeouts: { create: "40m", update: "40m" },
+            // Longer than the Job's own activeDeadlineSeconds, so Kubernetes, not Pulumi, decides failure.
+            customTimeouts: { create: "50m", update: "50m" },
         });
 
         // --- NetworkPolicies --------------------------------------------------------------------------

@@ -79,6 +79,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.strictEqual(javaOpts, `-Xms${want.heap} -Xmx${want.heap}`);
             assert.ok(bytes(want.heap) * 2 <= bytes(want.memory), "heap at most half the memory");
             assert.strictEqual(set.config["node.store.allow_mmap"], false);
+            assert.strictEqual(set.config["ingest.geoip.downloader.enabled"], false, "no call out of the cluster");
             assert.strictEqual(set.podTemplate.spec.securityContext.seccompProfile.type, "RuntimeDefault");
             assert.strictEqual(set.podTemplate.spec.securityContext.runAsNonRoot, true);
             assert.deepStrictEqual(record(r, "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "logging-elasticsearch").options.dependsOn, ["logging-eck-operator"]);
