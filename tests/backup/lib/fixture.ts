@@ -1,0 +1,124 @@
+// One real PostgreSQL + one real MinIO + a seeded database, shared by the backup integration tests.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { MinioServer } from "./minio";
+import { PgServer } from "./postgres";
+import { RunningScript, ScriptResult, runScript, show, startScript } from "./run-script";
+import { checksumSql, seedSql } from "./seed";
+
+export const BUCKET = "kline-backups-test";
+export const PREFIX = "backups/kline-analytics/";
+export const SOURCE_DB = "kline";
+export const BACKUP_NAME_RE = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;
+
+export class BackupFixture {
+    readonly home = fs.mkdtempSync(path.join(os.tmpdir(), "kline-backup-home-"));
+
+    private constructor(
+        readonly pg: PgServer,
+        readonly s3: MinioServer,
+    ) {}
+
+    static async create(): Promise<BackupFixture> {
+        const [pg, s3] = await Promise.all([PgServer.create(), MinioServer.create()]);
+        const fx = new BackupFixture(pg, s3);
+        await s3.client.createBucket(BUCKET);
+        pg.psql("postgres", `CREATE DATABASE ${SOURCE_DB}`);
+        pg.psql(SOURCE_DB, seedSql(1));
+        return fx;
+    }
+
+    /** The script's environment: everything explicit, HOME without an AWS config of its own. */
+    env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+        return {
+            ...this.pg.env(SOURCE_DB),
+            ...this.s3.env(),
+            HOME: this.home,
+            BACKUP_S3_BUCKET: BUCKET,
+            BACKUP_S3_PREFIX: PREFIX,
+            BACKUP_WORK_DIR: this.home,
+            BACKUP_LOCK_FILE: path.join(this.home, "host-a.lock"),
+            // Nothing competes for the lock in most tests; the concurrency test sets the default back.
+            BACKUP_LOCK_SETTLE: "0.5",
+            ...extra,
+        };
+    }
+
+    run(args: string[], extra: Record<string, string | undefined> = {}): Promise<ScriptResult> {
+        return runScript(args, this.env(extra));
+    }
+
+    start(args: string[], extra: Record<string, string | undefined> = {}): RunningScript {
+        return startScript(args, this.env(extra));
+    }
+
+    /** Runs the script and fails with its whole output unless it exits 0. */
+    async ok(args: string[], extra: Record<string, string | undefined> = {}): Promise<ScriptResult> {
+        const r = await this.run(args, extra);
+        if (r.code !== 0) throw new Error(`backup-restore.sh ${args.join(" ")} failed:\n${show(r)}`);
+        return r;
+    }
+
+    /** Names printed by `list` (first column, header skipped). */
+    static listedNames(r: ScriptResult): string[] {
+        return r.stdout
+            .trim()
+            .split("\n")
+            .slice(1)
+            .map((l) => l.split(/\s+/)[0])
+            .filter((n) => n);
+    }
+
+    /** table -> "rows:md5" for every seeded table plus the sequences. */
+    checksums(db: string): Record<string, string> {
+        const out: Record<string, string> = {};
+        for (const line of this.pg.psql(db, checksumSql()).trim().split("\n")) {
+            const [tbl, n, sum] = line.split("|");
+            out[tbl] = `${n}:${sum}`;
+        }
+        return out;
+    }
+
+    /** Schema as pg_dump prints it (no data), for comparing a restored database with its source. */
+    schema(db: string): string {
+        const dump = execFileSync("pg_dump", ["--schema-only", "-d", db], { encoding: "utf8", env: { ...process.env, ...this.pg.env(db) } });
+        // pg_dump >= 15.14 brackets its output with \restrict/\unrestrict and a random key per run.
+        return dump.replace(/^\\(un)?restrict .*$/gm, "");
+    }
+
+    /** A stored object's bytes. */
+    get(name: string): Promise<Buffer> {
+        return this.s3.client.get(BUCKET, PREFIX + name);
+    }
+
+    /** Replaces a stored object (as a faulty disk, a bad copy or a person might). */
+    put(name: string, body: Buffer): Promise<void> {
+        return this.s3.client.put(BUCKET, PREFIX + name, body);
+    }
+
+    /** The S3 lock object's fields (owner, expires, ...). */
+    async lock(): Promise<Record<string, string>> {
+        const text = (await this.get(".locks/backup.lock")).toString();
+        return Object.fromEntries(text.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    }
+
+    /** Every key under the prefix, relative to it (sorted). */
+    async keys(): Promise<string[]> {
+        return (await this.s3.keys(BUCKET, PREFIX)).map((k) => k.slice(PREFIX.length));
+    }
+
+    async dumpObjects(): Promise<string[]> {
+        return (await this.keys()).filter((k) => k.endsWith(".dump.zst"));
+    }
+
+    async destroy(): Promise<void> {
+        try {
+            await this.s3.destroy();
+        } finally {
+            this.pg.destroy();
+            fs.rmSync(this.home, { recursive: true, force: true });
+        }
+    }
+}
