@@ -95,10 +95,10 @@ install_tool kube-apiserver "$KUBERNETES_VERSION" "$(key_of "$repo_root/tools/ku
 install_tool trivy "$TRIVY_VERSION" "go" build_trivy
 
 # Show what is in place (proves each binary runs on this machine).
-"$tools_dir/bin/kube-score" version | head -n1
-"$tools_dir/bin/etcd" --version | head -n1
+"$tools_dir/bin/kube-score" version | sed -n 1p
+"$tools_dir/bin/etcd" --version | sed -n 1p
 "$tools_dir/bin/kube-apiserver" --version
-"$tools_dir/bin/trivy" --version | head -n1
+"$tools_dir/bin/trivy" --version | sed -n 1p
 
 if [[ $built_any == 1 ]]; then
     echo "[30-kube-tools] cold build(s) finished in $((SECONDS - start_all))s"

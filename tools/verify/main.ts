@@ -86,9 +86,11 @@ async function main(): Promise<number> {
             console.log(formatReport(report));
             if (!stackPassed(report)) failed++;
             const d = report.dryRun;
+            const ran = (what: string) => !report.errors.some((e) => e.startsWith(`${what}:`));
             summary.push(
                 `  ${stackPassed(report) ? "PASS" : "FAIL"} ${t.name}: ${report.objects - report.schemaFailures.length}/${report.objects} schema-valid, ` +
-                    `kube-score ${report.kubeScore.filter((f) => f.gating).length} critical, trivy ${report.trivy.length} failed, ` +
+                    `kube-score ${ran("kube-score") ? `${report.kubeScore.filter((f) => f.gating).length} critical` : "did not run"}, ` +
+                    `trivy ${ran("trivy") ? `${report.trivy.length} failed` : "did not run"}, ` +
                     `dry-run ${d ? `${d.accepted.length}/${d.total}` : "n/a"} accepted`,
             );
         }
