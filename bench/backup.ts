@@ -77,7 +77,7 @@ function measure(command: string, args: string[], env: NodeJS.ProcessEnv): Promi
 const sh = (script: string, env: NodeJS.ProcessEnv) => measure("bash", ["-o", "pipefail", "-c", script], env);
 
 async function main(): Promise<void> {
-    const scale = Number(process.env.BENCH_SCALE ?? "9");
+    const scale = Number(process.env.BENCH_SCALE ?? "10");
     const t0 = Date.now();
     const [pg, s3] = await Promise.all([PgServer.create(), MinioServer.create()]);
     try {
@@ -102,9 +102,9 @@ async function main(): Promise<void> {
         };
 
         // Warm the page cache once so that no measurement pays for the first read of the tables.
-        await sh("pg_dump -f /dev/null", env);
-        const a = await sh("pg_dump -f /dev/null", env);
-        const aCustom = await sh("pg_dump --format=custom --compress=0 -f /dev/null", env);
+        await sh("pg_dump > /dev/null", env);
+        const a = await sh("pg_dump > /dev/null", env);
+        const aCustom = await sh("pg_dump --format=custom --compress=0 > /dev/null", env);
         const b = await sh(`pg_dump | gzip -6 | tee >(wc -c > ${home}/gzip.size) > /dev/null`, env);
         const c = await measure("bash", [SCRIPT, "backup"], env);
         const name = c.stdout.trim();

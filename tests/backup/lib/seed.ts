@@ -41,7 +41,7 @@ INSERT INTO candles
 SELECT 1 + i % 2000, timestamptz '2024-01-01 00:00:00+00' + (i / 2000) * interval '1 minute',
        round((100 + (i % 997) * 0.37)::numeric, 6), round((101 + (i % 991) * 0.37)::numeric, 6),
        round((99 + (i % 983) * 0.37)::numeric, 6), round((100.5 + (i % 977) * 0.37)::numeric, 6),
-       CASE WHEN i % 101 = 0 THEN NULL ELSE (i * 7919) % 1000003 END
+       CASE WHEN i % 101 = 0 THEN NULL ELSE (i::bigint * 7919) % 1000003 END
   FROM generate_series(0, ${candles - 1}) i;
 -- Keys after the bulk insert: one index build and one validation instead of a check per row.
 ALTER TABLE candles ADD PRIMARY KEY (instrument_id, bucket_start),

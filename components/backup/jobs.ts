@@ -1,0 +1,179 @@
+// The Kubernetes side of backups as data: the CronJob that runs scripts/backup-restore.sh daily,
+// the on-demand restore Job, and the backup pods' NetworkPolicy. Pure functions, tested directly.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupConfig, DatabaseConfig } from "../../config/types";
+import { BACKUP_POD_LABEL, postgresPeer } from "../app/networkpolicies";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/security";
+
+/**
+ * Stable name: kube-state-metrics exposes `kube_cronjob_status_last_successful_time{cronjob=...}`
+ * for it, which the backup freshness alert (components/monitoring) watches.
+ */
+export const BACKUP_CRONJOB_NAME = "kline-analytics-backup";
+export const BACKUP_SERVICE_ACCOUNT = "kline-analytics-backup";
+export const RESTORE_SERVICE_ACCOUNT = "kline-analytics-restore";
+export const SCRIPT_CONFIGMAP = "kline-analytics-backup-script";
+export const NETWORK_POLICY_NAME = "kline-analytics-backup-egress";
+const SCRIPT_DIR = "/opt/kline-backup";
+export const SCRIPT_FILE = "backup-restore.sh";
+
+/** Deadlines (seconds). The S3 lock outlives the longest backup so a live backup never loses it. */
+export const BACKUP_DEADLINE = 4 * 3600;
+export const RESTORE_DEADLINE = 6 * 3600;
+export const LOCK_TTL = BACKUP_DEADLINE + 1800;
+
+/** The operator script, shipped to the pods in a ConfigMap (the image carries only the tools). */
+export function readBackupScript(): string {
+    return fs.readFileSync(path.resolve(__dirname, "..", "..", "scripts", SCRIPT_FILE), "utf8");
+}
+
+export interface JobSettings {
+    backup: BackupConfig;
+    database: DatabaseConfig;
+    region: string;
+    bucketName: pulumi.Input<string>;
+    /** Secret with the database password under key `password`. */
+    dbSecretName: string;
+    labels: Record<string, string>;
+}
+
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+
+/** The script's settings (see `backup-restore.sh --help`); the password comes from the Secret. */
+export function scriptEnv(s: JobSettings): EnvVar[] {
+    const env: EnvVar[] = [
+        { name: "BACKUP_S3_BUCKET", value: s.bucketName },
+        { name: "BACKUP_S3_PREFIX", value: s.backup.prefix },
+        { name: "AWS_REGION", value: s.region },
+        { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
+        { name: "BACKUP_CONCURRENCY", value: String(s.backup.concurrency) },
+        { name: "BACKUP_REPLAY_WINDOW", value: s.backup.replayWindow },
+        { name: "BACKUP_LOCK_TTL", value: String(LOCK_TTL) },
+        // A retry of the same Job (backoffLimit) may take over the lock its failed pod left behind.
+        { name: "BACKUP_LOCK_OWNER", valueFrom: { fieldRef: { fieldPath: "metadata.labels['job-name']" } } },
+        { name: "PGHOST", value: s.database.host },
+        { name: "PGPORT", value: String(s.database.port) },
+        { name: "PGDATABASE", value: s.database.name },
+        { name: "PGUSER", value: s.database.user },
+        { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: s.dbSecretName, key: "password" } } },
+        { name: "PGSSLMODE", value: s.database.sslMode },
+        { name: "PGAPPNAME", value: BACKUP_CRONJOB_NAME },
+        // Read-only root filesystem: everything writable lives in the /tmp emptyDir.
+        { name: "HOME", value: "/tmp" },
+        { name: "TMPDIR", value: "/tmp" },
+        { name: "BACKUP_WORK_DIR", value: "/tmp" },
+    ];
+    // verify-ca/verify-full need a CA: libpq >= 16 takes the image's system trust store.
+    if (s.database.sslMode.startsWith("verify")) env.push({ name: "PGSSLROOTCERT", value: "system" });
+    return env;
+}
+
+export function podLabels(s: JobSettings, component: "backup" | "restore"): Record<string, string> {
+    return { ...s.labels, ...BACKUP_POD_LABEL, "app.kubernetes.io/instance": BACKUP_CRONJOB_NAME, "app.kubernetes.io/component": component };
+}
+
+/** A pod that passes Pod Security `restricted`, runs the script with `args`, writes only to /tmp. */
+export function scriptPodSpec(s: JobSettings, component: "backup" | "restore", args: string[]): PodSpec {
+    const restore = component === "restore";
+    return {
+        serviceAccountName: restore ? RESTORE_SERVICE_ACCOUNT : BACKUP_SERVICE_ACCOUNT,
+        // No Kubernetes API access needed; the EKS webhook projects the IRSA token on its own.
+        automountServiceAccountToken: false,
+        restartPolicy: "Never",
+        securityContext: restrictedPodSecurityContext(),
+        containers: [
+            {
+                name: component,
+                image: s.backup.image,
+                imagePullPolicy: "IfNotPresent",
+                command: ["/bin/bash", `${SCRIPT_DIR}/${SCRIPT_FILE}`],
+                args,
+                env: scriptEnv(s),
+                resources: {
+                    requests: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "64Mi" },
+                    limits: { cpu: "2", memory: "1Gi", "ephemeral-storage": restore ? s.backup.restoreScratchSize : "1Gi" },
+                },
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [
+                    { name: "script", mountPath: SCRIPT_DIR, readOnly: true },
+                    { name: "tmp", mountPath: "/tmp" },
+                ],
+            },
+        ],
+        volumes: [
+            { name: "script", configMap: { name: SCRIPT_CONFIGMAP, defaultMode: 0o555 } },
+            // A backup streams and needs only a few KB here; a restore holds one compressed backup.
+            { name: "tmp", emptyDir: { sizeLimit: restore ? s.backup.restoreScratchSize : "1Gi" } },
+        ],
+    };
+}
+
+export function backupCronJobSpec(s: JobSettings): k8s.types.input.batch.v1.CronJobSpec {
+    return {
+        schedule: s.backup.schedule,
+        timeZone: s.backup.timeZone,
+        // Two backups never run at once (the script's lock is the second line of defence).
+        concurrencyPolicy: "Forbid",
+        // A run missed by up to an hour (controller down, node drain) still starts.
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+            metadata: { labels: podLabels(s, "backup") },
+            spec: {
+                backoffLimit: 2,
+                activeDeadlineSeconds: BACKUP_DEADLINE,
+                // The CronJob's history limits prune first; this is the backstop for orphans.
+                ttlSecondsAfterFinished: 3 * 86400,
+                template: { metadata: { labels: podLabels(s, "backup") }, spec: scriptPodSpec(s, "backup", ["backup"]) },
+            },
+        },
+    };
+}
+
+/** Script arguments of the restore Job: a named backup, else the newest good one in the window. */
+export function restoreArgs(restore: NonNullable<BackupConfig["restore"]>): string[] {
+    const pick = restore.backupName ? [restore.backupName] : ["--window", restore.window!];
+    return ["restore", ...pick, "--target-db", restore.targetDatabase];
+}
+
+/** Jobs are immutable: a new request (name, window, target) gets a new Job name. */
+export function restoreJobName(restore: NonNullable<BackupConfig["restore"]>): string {
+    const digest = crypto.createHash("sha256").update(JSON.stringify(restoreArgs(restore))).digest("hex").slice(0, 8);
+    return `kline-analytics-restore-${digest}`;
+}
+
+export function restoreJobSpec(s: JobSettings): k8s.types.input.batch.v1.JobSpec {
+    return {
+        backoffLimit: 1,
+        activeDeadlineSeconds: RESTORE_DEADLINE,
+        ttlSecondsAfterFinished: 7 * 86400,
+        template: { metadata: { labels: podLabels(s, "restore") }, spec: scriptPodSpec(s, "restore", restoreArgs(s.backup.restore!)) },
+    };
+}
+
+/** Backup and restore pods: no ingress; egress to DNS, PostgreSQL and HTTPS (S3, STS) only. */
+export function backupNetworkPolicySpec(db: DatabaseConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
+    return {
+        podSelector: { matchLabels: BACKUP_POD_LABEL },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [],
+        egress: [
+            {
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+            { to: [postgresPeer(db)], ports: [{ protocol: "TCP", port: db.port }] },
+            // S3 and STS (IRSA); never the instance metadata service (credentials come from IRSA).
+            { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] },
+        ],
+    };
+}

@@ -1,0 +1,92 @@
+// The backup part of the configuration: schedule, retention and concurrency from the environment
+// matrix (config/environments.ts), the bucket's security options, the pinned backup image, and an
+// optional restore request. Called by config/index.ts with its Reader, so problems land in the
+// same ConfigError.
+import { EnvironmentDefaults } from "./environments";
+import { BackupConfig } from "./types";
+import { Parsed, checkCron, parseDuration, parseImage, parseMemory } from "./validate";
+
+/**
+ * The backup and restore image: PostgreSQL 16 client tools (pg_dump must not be older than the
+ * server), the Debian AWS CLI v2, zstd, bash, coreutils and util-linux. Built from
+ * images/backup/Dockerfile; the tag names the PostgreSQL client and the Debian release.
+ */
+export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-bookworm-1";
+export const BACKUP_PREFIX = "backups/";
+/** Matches the names scripts/backup-restore.sh gives its dumps. */
+export const BACKUP_NAME_PATTERN = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;
+
+export interface BackupConfigReader {
+    readonly problems: string[];
+    raw(key: string): string | undefined;
+    string(key: string, fallback: string, check?: (v: string) => string | undefined): string;
+    integer(key: string, fallback: number, min: number, max?: number, unit?: string): number;
+    boolean(key: string, fallback: boolean): boolean;
+    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T;
+    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T };
+}
+
+const checkImage = (v: string) => {
+    const p = parseImage(v);
+    if (!p.ok) return p.reason;
+    return p.value.tag === "latest" ? "a pinned tag is expected, not latest" : undefined;
+};
+
+export function readBackupConfig(r: BackupConfigReader, project: string, env: EnvironmentDefaults, isCanary: boolean, dbName: string): BackupConfig {
+    const enabled = r.boolean("backupEnabled", env.backupEnabled);
+    if (enabled && isCanary) {
+        r.problems.push(`${project}:backupEnabled = "true": the canary shares production's data and backups; remove the key`);
+    }
+    const retentionDays = r.integer("backupRetentionDays", env.backupRetentionDays, 1, 3650, " (days)");
+    const objectLockDays = r.integer("backupObjectLockDays", 0, 0, 3650, " (0 disables Object Lock)");
+    if (objectLockDays > retentionDays) {
+        r.problems.push(
+            `${project}:backupObjectLockDays = "${objectLockDays}": Object Lock cannot outlast backupRetentionDays (${retentionDays}), or expired backups could not be deleted`,
+        );
+    }
+
+    const restoreName = r.raw("restoreBackupName");
+    const restoreWindow = r.raw("restoreWindow");
+    if (restoreWindow !== undefined) {
+        const d = parseDuration(restoreWindow);
+        if (!d.ok) r.problems.push(`${project}:restoreWindow = ${JSON.stringify(restoreWindow)}: ${d.reason}`);
+    }
+    if (restoreName !== undefined && !BACKUP_NAME_PATTERN.test(restoreName)) {
+        r.problems.push(
+            `${project}:restoreBackupName = ${JSON.stringify(restoreName)}: a backup name such as kline_analytics_backup_20240101_020000.dump.zst is expected (see \`backup-restore.sh list\`)`,
+        );
+    }
+    const restoreTarget = r.string("restoreTargetDb", `${dbName}_restored`, (v) =>
+        /^[a-z_][a-z0-9_]{0,40}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier of at most 41 characters is expected",
+    );
+    const restoreRequested = restoreName !== undefined || restoreWindow !== undefined;
+    if (restoreName !== undefined && restoreWindow !== undefined) {
+        r.problems.push(`${project}:restoreBackupName and restoreWindow are both set: set one of them`);
+    }
+    if (restoreRequested && !enabled) {
+        r.problems.push(
+            `${project}:${restoreName !== undefined ? "restoreBackupName" : "restoreWindow"} is set but this stack has no backups${isCanary ? " (the canary shares production's: restore from the production stack)" : " (backupEnabled is false)"}`,
+        );
+    }
+    if (restoreRequested && restoreTarget === dbName) {
+        r.problems.push(
+            `${project}:restoreTargetDb = "${restoreTarget}": the restore Job never replaces the live database; restore into another name and switch over (docs/backups.md)`,
+        );
+    }
+
+    return {
+        enabled,
+        schedule: enabled ? r.string("backupSchedule", env.backupSchedule, checkCron) : "",
+        timeZone: r.string("backupTimeZone", "UTC", (v) => (/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(v) ? undefined : "an IANA time zone such as UTC or Europe/Berlin is expected")),
+        retentionDays,
+        concurrency: r.integer("backupConcurrency", env.backupConcurrency, 1, 16),
+        replayWindow: r.parsed("backupReplayWindow", "24h", parseDuration).text,
+        restore: restoreRequested ? { backupName: restoreName, window: restoreWindow, targetDatabase: restoreTarget } : undefined,
+        restoreScratchSize: r.parsed("restoreScratchSize", "20Gi", parseMemory).text,
+        encryption: r.oneOf<"kms" | "s3">("backupEncryption", "kms", ["kms", "s3"]),
+        objectLockDays,
+        accessLogging: r.boolean("backupAccessLogging", false),
+        image: r.string("backupImage", DEFAULT_BACKUP_IMAGE, checkImage),
+        prefix: BACKUP_PREFIX,
+    };
+}
