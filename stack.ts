@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KlineApp } from "./components/app";
 import { LoggingStack } from "./components/logging";
+import { MonitoringStack } from "./components/monitoring";
 import { StackConfig } from "./config";
 
 export interface Providers {
@@ -46,6 +47,22 @@ export function createStack(cfg: StackConfig) {
         ? new LoggingStack("logging", { environment: cfg.environment, logging: cfg.logging, labels: cfg.labels, appNamespace: app.namespace, appNamespaceName: cfg.namespace }, k8sOpts)
         : undefined;
 
+    // Monitoring: production/staging/development install kube-prometheus-stack; the canary stack adds
+    // only its ServiceMonitor and alerts to production's (components/monitoring).
+    const monitoring = new MonitoringStack(
+        "monitoring",
+        {
+            environment: cfg.environment,
+            monitoring: cfg.monitoring,
+            app: cfg.app,
+            appNamespace: app.namespace,
+            appNamespaceName: cfg.namespace,
+            backups: cfg.backup.enabled,
+            labels: cfg.labels,
+        },
+        k8sOpts,
+    );
+
     return {
         environment: cfg.environment,
         namespace: app.namespace,
@@ -54,6 +71,7 @@ export function createStack(cfg: StackConfig) {
         url: `https://${cfg.app.ingress.host}`,
         image: cfg.app.image,
         track: cfg.app.track,
+        monitoring: monitoring.endpoints,
         logging: logging
             ? { kibana: logging.kibanaUrl, elasticsearch: logging.elasticsearchUrl, dataStreams: logging.dataStreams }
             : { servedBy: "the production stack", dataStreams: ["logs-kline.analytics-canary"] },

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENTS, namespaceFor } from "./environments";
 import { readLoggingConfig } from "./logging";
+import { readMonitoringConfig } from "./monitoring";
 import {
     AntiAffinity,
     AppConfig,
@@ -41,7 +42,7 @@ export { ConfigError } from "./validate";
  * Keys that hold credentials: set with `pulumi config set --secret`, refused in plain text, and never
  * committed (the stack files say which ones each stack needs).
  */
-export const SECRET_KEYS = ["dbPassword", "pagerdutyRoutingKey", "slackWebhookUrl"] as const;
+export const SECRET_KEYS = ["dbPassword", "pagerdutyRoutingKey", "slackWebhookUrl", "heartbeatUrl"] as const;
 
 /** Where values come from: the stack's Pulumi config, or a plain map in tests. */
 export interface ConfigSource {
@@ -361,16 +362,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     };
 
     // --- monitoring and logging ---------------------------------------------------------------
-    const monitoring = {
-        namespace: "monitoring",
-        scrapeInterval: r.string("scrapeInterval", env.scrapeInterval, checkPromDuration),
-        maintenanceMode: r.boolean("maintenanceMode", false),
-        pagerdutyRoutingKey: r.secret("pagerdutyRoutingKey"),
-        slackWebhookUrl: r.secret("slackWebhookUrl"),
-        runbookBaseUrl: r.string("runbookBaseUrl", "https://github.com/stocksanalyses/kline-ops/blob/main/docs/runbooks.md", (v) =>
-            /^https:\/\/\S+$/.test(v) ? undefined : "an https:// URL is expected",
-        ),
-    };
+    const monitoring = readMonitoringConfig(r, source.project, environment, ingressHost, env.scrapeInterval, checkPromDuration);
     const logging = readLoggingConfig(r, source.project, environment, logRetentionDays);
 
     if (r.problems.length > 0) throw new ConfigError(r.problems);

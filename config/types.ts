@@ -87,13 +87,65 @@ export interface AwsConfig {
     oidcProviderUrl: string;
 }
 
+export interface HelmChartRef {
+    name: string;
+    version: string;
+    repo: string;
+}
+
+export interface PodResources {
+    requests: ResourceQuantities;
+    limits: ResourceQuantities;
+}
+
+/** A planned window in which Alertmanager mutes the listed routes (config/monitoring.ts). */
+export interface MuteWindowConfig {
+    name: string;
+    routes: Array<"critical" | "warning" | "canary">;
+    timeIntervals: Array<{
+        times?: Array<{ start_time: string; end_time: string }>;
+        weekdays?: string[];
+        days_of_month?: string[];
+        months?: string[];
+        years?: string[];
+        location?: string;
+    }>;
+}
+
+/** What a stack that installs the cluster's monitoring (kube-prometheus-stack) runs. */
+export interface MonitoringInstallConfig {
+    kubePrometheusStack: HelmChartRef;
+    blackboxExporter: HelmChartRef;
+    /** node-exporter needs hostNetwork/hostPID/hostPath: it gets a `privileged` namespace of its own. */
+    nodeExporterNamespace: string;
+    prometheus: { replicas: number; retention: string; retentionSize: string; storage: string; storageClass?: string; resources: PodResources };
+    alertmanager: { replicas: number; retention: string; storage: string; resources: PodResources };
+    grafana: { resources: PodResources };
+    /** "hard": replicas on different nodes (production); "soft": preferred. */
+    podAntiAffinity: "soft" | "hard";
+    slackChannel: string;
+    canarySlackChannel: string;
+    muteWindows: MuteWindowConfig[];
+    /**
+     * The pager and chat secrets must be set (staging, production). Checked by MonitoringStack, so
+     * a preview without them fails naming the key; development may run without receivers.
+     */
+    receiversRequired: boolean;
+}
+
 export interface MonitoringConfig {
     namespace: string;
     scrapeInterval: string;
     maintenanceMode: boolean;
     pagerdutyRoutingKey?: pulumi.Output<string>;
     slackWebhookUrl?: pulumi.Output<string>;
+    /** Dead man's switch URL the always-firing Watchdog alert is sent to. */
+    heartbeatUrl?: pulumi.Output<string>;
     runbookBaseUrl: string;
+    /** The app's external health URL the blackbox exporter probes (stable track only). */
+    probeUrl: string;
+    /** The monitoring stack this stack installs; undefined on the canary (it uses production's). */
+    install?: MonitoringInstallConfig;
 }
 
 export interface LoggingConfig {

@@ -4,7 +4,11 @@
 // alert, warning hides info, maintenance mode hides warning/info of its namespace, and a critical
 // production alert hides the canary's copy of it. The secrets (PagerDuty key, Slack webhook,
 // heartbeat URL) are parameters: Pulumi secrets in the stack, placeholders in tests and exports.
+import type * as pulumi from "@pulumi/pulumi";
 import { MAINTENANCE_ALERT } from "./rules";
+
+/** A receiver secret: a plain string in tests and exports, a Pulumi secret Output in the stack. */
+export type SecretValue = string | pulumi.Output<string>;
 
 export type Matcher = string;
 
@@ -32,10 +36,12 @@ export interface MuteWindow {
 }
 
 export interface AlertmanagerParams {
-    pagerdutyRoutingKey: string;
-    slackWebhookUrl: string;
+    /** PagerDuty Events v2 routing key; without one the pager receiver notifies nobody (development). */
+    pagerdutyRoutingKey?: SecretValue;
+    /** Slack incoming-webhook URL of the chat and canary receivers; without one they notify nobody. */
+    slackWebhookUrl?: SecretValue;
     /** Dead man's switch endpoint the Watchdog alert is sent to; without one the heartbeat is dropped. */
-    heartbeatUrl?: string;
+    heartbeatUrl?: SecretValue;
     slackChannel: string;
     canarySlackChannel: string;
     muteWindows: MuteWindow[];
@@ -84,7 +90,7 @@ const SLACK_TITLE = '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Al
 const SLACK_TEXT =
     "{{ range .Alerts }}*{{ .Annotations.summary }}* ({{ .Labels.severity }}{{ if .Labels.track }}, track {{ .Labels.track }}{{ end }})\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}";
 
-function slack(url: string, channel: string): Record<string, unknown> {
+function slack(url: SecretValue, channel: string): Record<string, unknown> {
     return { api_url: url, channel, send_resolved: true, title: SLACK_TITLE, text: SLACK_TEXT };
 }
 
@@ -126,22 +132,25 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
         { source_matchers: ['severity="critical"', 'track!="canary"'], target_matchers: ['track="canary"'], equal: ["namespace", "alertname"] },
         { source_matchers: ['alertname="InfoInhibitor"'], target_matchers: ['severity="info"'], equal: ["namespace"] },
     ];
+    const pager: Receiver = { name: RECEIVERS.pager };
+    if (p.pagerdutyRoutingKey !== undefined) {
+        pager.pagerduty_configs = [
+            {
+                routing_key: p.pagerdutyRoutingKey,
+                send_resolved: true,
+                severity: "critical",
+                description: "{{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }}): {{ .CommonAnnotations.summary }}",
+                details: { runbook: "{{ .CommonAnnotations.runbook_url }}", description: "{{ .CommonAnnotations.description }}", firing: "{{ .Alerts.Firing | len }}" },
+            },
+        ];
+    }
+    const chat = (name: string, channel: string): Receiver =>
+        p.slackWebhookUrl !== undefined ? { name, slack_configs: [slack(p.slackWebhookUrl, channel)] } : { name };
     const receivers: Receiver[] = [
-        {
-            name: RECEIVERS.pager,
-            pagerduty_configs: [
-                {
-                    routing_key: p.pagerdutyRoutingKey,
-                    send_resolved: true,
-                    severity: "critical",
-                    description: "{{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }}): {{ .CommonAnnotations.summary }}",
-                    details: { runbook: "{{ .CommonAnnotations.runbook_url }}", description: "{{ .CommonAnnotations.description }}", firing: "{{ .Alerts.Firing | len }}" },
-                },
-            ],
-        },
-        { name: RECEIVERS.chat, slack_configs: [slack(p.slackWebhookUrl, p.slackChannel)] },
-        { name: RECEIVERS.canary, slack_configs: [slack(p.slackWebhookUrl, p.canarySlackChannel)] },
-        p.heartbeatUrl ? { name: RECEIVERS.heartbeat, webhook_configs: [{ url: p.heartbeatUrl, send_resolved: false }] } : { name: RECEIVERS.heartbeat },
+        pager,
+        chat(RECEIVERS.chat, p.slackChannel),
+        chat(RECEIVERS.canary, p.canarySlackChannel),
+        p.heartbeatUrl !== undefined ? { name: RECEIVERS.heartbeat, webhook_configs: [{ url: p.heartbeatUrl, send_resolved: false }] } : { name: RECEIVERS.heartbeat },
         { name: RECEIVERS.none },
     ];
     const config: AlertmanagerConfig = { global: { resolve_timeout: "5m" }, route, inhibit_rules, receivers, templates: [] };
@@ -151,33 +160,46 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
 
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
+/** Problems of a list of mute windows (empty when valid); also used by the config module. */
+export function muteWindowProblems(windows: MuteWindow[]): string[] {
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const w of windows) {
+        const where = `mute window '${w.name}'`;
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(w.name)) problems.push(`${where}: the name must be lower-case letters, digits and '-'`);
+        if (seen.has(w.name)) problems.push(`${where} is defined twice`);
+        seen.add(w.name);
+        if (w.routes.length === 0) problems.push(`${where} mutes no route: list some of critical, warning, canary`);
+        if (w.timeIntervals.length === 0) problems.push(`${where} has no time interval`);
+        for (const ti of w.timeIntervals) {
+            for (const r of ti.times ?? []) {
+                for (const t of [r.start_time, r.end_time]) {
+                    if (!/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t)) problems.push(`${where}: time '${t}' must be HH:MM (00:00-24:00)`);
+                }
+                if (r.start_time >= r.end_time) problems.push(`${where}: start_time ${r.start_time} must be before end_time ${r.end_time}`);
+            }
+            for (const d of ti.weekdays ?? []) {
+                if (!d.split(":").every((x) => WEEKDAYS.includes(x))) problems.push(`${where}: weekday '${d}' must be a day name or range such as monday:friday`);
+            }
+        }
+    }
+    return problems;
+}
+
 function validate(p: AlertmanagerParams): void {
     const fail = (what: string) => {
         throw new Error(`alertmanager config: ${what}`);
     };
-    if (!p.pagerdutyRoutingKey) fail("pagerdutyRoutingKey is empty: set the stack secret `pulumi config set --secret kline-analytics:pagerdutyRoutingKey <key>`");
-    if (!/^https:\/\//.test(p.slackWebhookUrl)) fail("slackWebhookUrl must be an https URL: set the stack secret `pulumi config set --secret kline-analytics:slackWebhookUrl <url>`");
-    if (p.heartbeatUrl !== undefined && !/^https:\/\//.test(p.heartbeatUrl)) fail("heartbeatUrl must be an https URL");
+    // Secrets arrive as Outputs in a deployment (checked for presence by the config module); plain
+    // strings (tests, exports) are checked here.
+    if (p.pagerdutyRoutingKey === "") fail("pagerdutyRoutingKey is empty: set the stack secret `pulumi config set --secret pagerdutyRoutingKey <key>`");
+    if (typeof p.slackWebhookUrl === "string" && !/^https:\/\//.test(p.slackWebhookUrl)) {
+        fail("slackWebhookUrl must be an https URL: set the stack secret `pulumi config set --secret slackWebhookUrl <url>`");
+    }
+    if (typeof p.heartbeatUrl === "string" && !/^https:\/\//.test(p.heartbeatUrl)) fail("heartbeatUrl must be an https URL");
     for (const [k, v] of [["slackChannel", p.slackChannel], ["canarySlackChannel", p.canarySlackChannel]] as const) {
         if (!/^#[a-z0-9][a-z0-9._-]*$/.test(v)) fail(`${k} '${v}' must be a Slack channel such as #kline-alerts`);
     }
-    const seen = new Set<string>();
-    for (const w of p.muteWindows) {
-        if (!/^[a-z0-9][a-z0-9-]*$/.test(w.name)) fail(`mute window name '${w.name}' must be lower-case letters, digits and '-'`);
-        if (seen.has(w.name)) fail(`mute window '${w.name}' is defined twice`);
-        seen.add(w.name);
-        if (w.routes.length === 0) fail(`mute window '${w.name}' mutes no route: list some of critical, warning, canary`);
-        if (w.timeIntervals.length === 0) fail(`mute window '${w.name}' has no time interval`);
-        for (const ti of w.timeIntervals) {
-            for (const r of ti.times ?? []) {
-                for (const t of [r.start_time, r.end_time]) {
-                    if (!/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t)) fail(`mute window '${w.name}': time '${t}' must be HH:MM (00:00-24:00)`);
-                }
-                if (r.start_time >= r.end_time) fail(`mute window '${w.name}': start_time ${r.start_time} must be before end_time ${r.end_time}`);
-            }
-            for (const d of ti.weekdays ?? []) {
-                if (!d.split(":").every((x) => WEEKDAYS.includes(x))) fail(`mute window '${w.name}': weekday '${d}' must be a day name or range such as monday:friday`);
-            }
-        }
-    }
+    const problems = muteWindowProblems(p.muteWindows);
+    if (problems.length > 0) fail(problems.join("; "));
 }

@@ -195,7 +195,8 @@ export function buildDashboard(p: DashboardParams): Dashboard {
                     unit: "short",
                     targets: [[`sum by (pod) (increase(kube_pod_container_status_restarts_total{${c}}[1h]))`, "{{pod}}"]],
                 },
-                { title: "Scrape targets up", unit: "short", targets: [[`sum by (job) (up{${APP}})`, "{{job}}"]] },
+                // `up` carries target labels only: the track shows in the job (kline-analytics[-canary]).
+                { title: "Scrape targets up", unit: "short", targets: [[`sum by (job) (up{${NS}, job=~"kline-analytics.*"})`, "{{job}}"]] },
             ],
         ],
         [
@@ -282,7 +283,7 @@ export function buildDashboard(p: DashboardParams): Dashboard {
                     label: "Track",
                     type: "query",
                     datasource: DS,
-                    query: { query: 'label_values(up{namespace="$namespace", job=~"kline-analytics.*"}, track)', refId: "track" },
+                    query: { query: 'label_values(kline_analytics_http_requests_total{namespace="$namespace"}, track)', refId: "track" },
                     refresh: 2,
                     multi: true,
                     includeAll: true,

@@ -4,9 +4,10 @@
 // (`npm run rules:export`) and the input of `promtool check rules` / `promtool test rules`.
 //
 // Tracks: production's namespace runs a stable Deployment and, on the canary stack, a second
-// Deployment labelled `track: canary` with its own Service (so its own scrape `job`). The stable
-// rule set carries the recording rules (aggregated by `track`, so they serve both tracks) and
-// alerts that select `track!="canary"` (app metrics) or the stable Deployment's pods by name
+// Deployment labelled `track: canary` with its own Service (so its own scrape `job`). The app's
+// series carry `track` (a Micrometer common tag). The stable rule set carries the recording
+// rules (aggregated by `track`, so they serve both tracks) and alerts that select
+// `track!="canary"` (app metrics), the stable job (`up`) or the stable Deployment's pods by name
 // (kube-state-metrics and cAdvisor have no `track` label): a bad canary never fires a production
 // alert. The canary rule set holds alerts only, selecting `track="canary"` / the canary's pods,
 // and labels every alert `track: canary`, which Alertmanager routes to a non-paging receiver.
@@ -307,15 +308,15 @@ function podSel(p: RuleParams, extra: Record<string, string> = {}): string {
 function availabilityAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
     const t = p.thresholds;
     const ts = sel(trackSel(p));
-    const up = sel({ namespace: p.namespace, job: p.job, track: p.track === "canary" ? "canary" : "!=canary" });
-    const by = p.track === "canary" ? "namespace, job, track" : "namespace, job";
+    // `up` has target labels only (no `track`): each track's Service is its own scrape job.
+    const up = sel({ namespace: p.namespace, job: p.job });
     const errorBudget = +(1 - p.slo.availability).toFixed(6);
     const latencyBudget = +(1 - p.slo.latency.objective).toFixed(6);
     const alerts = [
         f.alert({
             name: "KlineAnalyticsDown",
             severity: "critical",
-            expr: `sum by (${by}) (up${up}) == 0\nor\nabsent(up${up})`,
+            expr: `sum by (namespace, job) (up${up}) == 0\nor\nabsent(up${up})`,
             for: "2m",
             summary: "kline-analytics is down.",
             description:

@@ -130,7 +130,8 @@ describe("stack specifics", () => {
         assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "10Gi");
         const env = sts.spec.template.spec.containers[0].env.find((e: any) => e.name === "POSTGRES_PASSWORD");
         assert.deepEqual(env.valueFrom.secretKeyRef, { name: "kline-analytics-db", key: "password" });
-        const pw = resources(r, "random:index/randomPassword:RandomPassword");
+        // (Grafana's admin password is generated too: count the database's only.)
+        const pw = resources(r, "random:index/randomPassword:RandomPassword").filter((p) => p.name === "kline-analytics-postgresql-password");
         assert.equal(pw.length, 1);
         assert.ok(pw[0].inputs.length >= 24);
         const cm = parse(object(r, "ConfigMap", "kline-analytics-config").data["application.yaml"]);

@@ -64,8 +64,8 @@ export function ruleTarget(t: Target, maintenanceMode = false): RuleTarget {
 
 // ---- label sets as Prometheus attaches them -------------------------------------------------------
 
-/** Target labels of the app's own metrics (ServiceMonitor on the `management` port, podTargetLabels: track). */
-export function appLabels(t: Target, i: number): Labels {
+/** Labels Prometheus gives every series of the app's target (ServiceMonitor on port `management`). */
+export function targetLabels(t: Target, i: number): Labels {
     return {
         namespace: NS,
         job: t.job,
@@ -74,8 +74,12 @@ export function appLabels(t: Target, i: number): Labels {
         pod: t.pods[i],
         instance: `10.0.${t.subnet}.${11 + i}:8081`,
         container: CONTAINER,
-        track: t.track,
     };
+}
+
+/** The app's own series: target labels plus Micrometer's common tags (management.metrics.tags). */
+export function appLabels(t: Target, i: number): Labels {
+    return { ...targetLabels(t, i), application: "kline-analytics", environment: t.environment, track: t.track };
 }
 
 const KSM = { job: "kube-state-metrics", instance: "10.0.9.20:8080" };
@@ -204,7 +208,7 @@ function setTarget(w: World, t: Target): void {
     const m = w.minutes;
     t.pods.forEach((_, i) => {
         const l = appLabels(t, i);
-        w.set("up", l, gauge(1, m));
+        w.set("up", targetLabels(t, i), gauge(1, m));
         setHttp(w, t, i, [{ until: m, errors: 4, buckets: HEALTHY_HTTP }]);
         setEngine(w, t, i, HEALTHY_ENGINE);
         setHeap(w, t, i);

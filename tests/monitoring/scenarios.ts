@@ -25,6 +25,7 @@ import {
     setRequests,
     STABLE,
     Target,
+    targetLabels,
 } from "./deployment";
 import { counterPhases, gauge, gaugePhases, Labels, startingAt, World } from "./world";
 
@@ -100,7 +101,7 @@ function trackScenarios(t: Target): Part[] {
         scenario(
             `${who}: every pod stops answering scrapes at minute 10`,
             30,
-            (w) => t.pods.forEach((_, i) => w.set("up", appLabels(t, i), gaugePhases([[1, 10], [0, w.minutes]]))),
+            (w) => t.pods.forEach((_, i) => w.set("up", targetLabels(t, i), gaugePhases([[1, 10], [0, w.minutes]]))),
             [
                 at(
                     "20m",
@@ -163,7 +164,7 @@ function trackScenarios(t: Target): Part[] {
             (w) => {
                 w.set("kube_pod_container_status_waiting_reason", ksmPodLabels(t, 0, { reason: "CrashLoopBackOff" }), startingAt(5, gauge(1, 35)));
                 w.set("kube_pod_container_status_restarts_total", ksmPodLabels(t, 0), gaugePhases([[0, 4], [1, 5], [2, 7], [3, 11], [4, 19], [5, 24], [6, 29], [7, 34], [8, w.minutes]]));
-                w.set("up", appLabels(t, 0), gaugePhases([[1, 4], [0, w.minutes]]));
+                w.set("up", targetLabels(t, 0), gaugePhases([[1, 4], [0, w.minutes]]));
             },
             [
                 at(

@@ -1,0 +1,213 @@
+// MonitoringStack: kube-prometheus-stack and the blackbox exporter (two Helm releases) in the
+// `monitoring` namespace, plus the app's ServiceMonitor, PrometheusRule, blackbox Probe and
+// dashboard ConfigMap in the app's namespace. Every spec is built by the pure functions beside
+// this file; this component only turns them into resources.
+//
+// The canary stack installs no monitoring: the canary runs in production's namespace and
+// cluster, so production's Prometheus scrapes it and production's Alertmanager routes its alerts.
+// The canary stack adds only its own ServiceMonitor (its Service) and PrometheusRule (its alerts).
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as YAML from "yaml";
+import { AppConfig, EnvironmentName, MonitoringConfig } from "../../config/types";
+import { podSecurityLabels, POD_SECURITY_VERSION } from "../shared/security";
+import { buildAlertmanagerConfig } from "./alertmanager";
+import { buildDashboard } from "./dashboard";
+import { dashboardConfigMap, Manifest, probe, prometheusRule, serviceMonitor } from "./objects";
+import { dashboardParams, ruleParamsFor } from "./params";
+import { buildRuleGroups } from "./rules";
+import {
+    ALERTMANAGER_CONFIG_SECRET,
+    ALERTMANAGER_SERVICE,
+    BLACKBOX_RELEASE,
+    blackboxExporterValues,
+    GRAFANA_ADMIN_SECRET,
+    GRAFANA_SERVICE,
+    KPS_RELEASE,
+    kubePrometheusStackValues,
+    PROMETHEUS_SERVICE,
+} from "./values";
+
+export interface MonitoringStackArgs {
+    environment: EnvironmentName;
+    monitoring: MonitoringConfig;
+    app: Pick<AppConfig, "name" | "track">;
+    /** The app namespace (an Output: the objects wait for it). */
+    appNamespace: pulumi.Input<string>;
+    appNamespaceName: string;
+    /** The stack runs the backup CronJob (backup alerts and dashboard panels apply). */
+    backups: boolean;
+    labels: Record<string, string>;
+}
+
+/** node-exporter's namespace: enforce exactly `privileged` (host access); audit and warn at `baseline`. */
+export function nodeExporterNamespaceLabels(): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/enforce-version": POD_SECURITY_VERSION,
+        "pod-security.kubernetes.io/audit": "baseline",
+        "pod-security.kubernetes.io/audit-version": POD_SECURITY_VERSION,
+        "pod-security.kubernetes.io/warn": "baseline",
+        "pod-security.kubernetes.io/warn-version": POD_SECURITY_VERSION,
+    };
+}
+
+/** Throws when a stack that must page and notify has no receiver secrets (names the keys and the fix). */
+export function checkReceivers(environment: string, m: MonitoringConfig): void {
+    if (!m.install?.receiversRequired) return;
+    const missing = (["pagerdutyRoutingKey", "slackWebhookUrl"] as const).filter((k) => m[k] === undefined);
+    if (missing.length > 0) {
+        throw new pulumi.RunError(
+            `monitoring: the ${environment} Alertmanager needs ${missing.join(" and ")}: set ` +
+                missing.map((k) => `\`pulumi config set --secret ${k} <value>\``).join(" and "),
+        );
+    }
+}
+
+export class MonitoringStack extends pulumi.ComponentResource {
+    public readonly kubePrometheusStack?: k8s.helm.v3.Release;
+    public readonly blackboxExporter?: k8s.helm.v3.Release;
+    public readonly serviceMonitor: k8s.apiextensions.CustomResource;
+    public readonly prometheusRule: k8s.apiextensions.CustomResource;
+    public readonly probe?: k8s.apiextensions.CustomResource;
+    public readonly dashboard?: k8s.core.v1.ConfigMap;
+    /** Where people find Grafana, Prometheus and Alertmanager (in-cluster services). */
+    public readonly endpoints: Record<string, string>;
+
+    constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kline:monitoring:MonitoringStack", name, {}, opts);
+        const m = args.monitoring;
+        const install = m.install;
+        checkReceivers(args.environment, m);
+        const child = { parent: this };
+        const labels = { ...args.labels, "app.kubernetes.io/component": "monitoring" };
+
+        let crDependsOn: pulumi.Resource[] = [];
+        if (install) {
+            // --- namespaces --------------------------------------------------------------------------
+            const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: m.namespace, labels: { ...labels, ...podSecurityLabels("restricted") } } }, child);
+            const nodeNs = new k8s.core.v1.Namespace(
+                `${name}-node-exporter-namespace`,
+                { metadata: { name: install.nodeExporterNamespace, labels: { ...labels, ...nodeExporterNamespaceLabels() } } },
+                child,
+            );
+
+            // --- Grafana admin: generated, kept in a Secret the chart reads --------------------------
+            const password = new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, child);
+            const grafanaAdmin = new k8s.core.v1.Secret(
+                `${name}-grafana-admin`,
+                {
+                    metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns.metadata.name, labels },
+                    type: "Opaque",
+                    stringData: { "admin-user": "admin", "admin-password": password.result },
+                },
+                child,
+            );
+
+            // --- Alertmanager configuration: a Secret, as it holds the receiver secrets --------------
+            // Built with the secrets as Output leaves; pulumi.output lifts them (and their secrecy).
+            const alertmanagerConfig = buildAlertmanagerConfig({
+                pagerdutyRoutingKey: m.pagerdutyRoutingKey,
+                slackWebhookUrl: m.slackWebhookUrl,
+                heartbeatUrl: m.heartbeatUrl,
+                slackChannel: install.slackChannel,
+                canarySlackChannel: install.canarySlackChannel,
+                muteWindows: install.muteWindows,
+            });
+            const alertmanagerSecret = new k8s.core.v1.Secret(
+                `${name}-alertmanager-config`,
+                {
+                    metadata: { name: ALERTMANAGER_CONFIG_SECRET, namespace: ns.metadata.name, labels },
+                    type: "Opaque",
+                    stringData: { "alertmanager.yaml": pulumi.secret(pulumi.output(alertmanagerConfig).apply((c) => YAML.stringify(c, { lineWidth: 0 }))) },
+                },
+                child,
+            );
+
+            // --- kube-prometheus-stack -------------------------------------------------------------
+            this.kubePrometheusStack = new k8s.helm.v3.Release(
+                `${name}-kube-prometheus-stack`,
+                {
+                    name: KPS_RELEASE,
+                    chart: install.kubePrometheusStack.name,
+                    version: install.kubePrometheusStack.version,
+                    repositoryOpts: { repo: install.kubePrometheusStack.repo },
+                    namespace: ns.metadata.name,
+                    createNamespace: false,
+                    values: kubePrometheusStackValues({ environment: args.environment, install, scrapeInterval: m.scrapeInterval }),
+                    atomic: true,
+                    timeout: 900,
+                    maxHistory: 10,
+                },
+                { ...child, dependsOn: [nodeNs, grafanaAdmin, alertmanagerSecret] },
+            );
+            crDependsOn = [this.kubePrometheusStack];
+
+            // --- blackbox exporter (its self-monitoring ServiceMonitor needs the CRDs above) --------
+            this.blackboxExporter = new k8s.helm.v3.Release(
+                `${name}-blackbox-exporter`,
+                {
+                    name: BLACKBOX_RELEASE,
+                    chart: install.blackboxExporter.name,
+                    version: install.blackboxExporter.version,
+                    repositoryOpts: { repo: install.blackboxExporter.repo },
+                    namespace: ns.metadata.name,
+                    createNamespace: false,
+                    values: blackboxExporterValues(args.environment),
+                    atomic: true,
+                    timeout: 300,
+                    maxHistory: 10,
+                },
+                { ...child, dependsOn: [this.kubePrometheusStack] },
+            );
+        }
+
+        // --- the app's monitoring objects ---------------------------------------------------------------
+        const appLabels = { ...labels, "app.kubernetes.io/name": "kline-analytics", track: args.app.track };
+        const track = args.app.track;
+        const custom = (role: string, manifest: Manifest, dependsOn: pulumi.Resource[]) =>
+            new k8s.apiextensions.CustomResource(
+                `${name}-${role}`,
+                { apiVersion: manifest.apiVersion, kind: manifest.kind, metadata: { ...manifest.metadata, namespace: args.appNamespace }, spec: manifest.spec },
+                { ...child, dependsOn },
+            );
+        this.serviceMonitor = custom(
+            "servicemonitor",
+            serviceMonitor({ name: args.app.name, namespace: args.appNamespaceName, track, interval: m.scrapeInterval, labels: appLabels }),
+            crDependsOn,
+        );
+        const groups = buildRuleGroups(
+            ruleParamsFor({
+                environment: args.environment,
+                namespace: args.appNamespaceName,
+                track,
+                appName: args.app.name,
+                runbookBaseUrl: m.runbookBaseUrl,
+                backups: args.backups,
+                probe: track === "stable" && install !== undefined,
+                maintenanceMode: m.maintenanceMode,
+            }),
+        );
+        this.prometheusRule = custom("prometheusrule", prometheusRule({ name: args.app.name, namespace: args.appNamespaceName, labels: appLabels, groups }), crDependsOn);
+
+        if (track === "stable" && install) {
+            this.probe = custom(
+                "probe",
+                probe({ namespace: args.appNamespaceName, monitoringNamespace: m.namespace, url: m.probeUrl, interval: "30s", labels: appLabels }),
+                [...crDependsOn, this.blackboxExporter!],
+            );
+            const cm = dashboardConfigMap({ namespace: args.appNamespaceName, labels: appLabels, dashboard: buildDashboard(dashboardParams()) });
+            this.dashboard = new k8s.core.v1.ConfigMap(`${name}-dashboard`, { metadata: { ...cm.metadata, namespace: args.appNamespace }, data: cm.data }, child);
+        }
+
+        this.endpoints = install
+            ? {
+                  grafana: `http://${GRAFANA_SERVICE}.${m.namespace}.svc (kubectl -n ${m.namespace} port-forward svc/${GRAFANA_SERVICE} 3000:80; user admin, password in Secret ${m.namespace}/${GRAFANA_ADMIN_SECRET})`,
+                  prometheus: `http://${PROMETHEUS_SERVICE}.${m.namespace}.svc:9090`,
+                  alertmanager: `http://${ALERTMANAGER_SERVICE}.${m.namespace}.svc:9093`,
+              }
+            : { servedBy: "the production stack's monitoring (namespace monitoring)" };
+        this.registerOutputs({ endpoints: this.endpoints });
+    }
+}

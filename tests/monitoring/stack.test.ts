@@ -1,0 +1,151 @@
+// MonitoringStack under Pulumi mocks, for every stack file (via the harness's renderStack): the
+// two Helm releases, the namespaces, the Alertmanager Secret, and the app's ServiceMonitor,
+// PrometheusRule, Probe and dashboard ConfigMap with the dependsOn the engine would see.
+import { strict as assert } from "assert";
+import { allAlerts, RuleGroup } from "../../components/monitoring/rules";
+import { objects, renderStack, resources, RenderResult, ResourceRecord } from "../harness";
+
+function record(r: RenderResult, type: string, name: string): ResourceRecord {
+    const found = resources(r, type).filter((x) => x.name === name);
+    assert.equal(found.length, 1, `${r.stack}: expected one ${type} named ${name}, found ${found.length}`);
+    return found[0];
+}
+
+function one(r: RenderResult, kind: string, name: string): any {
+    const found = objects(r, kind, name);
+    assert.equal(found.length, 1, `${r.stack}: expected one ${kind} ${name}, found ${found.length}`);
+    return found[0];
+}
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+for (const stack of ["development", "staging", "production"] as const) {
+    const appNs = `kline-analytics-${stack}`;
+    const interval = stack === "production" ? "15s" : "30s";
+
+    describe(`monitoring in stack ${stack}`, function () {
+        let r: RenderResult;
+        before(async function () {
+            r = await renderStack(stack);
+        });
+
+        it("installs kube-prometheus-stack 88.5.3 and the blackbox exporter 11.17.2 in `monitoring`", function () {
+            const repo = { repo: "https://prometheus-community.github.io/helm-charts" };
+            const kps = record(r, RELEASE, "monitoring-kube-prometheus-stack").inputs;
+            assert.deepEqual([kps.name, kps.chart, kps.version, kps.repositoryOpts, kps.namespace], ["kube-prometheus-stack", "kube-prometheus-stack", "88.5.3", repo, "monitoring"]);
+            const bb = record(r, RELEASE, "monitoring-blackbox-exporter");
+            assert.deepEqual(
+                [bb.inputs.name, bb.inputs.chart, bb.inputs.version, bb.inputs.repositoryOpts, bb.inputs.namespace],
+                ["blackbox-exporter", "prometheus-blackbox-exporter", "11.17.2", repo, "monitoring"],
+            );
+            assert.ok(bb.options.dependsOn?.includes("monitoring-kube-prometheus-stack"), "blackbox waits for the CRDs of kube-prometheus-stack");
+            const p = kps.values.prometheus.prometheusSpec;
+            assert.equal(p.replicas, stack === "production" ? 2 : 1);
+            assert.equal(p.scrapeInterval, interval);
+            assert.equal(p.serviceMonitorSelectorNilUsesHelmValues, false);
+            assert.equal(p.ruleSelectorNilUsesHelmValues, false);
+            assert.equal(p.probeSelectorNilUsesHelmValues, false);
+            assert.equal(kps.values.alertmanager.alertmanagerSpec.replicas, stack === "production" ? 3 : 1);
+            assert.equal(kps.values.alertmanager.alertmanagerSpec.configSecret, "alertmanager-kline-analytics");
+            assert.ok(record(r, RELEASE, "monitoring-kube-prometheus-stack").options.dependsOn?.includes("monitoring-alertmanager-config"));
+            assert.deepEqual(Object.keys(bb.inputs.values.config.modules), ["http_2xx"]);
+        });
+
+        it("creates `monitoring` at Pod Security restricted and node-exporter's namespace at privileged", function () {
+            const mon = one(r, "Namespace", "monitoring").metadata.labels;
+            assert.equal(mon["pod-security.kubernetes.io/enforce"], "restricted");
+            const node = one(r, "Namespace", "monitoring-node-exporter").metadata.labels;
+            assert.equal(node["pod-security.kubernetes.io/enforce"], "privileged");
+            assert.equal(node["pod-security.kubernetes.io/warn"], "baseline");
+        });
+
+        it("keeps the Alertmanager configuration and Grafana's password in Secrets, never in plain text", function () {
+            assert.deepEqual(one(r, "Secret", "alertmanager-kline-analytics").stringData, { "alertmanager.yaml": "[secret]" });
+            assert.equal(one(r, "Secret", "grafana-admin").stringData["admin-password"], "[secret]");
+            const text = JSON.stringify(r.resources);
+            assert.ok(!text.includes("synth-placeholder-not-a-real-secret"), "a secret stand-in leaked into the rendered inputs");
+        });
+
+        it(`scrapes the stable Service's management port every ${interval}`, function () {
+            const sm = one(r, "ServiceMonitor", "kline-analytics");
+            assert.equal(sm.metadata.namespace, appNs);
+            assert.deepEqual(sm.spec.selector.matchLabels, { "app.kubernetes.io/name": "kline-analytics", track: "stable" });
+            assert.deepEqual(sm.spec.endpoints, [{ port: "management", path: "/actuator/prometheus", scheme: "http", interval, scrapeTimeout: "10s" }]);
+            // The selected Service really has that port and those labels.
+            const svc = one(r, "Service", "kline-analytics");
+            assert.ok(svc.spec.ports.some((p: any) => p.name === "management"));
+            for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata.labels[k], v, k);
+        });
+
+        it("deploys the rule groups: at least 20 alerts, each with severity, summary, description and runbook_url", function () {
+            const rule = one(r, "PrometheusRule", "kline-analytics");
+            assert.equal(rule.metadata.namespace, appNs);
+            const alerts = allAlerts(rule.spec.groups as RuleGroup[]);
+            assert.ok(alerts.length >= 20, `${alerts.length} alerts`);
+            for (const a of alerts) {
+                assert.match(a.labels.severity, /^(critical|warning|info)$/);
+                assert.ok(a.annotations.summary && a.annotations.description, a.alert);
+                assert.match(a.annotations.runbook_url, /^https:\/\/github.com\/stocksanalyses\/kline-ops\/blob\/main\/docs\/monitoring.md#klineanalytics/);
+                assert.equal(a.labels.environment, stack);
+                assert.ok(a.expr.includes(appNs) || a.alert === "KlineAnalyticsMaintenanceMode", `${a.alert} does not select ${appNs}`);
+            }
+            assert.ok(alerts.some((a) => a.alert === "KlineAnalyticsBackupTooOld"), "backup alerts where the stack runs backups");
+        });
+
+        it("probes the external health URL through the blackbox exporter", function () {
+            const probe = one(r, "Probe", "kline-analytics-external");
+            assert.equal(probe.metadata.namespace, appNs);
+            assert.equal(probe.spec.jobName, "kline-analytics-blackbox");
+            assert.equal(probe.spec.module, "http_2xx");
+            assert.deepEqual(probe.spec.prober, { url: "blackbox-exporter.monitoring.svc:9115", scheme: "http", path: "/probe" });
+            const host = one(r, "Ingress", "kline-analytics").spec.rules[0].host;
+            assert.deepEqual(probe.spec.targets.staticConfig, { static: [`https://${host}/readyz`], labels: { namespace: appNs } });
+        });
+
+        it("ships the dashboard as a ConfigMap for Grafana's sidecar", function () {
+            const cm = one(r, "ConfigMap", "kline-analytics-dashboard");
+            assert.equal(cm.metadata.namespace, appNs);
+            assert.equal(cm.metadata.labels.grafana_dashboard, "1");
+            const dashboard = JSON.parse(cm.data["kline-analytics.json"]);
+            assert.equal(dashboard.uid, "kline-analytics");
+            assert.ok(dashboard.panels.length > 20);
+        });
+
+        it("creates the custom resources after the release that installs their CRDs", function () {
+            for (const type of ["ServiceMonitor", "PrometheusRule", "Probe"]) {
+                for (const cr of resources(r, `kubernetes:monitoring.coreos.com/v1:${type}`)) {
+                    assert.ok(cr.options.dependsOn?.includes("monitoring-kube-prometheus-stack"), `${type} ${cr.name} must dependsOn the kube-prometheus-stack release`);
+                }
+            }
+            assert.match(r.outputs.monitoring.grafana, /^http:\/\/kube-prometheus-stack-grafana\.monitoring\.svc/);
+        });
+    });
+}
+
+describe("monitoring in stack canary", function () {
+    let r: RenderResult;
+    before(async function () {
+        r = await renderStack("canary");
+    });
+
+    it("installs no second kube-prometheus-stack, namespace, Probe or dashboard: production's serve the canary", function () {
+        assert.deepEqual(resources(r, RELEASE).map((x) => x.inputs.chart).filter((c) => /prometheus/.test(c)), []);
+        assert.equal(objects(r, "Namespace", "monitoring").length, 0);
+        assert.equal(objects(r, "Probe").length, 0);
+        assert.equal(objects(r, "ConfigMap", "kline-analytics-dashboard").length, 0);
+        assert.deepEqual(r.outputs.monitoring, { servedBy: "the production stack's monitoring (namespace monitoring)" });
+    });
+
+    it("adds its own ServiceMonitor (the canary Service) and canary-only alerts in production's namespace", function () {
+        const sm = one(r, "ServiceMonitor", "kline-analytics-canary");
+        assert.equal(sm.metadata.namespace, "kline-analytics-production");
+        assert.deepEqual(sm.spec.selector.matchLabels, { "app.kubernetes.io/name": "kline-analytics", track: "canary" });
+        assert.equal(sm.spec.endpoints[0].interval, "15s");
+        const rule = one(r, "PrometheusRule", "kline-analytics-canary");
+        const alerts = allAlerts(rule.spec.groups as RuleGroup[]);
+        assert.equal(alerts.length, 15);
+        assert.ok(alerts.every((a) => a.labels.track === "canary" && a.labels.environment === "canary"));
+        assert.ok(rule.spec.groups.every((g: RuleGroup) => g.rules.every((x) => "alert" in x)), "recording rules come with production");
+        assert.notEqual(rule.metadata.name, "kline-analytics", "must not replace production's PrometheusRule");
+    });
+});
