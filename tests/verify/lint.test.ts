@@ -5,9 +5,10 @@ import { LintFinding, runKubeScore } from "../../tools/verify/kubescore";
 import { operatorPodStandIns } from "../../tools/verify/operator-pods";
 import { LintPolicy, loadPolicy, parsePolicy } from "../../tools/verify/policy";
 import { normaliseCheckId, runTrivy } from "../../tools/verify/trivy";
-import { broken, brokenParsable, good } from "./fixtures";
+import { broken, brokenParsable, good, named } from "./fixtures";
 
-const NO_EXEMPTIONS: LintPolicy = { kubeScore: { kubernetesVersion: "v1.36", ignore: [] }, trivy: { ignore: [] } };
+// No check switched off; the fixtures' images come from ghcr.io, named as trusted like our policy does.
+const NO_EXEMPTIONS: LintPolicy = { kubeScore: { kubernetesVersion: "v1.36", ignore: [] }, trivy: { ignore: [], trustedRegistries: ["ghcr.io"] } };
 const gating = (findings: LintFinding[]) => findings.filter((f) => f.gating).map((f) => `${f.object} ${f.check}`);
 const checksOn = (findings: LintFinding[], object: string) => findings.filter((f) => f.object === object).map((f) => f.check);
 
@@ -68,26 +69,32 @@ kube-score:
 
 describe("verify: trivy Kubernetes checks (kube-linter stand-in)", function () {
     this.timeout(60_000);
+    // trivy takes seconds to start; one run covers the good and the broken objects (findings are per object).
+    let findings: LintFinding[];
+    before(() => {
+        findings = runTrivy([...good(), ...brokenParsable()], NO_EXEMPTIONS);
+    });
+    const ids = (list: LintFinding[], object: string) => checksOn(list, object).map((c) => normaliseCheckId(c.split(" ")[0]));
 
     it("finds nothing in the good sample, with no check switched off", () => {
-        assert.deepEqual(runTrivy(good(), NO_EXEMPTIONS), []);
+        assert.deepEqual(findings.filter((f) => f.object.includes("kline-verify-good")), []);
     });
 
-    it("flags the privileged container and the missing limits", () => {
-        const findings = runTrivy(brokenParsable(), NO_EXEMPTIONS);
-        const ids = (object: string) => checksOn(findings, object).map((c) => normaliseCheckId(c.split(" ")[0]));
-        assert.ok(ids("Deployment kline-verify-broken/privileged").includes("KSV017"), findings.map((f) => `${f.object} ${f.check}`).join("\n"));
-        const noLimits = ids("Deployment kline-verify-broken/no-limits");
+    it("flags the privileged container and the missing limits, all as errors", () => {
+        assert.ok(ids(findings, "Deployment kline-verify-broken/privileged").includes("KSV017"), findings.map((f) => `${f.object} ${f.check}`).join("\n"));
+        const noLimits = ids(findings, "Deployment kline-verify-broken/no-limits");
         assert.ok(noLimits.includes("KSV011") && noLimits.includes("KSV018"), noLimits.join(" "));
         assert.ok(findings.every((f) => f.gating));
     });
 
-    it("honours the policy file for trivy check ids written either way", () => {
+    it("honours the policy file: switched-off ids written either way, and the trusted registries for KSV-0125", () => {
         assert.equal(normaliseCheckId("KSV-0017"), "KSV017");
         assert.equal(normaliseCheckId("AVD-KSV-0017"), "KSV017");
-        const policy = parsePolicy("kube-score: { kubernetesVersion: v1.36 }\ntrivy:\n  ignore:\n    - id: KSV017\n      reason: switched off here to prove the policy file reaches trivy\n");
-        const findings = runTrivy(brokenParsable(), policy);
-        assert.ok(!findings.some((f) => normaliseCheckId(f.check.split(" ")[0]) === "KSV017"));
+        // No trusted registries given: trivy's default list (cloud registries) flags ghcr.io.
+        const policy = parsePolicy("kube-score: { kubernetesVersion: v1.36 }\ntrivy:\n  ignore:\n    - id: KSV-0017\n      reason: switched off here to prove the policy file reaches trivy\n");
+        const withPolicy = runTrivy([named(good(), "Deployment kline-verify-good/kline-analytics"), named(broken(), "Deployment kline-verify-broken/privileged")], policy);
+        assert.ok(!ids(withPolicy, "Deployment kline-verify-broken/privileged").includes("KSV017"));
+        assert.deepEqual(ids(withPolicy, "Deployment kline-verify-good/kline-analytics"), ["KSV125"]);
     });
 });
 

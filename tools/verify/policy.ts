@@ -18,7 +18,8 @@ export function exempts(check: DisabledCheck, object: string): boolean {
 
 export interface LintPolicy {
     kubeScore: { kubernetesVersion: string; ignore: DisabledCheck[] };
-    trivy: { ignore: DisabledCheck[] };
+    /** trustedRegistries: registry domains KSV-0125 accepts (an empty list means trivy's defaults). */
+    trivy: { ignore: DisabledCheck[]; trustedRegistries: string[] };
 }
 
 export const POLICY_FILE = path.join(__dirname, "lint-policy.yaml");
@@ -43,6 +44,14 @@ function checks(list: unknown, where: string): DisabledCheck[] {
     });
 }
 
+function registries(list: unknown): string[] {
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list) || list.some((r) => typeof r !== "string" || !/^[a-z0-9.-]+(:\d+)?$/.test(r))) {
+        throw new Error(`${POLICY_FILE}: trivy.trustedRegistries must be a list of registry domains such as ghcr.io`);
+    }
+    return list;
+}
+
 export function parsePolicy(text: string): LintPolicy {
     const raw = YAML.parse(text) ?? {};
     const ks = raw["kube-score"] ?? {};
@@ -52,7 +61,7 @@ export function parsePolicy(text: string): LintPolicy {
     }
     return {
         kubeScore: { kubernetesVersion: version, ignore: checks(ks.ignore, "kube-score") },
-        trivy: { ignore: checks(raw.trivy?.ignore, "trivy") },
+        trivy: { ignore: checks(raw.trivy?.ignore, "trivy"), trustedRegistries: registries(raw.trivy?.trustedRegistries) },
     };
 }
 

@@ -56,6 +56,10 @@ export function runTrivy(objects: KubeObject[], policy: LintPolicy): LintFinding
             fs.writeFileSync(path.join(inputs, file), YAML.stringify(o, { lineWidth: 0 }));
             objectByFile.set(file, ref(o));
         });
+        // Data the checks read: KSV-0125's list of registry domains we pull from.
+        const dataDir = path.join(dir, "data");
+        fs.mkdirSync(dataDir);
+        fs.writeFileSync(path.join(dataDir, "kline.json"), JSON.stringify({ ksv0125: { trusted_registries: policy.trivy.trustedRegistries } }));
         const ignoreFile = path.join(dir, "trivyignore");
         fs.writeFileSync(ignoreFile, policy.trivy.ignore.filter((c) => !c.objects).map((c) => `${c.id}\n`).join(""));
         const args = [
@@ -63,6 +67,9 @@ export function runTrivy(objects: KubeObject[], policy: LintPolicy): LintFinding
             "--format", "json",
             "--quiet",
             "--skip-check-update", // use the checks compiled into this pinned trivy; no download
+            "--disable-telemetry", // no calls home, no version notices: this machine reaches registries only
+            "--skip-version-check",
+            "--config-data", dataDir,
             "--misconfig-scanners", "kubernetes",
             "--cache-dir", path.join(dir, "cache"),
             "--ignorefile", ignoreFile,
