@@ -97,7 +97,8 @@ export interface MonitoringConfigReader {
     secret(key: string): pulumi.Output<string> | undefined;
 }
 
-const DEFAULT_RUNBOOK_BASE_URL = "https://github.com/stocksanalyses/kline-ops/blob/main/docs/monitoring.md";
+/** Where the runbooks live: docs/monitoring.md of this repository (each alert appends its #anchor). */
+export const DEFAULT_RUNBOOK_BASE_URL = "https://github.com/stocksanalyses/kline-ops/blob/main/docs/monitoring.md";
 
 /** Prometheus retention: whole days or hours, at least one day. */
 export function parseRetention(value: string): Parsed<number> {

@@ -8,13 +8,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { AlertmanagerParams, buildAlertmanagerConfig } from "../components/monitoring/alertmanager";
+import { namespaceFor } from "../config/environments";
+import { DEFAULT_RUNBOOK_BASE_URL } from "../config/monitoring";
 import { buildDashboard, DASHBOARD_FILE } from "../components/monitoring/dashboard";
 import { dashboardParams, placeholderAlertmanagerParams, ruleParamsFor, RuleTarget } from "../components/monitoring/params";
 import { buildRuleGroups, RuleGroup } from "../components/monitoring/rules";
 
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
 export const DEFAULT_OUT = path.join("out", "monitoring");
-export const DEFAULT_RUNBOOK_BASE_URL = "https://github.com/kline-ops/kline-ops/blob/main/docs/monitoring.md";
 
 export interface ExportInput {
     environment: string;
@@ -38,9 +39,9 @@ export function rulesFileYaml(groups: RuleGroup[]): string {
     return YAML.stringify({ groups }, { lineWidth: 0 });
 }
 
-/** The namespace an environment's app runs in (the canary shares production's). */
-export function namespaceOf(environment: string): string {
-    return `kline-analytics-${environment === "canary" ? "production" : environment}`;
+/** The namespace an environment's app runs in (config/environments.ts). */
+export function namespaceOf(environment: (typeof ENVIRONMENTS)[number]): string {
+    return namespaceFor(environment);
 }
 
 export function exportMonitoring(outDir: string, input: ExportInput): ExportedFiles {
@@ -102,7 +103,7 @@ if (require.main === module) {
         const o = parseArgs(process.argv.slice(2));
         const files = exportMonitoring(o.out, {
             environment: o.env,
-            namespace: namespaceOf(o.env),
+            namespace: namespaceOf(o.env as (typeof ENVIRONMENTS)[number]),
             runbookBaseUrl: o.runbook,
             maintenanceMode: o.maintenance,
             backups: true,

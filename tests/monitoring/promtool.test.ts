@@ -15,7 +15,7 @@ import { buildTestFiles, rulesWithoutFiringCase } from "./promtool-tests";
 
 const PROMTOOL_HINT = "apt-get install prometheus (Debian package listed in .ci/apt/monitoring.txt)";
 
-function exportFor(dir: string, environment: string, maintenanceMode = false): ExportedFiles {
+function exportFor(dir: string, environment: "development" | "staging" | "production", maintenanceMode = false): ExportedFiles {
     return exportMonitoring(dir, {
         environment,
         namespace: environment === "production" ? NS : namespaceOf(environment),
@@ -52,7 +52,7 @@ describe("monitoring: Prometheus rules under promtool", function () {
 
     it("promtool check rules: the exported rule files of every environment are valid", function () {
         const files = [...production.rules, ...maintenance.rules];
-        for (const env of ["development", "staging"]) files.push(...exportFor(path.join(dir, env), env).rules);
+        for (const env of ["development", "staging"] as const) files.push(...exportFor(path.join(dir, env), env).rules);
         console.log(`      running: promtool check rules ${files.map((f) => path.relative(dir, f)).join(" ")}`);
         const out = runTool(promtool, ["check", "rules", ...files]);
         const ok = out.match(/SUCCESS: (\d+) rules found/g) ?? [];
