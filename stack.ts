@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KlineApp } from "./components/app";
+import { createBackups } from "./components/backup";
 import { LoggingStack } from "./components/logging";
 import { MonitoringStack } from "./components/monitoring";
 import { StackConfig } from "./config";
@@ -42,6 +43,9 @@ export function createStack(cfg: StackConfig) {
         k8sOpts,
     );
 
+    // Backups: bucket + IRSA roles + CronJob (and a restore Job on request); none on the canary.
+    const backups = createBackups(cfg, providers, app.namespace);
+
     // Logging: the canary stack has none (production's stack ships and keeps the canary's logs).
     const logging = cfg.logging.stack
         ? new LoggingStack("logging", { environment: cfg.environment, logging: cfg.logging, labels: cfg.labels, appNamespace: app.namespace, appNamespaceName: cfg.namespace }, k8sOpts)
@@ -72,6 +76,7 @@ export function createStack(cfg: StackConfig) {
         image: cfg.app.image,
         track: cfg.app.track,
         monitoring: monitoring.endpoints,
+        backup: backups.outputs,
         logging: logging
             ? { kibana: logging.kibanaUrl, elasticsearch: logging.elasticsearchUrl, dataStreams: logging.dataStreams }
             : { servedBy: "the production stack", dataStreams: ["logs-kline.analytics-canary"] },

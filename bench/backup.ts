@@ -12,9 +12,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
-import { BUCKET, PREFIX } from "../tests/backup/lib/fixture";
-import { MinioServer } from "../tests/backup/lib/minio";
-import { PgServer } from "../tests/backup/lib/postgres";
+import { BUCKET, PREFIX, startServers } from "../tests/backup/lib/fixture";
 import { SCRIPT } from "../tests/backup/lib/run-script";
 import { seedSql } from "../tests/backup/lib/seed";
 
@@ -79,7 +77,7 @@ const sh = (script: string, env: NodeJS.ProcessEnv) => measure("bash", ["-o", "p
 async function main(): Promise<void> {
     const scale = Number(process.env.BENCH_SCALE ?? "10");
     const t0 = Date.now();
-    const [pg, s3] = await Promise.all([PgServer.create(), MinioServer.create()]);
+    const { pg, s3 } = await startServers();
     try {
         await s3.client.createBucket(BUCKET);
         pg.psql("postgres", `CREATE DATABASE ${DB}`);

@@ -2,6 +2,7 @@
 // validates, and returns a typed StackConfig. Nothing is created from a config that does not validate.
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENTS, namespaceFor } from "./environments";
+import { readBackupConfig } from "./backup";
 import { readLoggingConfig } from "./logging";
 import { readMonitoringConfig } from "./monitoring";
 import {
@@ -17,7 +18,6 @@ import {
     ConfigError,
     Parsed,
     checkCidr,
-    checkCron,
     checkDnsLabel,
     checkHostname,
     checkPromDuration,
@@ -25,7 +25,6 @@ import {
     jvmNonHeapLimits,
     nonHeapHeadroom,
     parseCpu,
-    parseDuration,
     parseImage,
     parseJvmSize,
     parseMemory,
@@ -314,39 +313,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     }
 
     // --- backups ------------------------------------------------------------------------------
-    const backupEnabled = r.boolean("backupEnabled", env.backupEnabled);
-    if (backupEnabled && isCanary) {
-        r.problems.push(`${source.project}:backupEnabled = "true": the canary shares production's data and backups; remove the key`);
-    }
-    const backupSchedule = backupEnabled ? r.string("backupSchedule", env.backupSchedule, checkCron) : "";
-    const restoreName = r.raw("restoreBackupName");
-    const restoreWindow = r.raw("restoreWindow");
-    if (restoreWindow !== undefined) {
-        const d = parseDuration(restoreWindow);
-        if (!d.ok) r.problems.push(`${source.project}:restoreWindow = ${JSON.stringify(restoreWindow)}: ${d.reason}`);
-    }
-    if (restoreName !== undefined && !/^kline_analytics_backup_\d{8}_\d{6}\.[a-z0-9.]+$/.test(restoreName)) {
-        r.problems.push(
-            `${source.project}:restoreBackupName = ${JSON.stringify(restoreName)}: a backup object name such as kline_analytics_backup_20240101_020000.sql.gz is expected`,
-        );
-    }
-    const backup = {
-        enabled: backupEnabled,
-        schedule: backupSchedule,
-        timeZone: r.string("backupTimeZone", "UTC", (v) => (/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(v) ? undefined : "an IANA time zone such as UTC or Europe/Berlin is expected")),
-        retentionDays: r.integer("backupRetentionDays", env.backupRetentionDays, 1, 3650, " (days)"),
-        concurrency: r.integer("backupConcurrency", env.backupConcurrency, 1, 16),
-        replayWindow: r.parsed("backupReplayWindow", "24h", parseDuration).text,
-        restore: restoreName !== undefined || restoreWindow !== undefined ? { backupName: restoreName, window: restoreWindow } : undefined,
-        encryption: r.oneOf<"kms" | "s3">("backupEncryption", "kms", ["kms", "s3"]),
-        objectLockDays: r.integer("backupObjectLockDays", 0, 0, 3650, " (0 disables Object Lock)"),
-        accessLogging: r.boolean("backupAccessLogging", false),
-        image: r.string("backupImage", "ghcr.io/stocksanalyses/kline-backup:16.6-2.22.35", (v) => {
-            const p = parseImage(v);
-            return p.ok ? undefined : p.reason;
-        }),
-        prefix: "backups/",
-    };
+    const backup = readBackupConfig(r, source.project, env, isCanary, database.name);
 
     // --- AWS ----------------------------------------------------------------------------------
     const region = source.getIn("aws", "region");

@@ -73,7 +73,10 @@ export interface BackupConfig {
     concurrency: number;
     /** Replay window: a restore without a name picks the newest good backup this recent. */
     replayWindow: string;
-    restore?: { backupName?: string; window?: string };
+    /** A restore Job runs while this is set: a named backup, or the newest good one in `window`. */
+    restore?: { backupName?: string; window?: string; targetDatabase: string };
+    /** Size of the restore pod's /tmp (it holds one compressed backup while restoring). */
+    restoreScratchSize: string;
     encryption: "kms" | "s3";
     objectLockDays: number;
     accessLogging: boolean;

@@ -13,6 +13,15 @@ export const PREFIX = "backups/kline-analytics/";
 export const SOURCE_DB = "kline";
 export const BACKUP_NAME_RE = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;
 
+/** Starts PostgreSQL and MinIO side by side; if either fails, the other is stopped again. */
+export async function startServers(): Promise<{ pg: PgServer; s3: MinioServer }> {
+    const [pg, s3] = await Promise.allSettled([PgServer.create(), MinioServer.create()]);
+    if (pg.status === "fulfilled" && s3.status === "fulfilled") return { pg: pg.value, s3: s3.value };
+    if (pg.status === "fulfilled") pg.value.destroy();
+    if (s3.status === "fulfilled") await s3.value.destroy();
+    throw pg.status === "rejected" ? pg.reason : (s3 as PromiseRejectedResult).reason;
+}
+
 export class BackupFixture {
     readonly home = fs.mkdtempSync(path.join(os.tmpdir(), "kline-backup-home-"));
 
@@ -22,11 +31,16 @@ export class BackupFixture {
     ) {}
 
     static async create(): Promise<BackupFixture> {
-        const [pg, s3] = await Promise.all([PgServer.create(), MinioServer.create()]);
+        const { pg, s3 } = await startServers();
         const fx = new BackupFixture(pg, s3);
-        await s3.client.createBucket(BUCKET);
-        pg.psql("postgres", `CREATE DATABASE ${SOURCE_DB}`);
-        pg.psql(SOURCE_DB, seedSql(1));
+        try {
+            await fx.s3.client.createBucket(BUCKET);
+            fx.pg.psql("postgres", `CREATE DATABASE ${SOURCE_DB}`);
+            fx.pg.psql(SOURCE_DB, seedSql(1));
+        } catch (err) {
+            await fx.destroy();
+            throw err;
+        }
         return fx;
     }
 

@@ -62,7 +62,9 @@ export class MinioServer {
         const deadline = Date.now() + 30_000;
         while (Date.now() < deadline) {
             if (proc.exitCode !== null) throw new Error(`minio exited with ${proc.exitCode}: ${this.output}`);
-            if ((await this.healthStatus()) === 200) return;
+            // The health endpoints answer before the object layer is initialised (requests then get
+            // 503 XMinioServerNotInitialized): ready means a signed ListBuckets succeeds.
+            if ((await this.healthStatus()) === 200 && (await this.client.request("GET", "/").catch(() => ({ status: 0 }))).status === 200) return;
             await new Promise((r) => setTimeout(r, 50));
         }
         throw new Error(`minio did not become ready on ${this.endpoint} within 30 s: ${this.output}`);
@@ -70,7 +72,7 @@ export class MinioServer {
 
     private healthStatus(): Promise<number> {
         return new Promise((resolve) => {
-            const req = http.get({ host: "127.0.0.1", port: this.port, path: "/minio/health/live", timeout: 1000 }, (res) => {
+            const req = http.get({ host: "127.0.0.1", port: this.port, path: "/minio/health/ready", timeout: 1000 }, (res) => {
                 res.resume();
                 resolve(res.statusCode ?? 0);
             });

@@ -1,0 +1,310 @@
+// Backups under Pulumi mocks, for every stack file: the bucket's security and retention settings,
+// the IRSA roles, the CronJob and its pod, the NetworkPolicy, the restore Job on request, and the
+// canary's absence of all of it (via the harness's renderStack).
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions } from "../../components/backup";
+import { BACKUP_CRONJOB } from "../../components/monitoring/params";
+import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, renderStack, resources } from "../harness";
+import { restrictedViolations } from "../lib/pss";
+
+const EXPECTED = {
+    development: { retention: 7, schedule: "0 1 * * *", concurrency: "3", objectLock: 0, logging: false, protect: false },
+    staging: { retention: 14, schedule: "30 1 * * *", concurrency: "4", objectLock: 0, logging: false, protect: false },
+    production: { retention: 30, schedule: "0 2 * * *", concurrency: "5", objectLock: 30, logging: true, protect: true },
+} as const;
+
+function one(r: RenderResult, type: string, name: string): ResourceRecord {
+    const found = resources(r, type).filter((x) => x.name === name);
+    assert.equal(found.length, 1, `${r.stack}: expected one ${type} ${name}, found ${found.length}`);
+    return found[0];
+}
+
+const restoreJobs = (r: RenderResult) => objects(r, "Job").filter((j) => j.metadata.name.startsWith("kline-analytics-restore"));
+const policyOf = (rec: ResourceRecord, key = "policy") => JSON.parse(rec.inputs[key]);
+const actionsOf = (doc: any): string[] => doc.Statement.flatMap((s: any) => [s.Action].flat());
+
+for (const stack of ["development", "staging", "production"] as const) {
+    const want = EXPECTED[stack];
+    const ns = `kline-analytics-${stack}`;
+
+    describe(`backups in stack ${stack}`, () => {
+        let r: RenderResult;
+        let bucketName: string;
+        let bucketArn: string;
+        before(async () => {
+            r = await renderStack(stack);
+            const bucket = one(r, "aws:s3/bucket:Bucket", "backup-bucket");
+            bucketName = bucket.inputs.bucket;
+            bucketArn = `arn:aws:s3:::${bucketName}`;
+        });
+
+        it("bucket: unique name from a RandomId, never force-destroyed, versioned, encrypted with a rotating KMS key", () => {
+            assert.match(bucketName, new RegExp(`^kline-analytics-${stack}-backups-[0-9a-f]{8}$`));
+            assert.equal(one(r, "random:index/randomId:RandomId", "backup-suffix").inputs.byteLength, 4);
+            const bucket = one(r, "aws:s3/bucket:Bucket", "backup-bucket");
+            assert.equal(bucket.inputs.forceDestroy, false);
+            assert.equal(one(r, "aws:s3/bucketVersioning:BucketVersioning", "backup-versioning").inputs.versioningConfiguration.status, "Enabled");
+            const key = one(r, "aws:kms/key:Key", "backup-key");
+            assert.equal(key.inputs.enableKeyRotation, true);
+            const [rule] = one(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-encryption").inputs.rules;
+            assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+            assert.match(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId, /^arn:aws:kms:/);
+            assert.equal(rule.bucketKeyEnabled, true);
+        });
+
+        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request", () => {
+            const pab = one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-public-access").inputs;
+            for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(pab[flag], true, flag);
+            assert.equal(one(r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-ownership").inputs.rule.objectOwnership, "BucketOwnerEnforced");
+            const policy = policyOf(one(r, "aws:s3/bucketPolicy:BucketPolicy", "backup-policy"));
+            assert.deepEqual(policy.Statement, [
+                {
+                    Sid: "DenyInsecureTransport",
+                    Effect: "Deny",
+                    Principal: "*",
+                    Action: "s3:*",
+                    Resource: [bucketArn, `${bucketArn}/*`],
+                    Condition: { Bool: { "aws:SecureTransport": "false" } },
+                },
+            ]);
+        });
+
+        it(`lifecycle: backups expire after ${want.retention} days, old versions after 7, unfinished uploads are aborted after 1`, () => {
+            const rules = one(r, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-lifecycle").inputs.rules;
+            const byId = Object.fromEntries(rules.map((x: any) => [x.id, x]));
+            assert.deepEqual(byId["expire-backups"], {
+                id: "expire-backups",
+                status: "Enabled",
+                filter: { prefix: "backups/" },
+                expiration: { days: want.retention },
+                noncurrentVersionExpiration: { noncurrentDays: 7 },
+            });
+            assert.deepEqual(byId["remove-expired-delete-markers"].expiration, { expiredObjectDeleteMarker: true });
+            assert.deepEqual(byId["abort-incomplete-multipart-uploads"].abortIncompleteMultipartUpload, { daysAfterInitiation: 1 });
+            assert.equal(byId["abort-incomplete-multipart-uploads"].filter.prefix, "", "applies to the whole bucket");
+        });
+
+        it(want.objectLock ? `Object Lock in governance mode for ${want.objectLock} days` : "no Object Lock", () => {
+            const bucket = one(r, "aws:s3/bucket:Bucket", "backup-bucket");
+            const lock = resources(r, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration");
+            assert.equal(bucket.inputs.objectLockEnabled, want.objectLock > 0);
+            if (want.objectLock) {
+                assert.equal(lock.length, 1);
+                assert.deepEqual(lock[0].inputs.rule, { defaultRetention: { mode: "GOVERNANCE", days: want.objectLock } });
+            } else {
+                assert.equal(lock.length, 0);
+            }
+        });
+
+        it(want.logging ? "access logs go to a separate, private, SSE-S3 log bucket" : "no access-log bucket", () => {
+            const logging = resources(r, "aws:s3/bucketLogging:BucketLogging");
+            if (!want.logging) {
+                assert.equal(logging.length, 0);
+                assert.equal(resources(r, "aws:s3/bucket:Bucket").length, 1);
+                return;
+            }
+            const logBucket = one(r, "aws:s3/bucket:Bucket", "backup-log-bucket").inputs.bucket;
+            assert.match(logBucket, new RegExp(`^kline-analytics-${stack}-backup-logs-[0-9a-f]{8}$`));
+            assert.equal(logging.length, 1);
+            assert.equal(logging[0].inputs.targetBucket, logBucket);
+            const pab = one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-log-public-access").inputs;
+            assert.ok(pab.blockPublicAcls && pab.blockPublicPolicy && pab.ignorePublicAcls && pab.restrictPublicBuckets);
+            const logPolicy = policyOf(one(r, "aws:s3/bucketPolicy:BucketPolicy", "backup-log-policy"));
+            const delivery = logPolicy.Statement.find((s: any) => s.Sid === "AllowS3ServerAccessLogs");
+            assert.deepEqual(delivery.Principal, { Service: "logging.s3.amazonaws.com" });
+            assert.equal(delivery.Condition.ArnLike["aws:SourceArn"], bucketArn);
+            assert.ok(logPolicy.Statement.some((s: any) => s.Sid === "DenyInsecureTransport"));
+        });
+
+        it(`protect: ${want.protect} on the bucket and the key (the exported option function and what the engine sees)`, () => {
+            assert.deepEqual(backupResourceOptions(stack), { protect: want.protect });
+            for (const [type, name] of [
+                ["aws:s3/bucket:Bucket", "backup-bucket"],
+                ["aws:kms/key:Key", "backup-key"],
+            ]) {
+                assert.equal(one(r, type, name).options.protect === true, want.protect, `${name} protect`);
+            }
+        });
+
+        it("IRSA: the writer role trusts only the backup ServiceAccount, may write but never delete", () => {
+            const role = one(r, "aws:iam/role:Role", "backup-writer-role");
+            const trust = policyOf(role, "assumeRolePolicy");
+            const [stmt] = trust.Statement;
+            assert.equal(stmt.Action, "sts:AssumeRoleWithWebIdentity");
+            assert.match(stmt.Principal.Federated, /^arn:aws:iam::\d{12}:oidc-provider\/oidc\.eks\./);
+            const cond = stmt.Condition.StringEquals;
+            const subKey = Object.keys(cond).find((k) => k.endsWith(":sub"))!;
+            assert.match(subKey, /^oidc\.eks\.us-west-2\.amazonaws\.com\/id\/\w+:sub$/, "the issuer without https://");
+            assert.equal(cond[subKey], `system:serviceaccount:${ns}:kline-analytics-backup`);
+            assert.equal(cond[subKey.replace(/:sub$/, ":aud")], "sts.amazonaws.com");
+
+            const policy = policyOf(one(r, "aws:iam/rolePolicy:RolePolicy", "backup-writer-policy"));
+            const actions = actionsOf(policy);
+            assert.ok(!actions.some((a) => /Delete|\*/.test(a)), `no delete or wildcard action: ${actions}`);
+            const write = policy.Statement.find((s: any) => s.Sid === "WriteBackups");
+            assert.deepEqual(write.Action, ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]);
+            assert.equal(write.Resource, `${bucketArn}/backups/*`);
+            assert.equal(policy.Statement.find((s: any) => s.Sid === "ReadLock").Resource, `${bucketArn}/backups/.locks/backup.lock`);
+            assert.deepEqual(policy.Statement.find((s: any) => s.Sid === "ListBackups").Condition, { StringLike: { "s3:prefix": ["backups/", "backups/*"] } });
+            const kms = policy.Statement.find((s: any) => s.Sid === "UseBackupKeyThroughS3");
+            assert.deepEqual(kms.Action, ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"]);
+            assert.deepEqual(kms.Condition, { StringEquals: { "kms:ViaService": "s3.us-west-2.amazonaws.com" } });
+        });
+
+        it("IRSA: the reader role trusts only the restore ServiceAccount and may only list, read and decrypt", () => {
+            const trust = policyOf(one(r, "aws:iam/role:Role", "backup-reader-role"), "assumeRolePolicy");
+            const cond = trust.Statement[0].Condition.StringEquals;
+            assert.ok(Object.values(cond).includes(`system:serviceaccount:${ns}:kline-analytics-restore`));
+            const policy = policyOf(one(r, "aws:iam/rolePolicy:RolePolicy", "backup-reader-policy"));
+            assert.deepEqual(actionsOf(policy).sort(), ["kms:Decrypt", "s3:GetObject", "s3:ListBucket"]);
+        });
+
+        it(`CronJob ${BACKUP_CRONJOB_NAME}: ${want.schedule} UTC, Forbid, deadlines, history and TTL`, () => {
+            const cj = object(r, "CronJob", BACKUP_CRONJOB_NAME);
+            assert.equal(cj.metadata.namespace, ns);
+            const { jobTemplate, ...spec } = cj.spec;
+            assert.deepEqual(spec, {
+                schedule: want.schedule,
+                timeZone: "UTC",
+                concurrencyPolicy: "Forbid",
+                startingDeadlineSeconds: 3600,
+                successfulJobsHistoryLimit: 3,
+                failedJobsHistoryLimit: 3,
+            });
+            assert.equal(jobTemplate.spec.backoffLimit, 2);
+            assert.equal(jobTemplate.spec.activeDeadlineSeconds, 4 * 3600);
+            assert.equal(jobTemplate.spec.ttlSecondsAfterFinished, 3 * 86400);
+            assert.equal(BACKUP_CRONJOB, BACKUP_CRONJOB_NAME, "the monitoring freshness alert watches this CronJob");
+        });
+
+        it("backup pod: restricted, read-only root with /tmp emptyDir, pinned image, the script from the ConfigMap, settings from config", () => {
+            const [pod] = podSpecs(objects(r, "CronJob", BACKUP_CRONJOB_NAME));
+            assert.deepEqual(restrictedViolations(pod.spec), []);
+            assert.equal(pod.labels["app.kubernetes.io/name"], "kline-analytics-backup", "the in-cluster database admits this label");
+            const c = pod.spec.containers[0];
+            assert.match(c.image, /^[^:@]+(:[\w.-]+)$/);
+            assert.doesNotMatch(c.image, /:latest$/);
+            assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+            assert.deepEqual(c.command, ["/bin/bash", "/opt/kline-backup/backup-restore.sh"]);
+            assert.deepEqual(c.args, ["backup"]);
+            assert.deepEqual(
+                pod.spec.volumes.find((v: any) => v.name === "tmp"),
+                { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+            );
+            assert.ok(c.volumeMounts.some((m: any) => m.mountPath === "/tmp"));
+            const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+            assert.equal(env.BACKUP_S3_BUCKET, bucketName);
+            assert.equal(env.BACKUP_S3_PREFIX, "backups/");
+            assert.equal(env.AWS_REGION, "us-west-2");
+            assert.equal(env.BACKUP_CONCURRENCY, want.concurrency);
+            assert.equal(env.BACKUP_LOCK_TTL, String(LOCK_TTL));
+            assert.ok(LOCK_TTL > 4 * 3600, "the lock outlives the Job deadline");
+            assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "kline-analytics-db", key: "password" } });
+            assert.deepEqual(env.BACKUP_LOCK_OWNER, { fieldRef: { fieldPath: "metadata.labels['job-name']" } });
+            assert.equal(env.HOME, "/tmp");
+            assert.equal(pod.spec.serviceAccountName, "kline-analytics-backup");
+
+            const script = object(r, "ConfigMap", "kline-analytics-backup-script");
+            const shipped = fs.readFileSync(path.resolve(__dirname, "..", "..", "scripts", "backup-restore.sh"), "utf8");
+            assert.equal(script.data["backup-restore.sh"], shipped, "the ConfigMap carries the tested script byte for byte");
+        });
+
+        it("ServiceAccount carries the writer role; no restore Job unless the config asks for one", () => {
+            const sa = object(r, "ServiceAccount", "kline-analytics-backup");
+            assert.match(sa.metadata.annotations["eks.amazonaws.com/role-arn"], /^arn:aws:iam::\d{12}:role\/backup-writer-role/);
+            assert.deepEqual(restoreJobs(r), []);
+            assert.equal(objects(r, "ServiceAccount", "kline-analytics-restore").length, 0);
+        });
+
+        it("NetworkPolicy: no ingress; egress only to DNS, PostgreSQL and HTTPS (never the metadata service)", () => {
+            const np = object(r, "NetworkPolicy", "kline-analytics-backup-egress");
+            assert.deepEqual(np.spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "kline-analytics-backup" } });
+            assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
+            assert.deepEqual(np.spec.ingress, []);
+            const ports = np.spec.egress.map((e: any) => e.ports.map((p: any) => `${p.protocol}/${p.port}`).join(","));
+            assert.deepEqual(ports, ["UDP/53,TCP/53", "TCP/5432", "TCP/443"]);
+            const pg = np.spec.egress[1].to[0];
+            if (stack === "development") assert.deepEqual(pg, { podSelector: { matchLabels: { "app.kubernetes.io/name": "kline-analytics-postgresql" } } });
+            else assert.ok(pg.ipBlock.cidr, "external PostgreSQL by its address block");
+            assert.deepEqual(np.spec.egress[2].to, [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }]);
+        });
+
+        it("stack outputs: bucket name and ARN, both role ARNs, the CronJob and its freshness metric", () => {
+            const out = r.outputs.backup;
+            assert.equal(out.bucket, bucketName);
+            assert.equal(out.bucketArn, bucketArn);
+            assert.match(out.writerRoleArn, /^arn:aws:iam::\d{12}:role\//);
+            assert.match(out.readerRoleArn, /^arn:aws:iam::\d{12}:role\//);
+            assert.equal(out.cronJob, BACKUP_CRONJOB_NAME);
+            assert.equal(out.retentionDays, want.retention);
+            assert.equal(out.freshnessMetric, `kube_cronjob_status_last_successful_time{namespace="${ns}", cronjob="kline-analytics-backup"}`);
+        });
+    });
+}
+
+describe("backups in stack canary", () => {
+    it("creates no bucket, no roles, no CronJob, no backup objects at all (production's backups cover it)", async () => {
+        const r = await renderStack("canary");
+        assert.deepEqual(
+            r.resources.filter((x) => x.type.startsWith("kline:backup:") || x.name.startsWith("backup-")).map((x) => x.name),
+            [],
+        );
+        assert.equal(objects(r, "CronJob").length, 0);
+        assert.equal(r.outputs.backup.enabled, false);
+        assert.equal(r.outputs.backup.servedBy, "the production stack");
+    });
+});
+
+describe("restore Job on request", () => {
+    it("restoreWindow: a Job under the reader-role ServiceAccount restores the newest good backup into <db>_restored", async () => {
+        const r = await renderStack("staging", { overrides: { restoreWindow: "24h" } });
+        const [job] = restoreJobs(r);
+        assert.match(job.metadata.name, /^kline-analytics-restore-[0-9a-f]{8}$/);
+        assert.equal(job.metadata.annotations["pulumi.com/skipAwait"], "true");
+        const pod = job.spec.template.spec;
+        assert.deepEqual(pod.containers[0].args, ["restore", "--window", "24h", "--target-db", "kline_analytics_restored"]);
+        assert.equal(pod.serviceAccountName, "kline-analytics-restore");
+        assert.deepEqual(restrictedViolations(pod), []);
+        assert.deepEqual(pod.volumes.find((v: any) => v.name === "tmp").emptyDir, { sizeLimit: "20Gi" });
+        const sa = object(r, "ServiceAccount", "kline-analytics-restore");
+        assert.match(sa.metadata.annotations["eks.amazonaws.com/role-arn"], /role\/backup-reader-role/);
+        assert.equal(job.spec.template.metadata.labels["app.kubernetes.io/name"], "kline-analytics-backup", "the backup NetworkPolicy applies");
+        // Still the daily backup next to it.
+        assert.equal(objects(r, "CronJob").length, 1);
+    });
+
+    it("restoreBackupName: the named backup, into the configured target; a new request gets a new Job name", async () => {
+        const name = "kline_analytics_backup_20240101_020000.dump.zst";
+        const a = await renderStack("production", { overrides: { restoreBackupName: name, restoreTargetDb: "kline_dr" } });
+        const b = await renderStack("production", { overrides: { restoreWindow: "2d" } });
+        const [jobA] = restoreJobs(a);
+        const [jobB] = restoreJobs(b);
+        assert.deepEqual(jobA.spec.template.spec.containers[0].args, ["restore", name, "--target-db", "kline_dr"]);
+        assert.notEqual(jobA.metadata.name, jobB.metadata.name);
+    });
+
+    for (const [what, stack, overrides, message] of [
+        ["a name that is not a backup", "staging", { restoreBackupName: "backup.sql.gz" }, /restoreBackupName = "backup\.sql\.gz": a backup name such as kline_analytics_backup_20240101_020000\.dump\.zst/],
+        ["a name and a window", "staging", { restoreBackupName: "kline_analytics_backup_20240101_020000.dump.zst", restoreWindow: "24h" }, /both set/],
+        ["a restore on the canary", "canary", { restoreWindow: "24h" }, /restoreWindow is set but this stack has no backups \(the canary shares production's/],
+        ["a restore over the live database", "staging", { restoreWindow: "24h", restoreTargetDb: "kline_analytics" }, /never replaces the live database/],
+        ["Object Lock longer than the retention", "staging", { backupObjectLockDays: "30" }, /backupObjectLockDays = "30": Object Lock cannot outlast backupRetentionDays \(14\)/],
+        ["a malformed window", "staging", { restoreWindow: "yesterday" }, /restoreWindow = "yesterday"/],
+    ] as const) {
+        it(`refuses ${what}`, async () => {
+            await assert.rejects(renderStack(stack, { overrides: overrides as Record<string, string> }), message);
+        });
+    }
+});
+
+describe("every stack file renders its backups without duplicate registrations", () => {
+    for (const stack of STACKS) {
+        it(stack, async () => {
+            const r = await renderStack(stack);
+            const urns = r.resources.filter((x) => x.name.startsWith("backup")).map((x) => `${x.type}::${x.name}`);
+            assert.equal(new Set(urns).size, urns.length);
+        });
+    }
+});
