@@ -23,6 +23,8 @@ export interface DryRunReport {
     rejected: { object: string; reason: string }[];
     warnings: { object: string; warning: string }[];
     podSecurity: PodSecurityResult[];
+    /** Enforced Pod Security level of every namespace the objects live in. */
+    namespaces: Record<string, string>;
     notes: string[];
 }
 
@@ -90,7 +92,7 @@ export async function dryRunAll(
     crdFor: (o: KubeObject) => CrdEntry | undefined,
     contextNamespaces: KubeObject[] = [],
 ): Promise<DryRunReport> {
-    const report: DryRunReport = { serverVersion, total: objects.length, accepted: [], rejected: [], warnings: [], podSecurity: [], notes: [] };
+    const report: DryRunReport = { serverVersion, total: objects.length, accepted: [], rejected: [], warnings: [], podSecurity: [], namespaces: {}, notes: [] };
     const reject = (object: string, why: string) => report.rejected.push({ object, reason: why });
 
     for (const d of duplicates(objects)) reject(d, "declared more than once in the manifest (the second create would fail)");
@@ -132,6 +134,8 @@ export async function dryRunAll(
         const owner = contextNamespaces.some((c) => c.metadata.name === ns) ? "declared by another stack" : "not declared in any verified manifest";
         report.notes.push(`namespace ${ns} is used here but ${owner} (checked ${level ? `with enforce=${level}` : "without Pod Security labels"})`);
     }
+
+    report.namespaces = Object.fromEntries([...levels.entries()].sort());
 
     // 3. Server-side dry-run of every other object.
     const acceptedObjects: KubeObject[] = [];

@@ -115,6 +115,7 @@ export function formatReport(r: StackReport): string {
             `  ${mark(dryRunPassed(d), "dry-run")} dry-run     ${d.accepted.length}/${d.total} objects accepted by kube-apiserver ${d.serverVersion}; ` +
                 `${pss}/${d.podSecurity.length} pod templates admitted under their namespace's enforced Pod Security level${secs("dry-run")}`,
         );
+        lines.push(`      · namespaces (enforced Pod Security): ${Object.entries(d.namespaces).map(([n, l]) => `${n}=${l}`).join(", ")}`);
         for (const x of d.rejected) lines.push(`      ✗ ${x.object}: ${x.reason}`);
         for (const p of d.podSecurity) {
             lines.push(`      ${p.passed ? "·" : "✗"} pod security ${p.object} in ${p.namespace} (enforce=${p.level})${p.detail ? `: ${p.detail}` : ""}`);
