@@ -3,12 +3,13 @@
 // each out/<stack>/manifest.yaml: schema validation, kube-score, trivy, and server-side dry-run
 // on a real kube-apiserver + etcd started here on loopback and always stopped at the end.
 import { execFileSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { LocalCluster } from "./cluster";
-import { KubeObject, readManifest } from "./manifest";
+import { readManifest } from "./manifest";
 import { POLICY_FILE, loadPolicy } from "./policy";
 import { SchemaValidator } from "./schema";
-import { formatReport, stackPassed, verifyObjects } from "./verify";
+import { formatReport, relatedObjects, stackPassed, verifyObjects } from "./verify";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 const STACKS = ["development", "staging", "production", "canary"];
@@ -50,13 +51,6 @@ function render(stacks: string[]): void {
     });
 }
 
-/** Objects of other manifests in the namespaces `own` uses without declaring (and those Namespaces). */
-function relatedObjects(own: KubeObject[], others: KubeObject[]): KubeObject[] {
-    const declared = new Set(own.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
-    const foreign = new Set(own.map((o) => o.metadata?.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)));
-    return others.filter((o) => (o.kind === "Namespace" ? foreign.has(o.metadata.name!) : foreign.has(o.metadata?.namespace ?? "")));
-}
-
 async function main(): Promise<number> {
     const started = Date.now();
     const args = parseArgs(process.argv.slice(2));
@@ -66,8 +60,10 @@ async function main(): Promise<number> {
     ];
     if (args.render && args.stacks.length > 0) {
         const t0 = Date.now();
-        render(args.stacks);
-        console.log(`rendered ${args.stacks.join(", ")} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        // Always all four: a stack may deploy into another's namespace (canary -> production), and
+        // its objects are checked with that stack's namespace labels and NetworkPolicies in view.
+        render(STACKS);
+        console.log(`rendered ${STACKS.join(", ")} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     }
     const policy = loadPolicy();
     let t0 = Date.now();
@@ -80,8 +76,14 @@ async function main(): Promise<number> {
     const summary: string[] = [];
     try {
         const loaded = targets.map((t) => ({ ...t, objects: readManifest(t.file) }));
+        // Rendered stacks not being verified still count as context (when their manifest exists).
+        const contextOnly = STACKS.filter((s) => !args.stacks.includes(s))
+            .map((s) => path.join(PROJECT_DIR, "out", s, "manifest.yaml"))
+            .filter((f) => fs.existsSync(f) && !args.manifests.includes(f))
+            .map((f) => ({ file: f, objects: readManifest(f) }));
         for (const t of loaded) {
-            const related = relatedObjects(t.objects, loaded.filter((o) => o !== t).flatMap((o) => o.objects));
+            const others = [...loaded.filter((o) => o !== t), ...contextOnly].flatMap((o) => o.objects);
+            const related = relatedObjects(t.objects, others);
             const report = await verifyObjects(t.name, t.objects, { schema, policy, cluster, related });
             console.log(formatReport(report));
             if (!stackPassed(report)) failed++;

@@ -75,6 +75,17 @@ export async function verifyObjects(name: string, objects: KubeObject[], ctx: Ve
     return r;
 }
 
+/**
+ * Objects of other stacks that share a namespace with `own` without `own` declaring it: that
+ * namespace's Namespace object (its Pod Security labels) and everything in it (NetworkPolicies,
+ * PDBs, Services the cluster will also have).
+ */
+export function relatedObjects(own: KubeObject[], others: KubeObject[]): KubeObject[] {
+    const declared = new Set(own.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
+    const foreign = new Set(own.map((o) => o.metadata?.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)));
+    return others.filter((o) => (o.kind === "Namespace" ? foreign.has(o.metadata.name!) : foreign.has(o.metadata?.namespace ?? "")));
+}
+
 export function stackPassed(r: StackReport): boolean {
     return (
         r.errors.length === 0 &&
