@@ -8,10 +8,10 @@ import { Parsed, checkCron, parseDuration, parseImage, parseMemory } from "./val
 
 /**
  * The backup and restore image: PostgreSQL 16 client tools (pg_dump must not be older than the
- * server), the Debian AWS CLI v2, zstd, bash, coreutils and util-linux. Built from
- * images/backup/Dockerfile; the tag names the PostgreSQL client and the Debian release.
+ * server), AWS CLI v2 2.23.0 (sends upload checksums, as Object Lock buckets require), zstd, bash,
+ * coreutils and util-linux. Built from images/backup/Dockerfile; the tag names both versions.
  */
-export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-bookworm-1";
+export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-2.23.0";
 export const BACKUP_PREFIX = "backups/";
 /** Matches the names scripts/backup-restore.sh gives its dumps. */
 export const BACKUP_NAME_PATTERN = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { EnvironmentName } from "../../config/types";
 import {
+    accessLogLifecycleRules,
     backupBucketPolicy,
     backupLifecycleRules,
     backupResourceOptions,
@@ -132,6 +133,11 @@ export class BackupBucket extends pulumi.ComponentResource {
                 child,
             );
             new aws.s3.BucketOwnershipControls(`${name}-log-ownership`, { bucket: logBucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+            const logVersioning = new aws.s3.BucketVersioning(
+                `${name}-log-versioning`,
+                { bucket: logBucket.id, versioningConfiguration: { status: "Enabled" } },
+                child,
+            );
             // S3 server access logs can only be delivered to an SSE-S3 encrypted bucket.
             new aws.s3.BucketServerSideEncryptionConfiguration(
                 `${name}-log-encryption`,
@@ -151,8 +157,8 @@ export class BackupBucket extends pulumi.ComponentResource {
             );
             new aws.s3.BucketLifecycleConfiguration(
                 `${name}-log-lifecycle`,
-                { bucket: logBucket.id, rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: 90 } }] },
-                child,
+                { bucket: logBucket.id, rules: accessLogLifecycleRules() },
+                { ...child, dependsOn: [logVersioning] },
             );
             new aws.s3.BucketLogging(`${name}-logging`, { bucket: bucket.id, targetBucket: logBucket.id, targetPrefix: "s3-access/" }, onBucket);
             this.logBucketName = logBucket.bucket;

@@ -50,6 +50,8 @@ export function scriptEnv(s: JobSettings): EnvVar[] {
         { name: "BACKUP_S3_BUCKET", value: s.bucketName },
         { name: "BACKUP_S3_PREFIX", value: s.backup.prefix },
         { name: "AWS_REGION", value: s.region },
+        // The image's AWS CLI bundle (images/backup/Dockerfile).
+        { name: "AWS_CLI", value: "/usr/local/bin/aws" },
         { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
         { name: "BACKUP_CONCURRENCY", value: String(s.backup.concurrency) },
         { name: "BACKUP_REPLAY_WINDOW", value: s.backup.replayWindow },

@@ -158,3 +158,18 @@ export function backupLifecycleRules(retentionDays: number, prefix: string): Lif
         { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_DAYS } },
     ];
 }
+
+/** Access logs: kept ACCESS_LOG_DAYS, versions a week more, unfinished uploads aborted. */
+export const ACCESS_LOG_DAYS = 90;
+export function accessLogLifecycleRules(): LifecycleRule[] {
+    return [
+        {
+            id: "expire-access-logs",
+            status: "Enabled",
+            filter: { prefix: "" },
+            expiration: { days: ACCESS_LOG_DAYS },
+            noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_DAYS },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_DAYS },
+        },
+    ];
+}
