@@ -34,7 +34,10 @@ describe("verify: server-side dry-run on kube-apiserver", function () {
             report.podSecurity.map((p) => [p.object, p.level, p.passed]),
             [["Deployment kline-verify-good/kline-analytics", "restricted", true]],
         );
-        assert.ok(report.notes.some((n) => n.startsWith("installed CRD servicemonitors.monitoring.coreos.com")), report.notes.join("\n"));
+        assert.ok(
+            report.notes.some((n) => n.startsWith("installed CRD servicemonitors.monitoring.coreos.com")),
+            report.notes.join("\n"),
+        );
         assert.ok(dryRunPassed(report));
     });
 
@@ -46,13 +49,22 @@ describe("verify: server-side dry-run on kube-apiserver", function () {
             "Deployment kline-verify-broken/wrong-type",
             "ServiceMonitor kline-verify-broken/unknown-field",
         ]);
-        assert.match(rejected["Deployment kline-verify-broken/unknown-field"], /unknown field "spec\.template\.spec\.containers\[0\]\.cpuLimit"/);
+        assert.match(
+            rejected["Deployment kline-verify-broken/unknown-field"],
+            /unknown field "spec\.template\.spec\.containers\[0\]\.cpuLimit"/,
+        );
         assert.match(rejected["Deployment kline-verify-broken/wrong-type"], /spec\.replicas of type int32/);
-        assert.match(rejected["ServiceMonitor kline-verify-broken/unknown-field"], /unknown field "spec\.endpoints\[0\]\.scrapeEvery"/);
+        assert.match(
+            rejected["ServiceMonitor kline-verify-broken/unknown-field"],
+            /unknown field "spec\.endpoints\[0\]\.scrapeEvery"/,
+        );
 
         const pss = Object.fromEntries(report.podSecurity.map((p) => [p.object, p]));
         assert.equal(pss["Deployment kline-verify-broken/privileged"].passed, false);
-        assert.match(pss["Deployment kline-verify-broken/privileged"].detail!, /violates PodSecurity "restricted:latest": privileged/);
+        assert.match(
+            pss["Deployment kline-verify-broken/privileged"].detail!,
+            /violates PodSecurity "restricted:latest": privileged/,
+        );
         // Limits are kube-score's and trivy's business; Pod Security has no opinion on them.
         assert.equal(pss["Deployment kline-verify-broken/no-limits"].passed, true);
         assert.equal(dryRunPassed(report), false);
@@ -61,6 +73,9 @@ describe("verify: server-side dry-run on kube-apiserver", function () {
     it("flags a declared-twice object, which a dry-run alone would accept", async () => {
         const ns = good().filter((o) => o.kind === "Namespace" || o.kind === "ServiceAccount");
         const report = await dryRun([...ns, ns[1]]);
-        assert.deepEqual(report.rejected.map((r) => r.object), ["ServiceAccount kline-verify-good/kline-analytics"]);
+        assert.deepEqual(
+            report.rejected.map((r) => r.object),
+            ["ServiceAccount kline-verify-good/kline-analytics"],
+        );
     });
 });

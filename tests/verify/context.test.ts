@@ -3,7 +3,11 @@ import { strict as assert } from "assert";
 import { KubeObject, ref } from "../../tools/verify/manifest";
 import { relatedObjects } from "../../tools/verify/verify";
 
-const obj = (kind: string, name: string, namespace?: string): KubeObject => ({ apiVersion: "v1", kind, metadata: { name, namespace } });
+const obj = (kind: string, name: string, namespace?: string): KubeObject => ({
+    apiVersion: "v1",
+    kind,
+    metadata: { name, namespace },
+});
 
 describe("verify: cross-stack context", () => {
     const production = [
@@ -15,7 +19,10 @@ describe("verify: cross-stack context", () => {
     ];
 
     it("gives the canary production's namespace and the objects in it, nothing else", () => {
-        const canary = [obj("Deployment", "kline-analytics-canary", "kline-analytics-production"), obj("Service", "kline-analytics-canary", "kline-analytics-production")];
+        const canary = [
+            obj("Deployment", "kline-analytics-canary", "kline-analytics-production"),
+            obj("Service", "kline-analytics-canary", "kline-analytics-production"),
+        ];
         assert.deepEqual(relatedObjects(canary, production).map(ref), [
             "Namespace kline-analytics-production",
             "NetworkPolicy kline-analytics-production/kline-analytics-ingress",

@@ -8,9 +8,13 @@ import { normaliseCheckId, runTrivy } from "../../tools/verify/trivy";
 import { broken, brokenParsable, good, named } from "./fixtures";
 
 // No check switched off; the fixtures' images come from ghcr.io, named as trusted like our policy does.
-const NO_EXEMPTIONS: LintPolicy = { kubeScore: { kubernetesVersion: "v1.36", ignore: [] }, trivy: { ignore: [], trustedRegistries: ["ghcr.io"] } };
+const NO_EXEMPTIONS: LintPolicy = {
+    kubeScore: { kubernetesVersion: "v1.36", ignore: [] },
+    trivy: { ignore: [], trustedRegistries: ["ghcr.io"] },
+};
 const gating = (findings: LintFinding[]) => findings.filter((f) => f.gating).map((f) => `${f.object} ${f.check}`);
-const checksOn = (findings: LintFinding[], object: string) => findings.filter((f) => f.object === object).map((f) => f.check);
+const checksOn = (findings: LintFinding[], object: string) =>
+    findings.filter((f) => f.object === object).map((f) => f.check);
 
 describe("verify: kube-score", function () {
     this.timeout(60_000);
@@ -22,15 +26,26 @@ describe("verify: kube-score", function () {
     it("flags the privileged container and the missing limits as CRITICAL", () => {
         const findings = runKubeScore(brokenParsable(), NO_EXEMPTIONS);
         const critical = gating(findings);
-        assert.ok(critical.includes("Deployment kline-verify-broken/privileged container-security-context-privileged"), critical.join("\n"));
-        assert.ok(critical.includes("Deployment kline-verify-broken/no-limits container-resources"), critical.join("\n"));
-        const limits = findings.find((f) => f.object === "Deployment kline-verify-broken/no-limits" && f.check === "container-resources")!;
+        assert.ok(
+            critical.includes("Deployment kline-verify-broken/privileged container-security-context-privileged"),
+            critical.join("\n"),
+        );
+        assert.ok(
+            critical.includes("Deployment kline-verify-broken/no-limits container-resources"),
+            critical.join("\n"),
+        );
+        const limits = findings.find(
+            (f) => f.object === "Deployment kline-verify-broken/no-limits" && f.check === "container-resources",
+        )!;
         assert.match(limits.message, /CPU limit is not set/);
         assert.match(limits.message, /Memory limit is not set/);
     });
 
     it("fails loudly on a manifest it cannot parse (wrong type) instead of scoring nothing", () => {
-        assert.throws(() => runKubeScore(broken(), NO_EXEMPTIONS), /kube-score could not score the manifest: .*replicas/s);
+        assert.throws(
+            () => runKubeScore(broken(), NO_EXEMPTIONS),
+            /kube-score could not score the manifest: .*replicas/s,
+        );
     });
 
     it("honours the policy file: a listed check is off, scoped entries only for their objects", () => {
@@ -46,11 +61,20 @@ kube-score:
 `);
         const findings = runKubeScore(brokenParsable(), policy);
         assert.ok(!checksOn(findings, "Deployment kline-verify-broken/no-limits").includes("container-resources"));
-        assert.ok(checksOn(findings, "Deployment kline-verify-broken/privileged").includes("container-security-context-privileged"));
+        assert.ok(
+            checksOn(findings, "Deployment kline-verify-broken/privileged").includes(
+                "container-security-context-privileged",
+            ),
+        );
     });
 
     it("matches NetworkPolicies against stand-ins for the pods ECK creates from custom resources", () => {
-        const es = { apiVersion: "elasticsearch.k8s.elastic.co/v1", kind: "Elasticsearch", metadata: { name: "logs", namespace: "logging" }, spec: { nodeSets: [{ name: "default", count: 1 }] } };
+        const es = {
+            apiVersion: "elasticsearch.k8s.elastic.co/v1",
+            kind: "Elasticsearch",
+            metadata: { name: "logs", namespace: "logging" },
+            spec: { nodeSets: [{ name: "default", count: 1 }] },
+        };
         const policy = (label: string) => ({
             apiVersion: "networking.k8s.io/v1",
             kind: "NetworkPolicy",
@@ -74,14 +98,21 @@ describe("verify: trivy Kubernetes checks (kube-linter stand-in)", function () {
     before(() => {
         findings = runTrivy([...good(), ...brokenParsable()], NO_EXEMPTIONS);
     });
-    const ids = (list: LintFinding[], object: string) => checksOn(list, object).map((c) => normaliseCheckId(c.split(" ")[0]));
+    const ids = (list: LintFinding[], object: string) =>
+        checksOn(list, object).map((c) => normaliseCheckId(c.split(" ")[0]));
 
     it("finds nothing in the good sample, with no check switched off", () => {
-        assert.deepEqual(findings.filter((f) => f.object.includes("kline-verify-good")), []);
+        assert.deepEqual(
+            findings.filter((f) => f.object.includes("kline-verify-good")),
+            [],
+        );
     });
 
     it("flags the privileged container and the missing limits, all as errors", () => {
-        assert.ok(ids(findings, "Deployment kline-verify-broken/privileged").includes("KSV017"), findings.map((f) => `${f.object} ${f.check}`).join("\n"));
+        assert.ok(
+            ids(findings, "Deployment kline-verify-broken/privileged").includes("KSV017"),
+            findings.map((f) => `${f.object} ${f.check}`).join("\n"),
+        );
         const noLimits = ids(findings, "Deployment kline-verify-broken/no-limits");
         assert.ok(noLimits.includes("KSV011") && noLimits.includes("KSV018"), noLimits.join(" "));
         assert.ok(findings.every((f) => f.gating));
@@ -91,8 +122,16 @@ describe("verify: trivy Kubernetes checks (kube-linter stand-in)", function () {
         assert.equal(normaliseCheckId("KSV-0017"), "KSV017");
         assert.equal(normaliseCheckId("AVD-KSV-0017"), "KSV017");
         // No trusted registries given: trivy's default list (cloud registries) flags ghcr.io.
-        const policy = parsePolicy("kube-score: { kubernetesVersion: v1.36 }\ntrivy:\n  ignore:\n    - id: KSV-0017\n      reason: switched off here to prove the policy file reaches trivy\n");
-        const withPolicy = runTrivy([named(good(), "Deployment kline-verify-good/kline-analytics"), named(broken(), "Deployment kline-verify-broken/privileged")], policy);
+        const policy = parsePolicy(
+            "kube-score: { kubernetesVersion: v1.36 }\ntrivy:\n  ignore:\n    - id: KSV-0017\n      reason: switched off here to prove the policy file reaches trivy\n",
+        );
+        const withPolicy = runTrivy(
+            [
+                named(good(), "Deployment kline-verify-good/kline-analytics"),
+                named(broken(), "Deployment kline-verify-broken/privileged"),
+            ],
+            policy,
+        );
         assert.ok(!ids(withPolicy, "Deployment kline-verify-broken/privileged").includes("KSV017"));
         assert.deepEqual(ids(withPolicy, "Deployment kline-verify-good/kline-analytics"), ["KSV125"]);
     });
@@ -105,6 +144,9 @@ describe("verify: lint policy file", () => {
     });
 
     it("refuses an entry without a reason, naming the check", () => {
-        assert.throws(() => parsePolicy("kube-score:\n  kubernetesVersion: v1.36\n  ignore:\n    - id: pod-probes\n"), /ignore\[0\] \(pod-probes\) needs a reason/);
+        assert.throws(
+            () => parsePolicy("kube-score:\n  kubernetesVersion: v1.36\n  ignore:\n    - id: pod-probes\n"),
+            /ignore\[0\] \(pod-probes\) needs a reason/,
+        );
     });
 });

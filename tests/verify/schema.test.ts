@@ -63,14 +63,21 @@ describe("verify: schema validation", function () {
             ["agent.k8s.elastic.co/v1alpha1", "Agent"],
             ["logstash.k8s.elastic.co/v1alpha1", "Logstash"],
         ];
-        assert.deepEqual(kinds.filter(([v, k]) => !schema.knows(v, k)), []);
+        assert.deepEqual(
+            kinds.filter(([v, k]) => !schema.knows(v, k)),
+            [],
+        );
     });
 
     it("keeps x-kubernetes-preserve-unknown-fields objects open and closes the others", () => {
         const s = strictSchema({
             type: "object",
             properties: {
-                open: { type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { a: { type: "string" } } },
+                open: {
+                    type: "object",
+                    "x-kubernetes-preserve-unknown-fields": true,
+                    properties: { a: { type: "string" } },
+                },
                 closed: { type: "object", properties: { a: { type: "string", nullable: true } } },
             },
         });

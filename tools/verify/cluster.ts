@@ -52,26 +52,64 @@ function makeCertificates(dir: string): void {
     const ssl = openssl();
     const run = (args: string[]) => execFileSync(ssl, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    run(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=kline-verify-ca",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    run([
+        "req",
+        "-x509",
+        ...ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=kline-verify-ca",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
     run(["req", ...ec, "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"]);
     fs.writeFileSync(
         path.join(dir, "apiserver.ext"),
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n",
     );
-    run(["x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "apiserver.crt", "-days", "2", "-extfile", "apiserver.ext"]);
+    run([
+        "x509",
+        "-req",
+        "-in",
+        "apiserver.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "apiserver.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "apiserver.ext",
+    ]);
     // Service-account token signing keys (the API server refuses to start without them).
     const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
     fs.writeFileSync(path.join(dir, "sa.key"), privateKey.export({ type: "sec1", format: "pem" }), { mode: 0o600 });
     fs.writeFileSync(path.join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
 }
 
-async function waitFor(what: string, proc: ChildProcess, log: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+async function waitFor(
+    what: string,
+    proc: ChildProcess,
+    log: string,
+    timeoutMs: number,
+    probe: () => Promise<boolean>,
+): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
         if (proc.exitCode !== null || proc.signalCode !== null) {
-            throw new Error(`${what} exited (${proc.exitCode ?? proc.signalCode}) while starting; last log lines:\n${tail(log)}`);
+            throw new Error(
+                `${what} exited (${proc.exitCode ?? proc.signalCode}) while starting; last log lines:\n${tail(log)}`,
+            );
         }
         if (await probe().catch(() => false)) return;
         await sleep(250);
@@ -129,7 +167,11 @@ export class LocalCluster {
         const apiserverBin = tool("kube-apiserver");
         makeCertificates(this.dir);
         const token = crypto.randomBytes(32).toString("hex");
-        fs.writeFileSync(path.join(this.dir, "tokens.csv"), `${token},kline-verify,kline-verify-uid,"system:masters"\n`, { mode: 0o600 });
+        fs.writeFileSync(
+            path.join(this.dir, "tokens.csv"),
+            `${token},kline-verify,kline-verify-uid,"system:masters"\n`,
+            { mode: 0o600 },
+        );
         process.once("exit", this.onExit);
         process.once("SIGINT", this.onSignal);
         process.once("SIGTERM", this.onSignal);
@@ -139,15 +181,23 @@ export class LocalCluster {
         this.etcd = spawn(
             etcdBin,
             [
-                "--name", "verify",
-                "--data-dir", path.join(this.dir, "etcd-data"),
-                "--listen-client-urls", `http://127.0.0.1:${clientPort}`,
-                "--advertise-client-urls", `http://127.0.0.1:${clientPort}`,
-                "--listen-peer-urls", `http://127.0.0.1:${peerPort}`,
-                "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
-                "--initial-cluster", `verify=http://127.0.0.1:${peerPort}`,
+                "--name",
+                "verify",
+                "--data-dir",
+                path.join(this.dir, "etcd-data"),
+                "--listen-client-urls",
+                `http://127.0.0.1:${clientPort}`,
+                "--advertise-client-urls",
+                `http://127.0.0.1:${clientPort}`,
+                "--listen-peer-urls",
+                `http://127.0.0.1:${peerPort}`,
+                "--initial-advertise-peer-urls",
+                `http://127.0.0.1:${peerPort}`,
+                "--initial-cluster",
+                `verify=http://127.0.0.1:${peerPort}`,
                 "--unsafe-no-fsync", // throw-away data: skip fsync to keep the 2-core CI fast
-                "--log-level", "warn",
+                "--log-level",
+                "warn",
             ],
             { stdio: ["ignore", fs.openSync(etcdLog, "a"), fs.openSync(etcdLog, "a")] },
         );

@@ -44,13 +44,19 @@ async function installCrd(client: KubeClient, entry: CrdEntry, notes: string[]):
     const existing = await client.request("GET", url);
     if (existing.status === 404) {
         const { status: _status, ...crd } = entry.crd as any;
-        const res = await client.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldManager=kline-verify", crd);
+        const res = await client.request(
+            "POST",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldManager=kline-verify",
+            crd,
+        );
         if (!ok(res)) throw new Error(`installing CRD ${name} from ${entry.origin} failed: ${reason(res)}`);
         notes.push(`installed CRD ${name} (${entry.origin})`);
     }
     for (let i = 0; i < 120; i++) {
         const res = await client.request("GET", url);
-        const established = (res.body?.status?.conditions ?? []).some((c: any) => c.type === "Established" && c.status === "True");
+        const established = (res.body?.status?.conditions ?? []).some(
+            (c: any) => c.type === "Established" && c.status === "True",
+        );
         if (established) return;
         await sleep(250);
     }
@@ -64,7 +70,11 @@ async function applyNamespace(client: KubeClient, ns: KubeObject): Promise<KubeR
     if (current.status === 404) return client.create(ns);
     const updated = {
         ...current.body,
-        metadata: { ...current.body.metadata, labels: ns.metadata.labels ?? {}, annotations: ns.metadata.annotations ?? {} },
+        metadata: {
+            ...current.body.metadata,
+            labels: ns.metadata.labels ?? {},
+            annotations: ns.metadata.annotations ?? {},
+        },
     };
     return client.request("PUT", `${url}?fieldValidation=Strict&fieldManager=kline-verify`, updated);
 }
@@ -92,10 +102,20 @@ export async function dryRunAll(
     crdFor: (o: KubeObject) => CrdEntry | undefined,
     contextNamespaces: KubeObject[] = [],
 ): Promise<DryRunReport> {
-    const report: DryRunReport = { serverVersion, total: objects.length, accepted: [], rejected: [], warnings: [], podSecurity: [], namespaces: {}, notes: [] };
+    const report: DryRunReport = {
+        serverVersion,
+        total: objects.length,
+        accepted: [],
+        rejected: [],
+        warnings: [],
+        podSecurity: [],
+        namespaces: {},
+        notes: [],
+    };
     const reject = (object: string, why: string) => report.rejected.push({ object, reason: why });
 
-    for (const d of duplicates(objects)) reject(d, "declared more than once in the manifest (the second create would fail)");
+    for (const d of duplicates(objects))
+        reject(d, "declared more than once in the manifest (the second create would fail)");
 
     // 1. CRDs for custom resources the server does not serve yet.
     let installed = false;
@@ -109,18 +129,24 @@ export async function dryRunAll(
     if (installed) await client.discover();
 
     // 2. Namespaces, for real, with their labels; namespaces used but not declared are noted.
-    const declared = new Map(objects.filter((o) => o.kind === "Namespace" && o.apiVersion === "v1").map((n) => [n.metadata.name!, n]));
+    const declared = new Map(
+        objects.filter((o) => o.kind === "Namespace" && o.apiVersion === "v1").map((n) => [n.metadata.name!, n]),
+    );
     const levels = new Map<string, string>();
     for (const ns of declared.values()) {
         const res = await applyNamespace(client, ns);
         if (ok(res)) report.accepted.push(ref(ns));
         else reject(ref(ns), reason(res));
-        levels.set(ns.metadata.name!, ns.metadata.labels?.["pod-security.kubernetes.io/enforce"] ?? "privileged (no enforce label)");
+        levels.set(
+            ns.metadata.name!,
+            ns.metadata.labels?.["pod-security.kubernetes.io/enforce"] ?? "privileged (no enforce label)",
+        );
     }
     for (const ns of contextNamespaces) {
         if (declared.has(ns.metadata.name!)) continue;
         const res = await applyNamespace(client, ns);
-        if (!ok(res)) throw new Error(`applying namespace ${ns.metadata.name} from another stack failed: ${reason(res)}`);
+        if (!ok(res))
+            throw new Error(`applying namespace ${ns.metadata.name} from another stack failed: ${reason(res)}`);
     }
     for (const o of objects) {
         const ns = namespaceOf(o, client);
@@ -131,8 +157,12 @@ export async function dryRunAll(
         }
         const level = res.body?.metadata?.labels?.["pod-security.kubernetes.io/enforce"];
         levels.set(ns, level ?? "privileged (no enforce label)");
-        const owner = contextNamespaces.some((c) => c.metadata.name === ns) ? "declared by another stack" : "not declared in any verified manifest";
-        report.notes.push(`namespace ${ns} is used here but ${owner} (checked ${level ? `with enforce=${level}` : "without Pod Security labels"})`);
+        const owner = contextNamespaces.some((c) => c.metadata.name === ns)
+            ? "declared by another stack"
+            : "not declared in any verified manifest";
+        report.notes.push(
+            `namespace ${ns} is used here but ${owner} (checked ${level ? `with enforce=${level}` : "without Pod Security labels"})`,
+        );
     }
 
     report.namespaces = Object.fromEntries([...levels.entries()].sort());
@@ -146,7 +176,10 @@ export async function dryRunAll(
         if (tried.has(key)) continue; // already rejected as a duplicate above
         tried.add(key);
         if (!client.resourceFor(o.apiVersion, o.kind)) {
-            reject(ref(o), `the API server (${serverVersion}) does not serve ${o.apiVersion} ${o.kind} and no pinned CRD defines it`);
+            reject(
+                ref(o),
+                `the API server (${serverVersion}) does not serve ${o.apiVersion} ${o.kind} and no pinned CRD defines it`,
+            );
             continue;
         }
         const res = await client.dryRunCreate(o, namespaceOf(o, client));
@@ -172,18 +205,27 @@ export async function dryRunAll(
                 // The ServiceAccount admission plugin needs the account to exist; no controller makes "default" here.
                 const sa = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: account, namespace: ns } };
                 const res = await client.create(sa, ns);
-                if (!ok(res)) throw new Error(`creating service account ${ns}/${account} for the pod check failed: ${reason(res)}`);
+                if (!ok(res))
+                    throw new Error(
+                        `creating service account ${ns}/${account} for the pod check failed: ${reason(res)}`,
+                    );
                 createdAccounts.push(saUrl);
             }
             // A StatefulSet's controller adds a volume per volumeClaimTemplate; so does the check.
             const claims: any[] = o.kind === "StatefulSet" ? ((o.spec as any)?.volumeClaimTemplates ?? []) : [];
-            const spec = claims.length === 0 ? template.spec : {
-                ...template.spec,
-                volumes: [
-                    ...(template.spec?.volumes ?? []),
-                    ...claims.map((c) => ({ name: c.metadata?.name, persistentVolumeClaim: { claimName: `${c.metadata?.name}-${o.metadata.name}-0` } })),
-                ],
-            };
+            const spec =
+                claims.length === 0
+                    ? template.spec
+                    : {
+                          ...template.spec,
+                          volumes: [
+                              ...(template.spec?.volumes ?? []),
+                              ...claims.map((c) => ({
+                                  name: c.metadata?.name,
+                                  persistentVolumeClaim: { claimName: `${c.metadata?.name}-${o.metadata.name}-0` },
+                              })),
+                          ],
+                      };
             const pod: KubeObject = {
                 apiVersion: "v1",
                 kind: "Pod",

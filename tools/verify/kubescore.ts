@@ -33,9 +33,20 @@ export function parseKubeScore(json: string): LintFinding[] {
             const severity = GRADES[c.grade] ?? `grade ${c.grade}`;
             const comments: any[] = c.comments ?? [];
             const message =
-                comments.map((m) => `${m.path ? `${m.path}: ` : ""}${m.summary}${m.description ? ` (${m.description})` : ""}`).join("; ") ||
-                c.check.name;
-            findings.push({ tool: "kube-score", object: objectOf(item), check: c.check.id, severity, message, gating: c.grade <= 1 });
+                comments
+                    .map(
+                        (m) =>
+                            `${m.path ? `${m.path}: ` : ""}${m.summary}${m.description ? ` (${m.description})` : ""}`,
+                    )
+                    .join("; ") || c.check.name;
+            findings.push({
+                tool: "kube-score",
+                object: objectOf(item),
+                check: c.check.id,
+                severity,
+                message,
+                gating: c.grade <= 1,
+            });
         }
     }
     return findings;
@@ -46,19 +57,33 @@ export function runKubeScore(objects: KubeObject[], policy: LintPolicy): LintFin
     try {
         const file = path.join(dir, "manifest.yaml");
         fs.writeFileSync(file, toYaml(objects));
-        const args = ["score", "--output-format", "json", "--color", "never", "--kubernetes-version", policy.kubeScore.kubernetesVersion];
+        const args = [
+            "score",
+            "--output-format",
+            "json",
+            "--color",
+            "never",
+            "--kubernetes-version",
+            policy.kubeScore.kubernetesVersion,
+        ];
         // Every switch-off comes from lint-policy.yaml; in-object annotations are not honoured.
         args.push("--disable-ignore-checks-annotations");
         for (const c of policy.kubeScore.ignore) if (!c.objects) args.push("--ignore-test", c.id);
         args.push(file);
         let stdout: string;
         try {
-            stdout = execFileSync(tool("kube-score"), args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+            stdout = execFileSync(tool("kube-score"), args, {
+                encoding: "utf8",
+                maxBuffer: 256 * 1024 * 1024,
+                stdio: ["ignore", "pipe", "pipe"],
+            });
         } catch (err: any) {
             // Exit 1 just means "critical findings"; no JSON means kube-score could not read the input.
             stdout = String(err.stdout ?? "");
             if (!stdout.trim().startsWith("[")) {
-                throw new Error(`kube-score could not score the manifest: ${String(err.stderr ?? "").trim() || stdout.trim() || err.message}`);
+                throw new Error(
+                    `kube-score could not score the manifest: ${String(err.stderr ?? "").trim() || stdout.trim() || err.message}`,
+                );
             }
         }
         const scoped = policy.kubeScore.ignore.filter((c) => c.objects);

@@ -32,7 +32,8 @@ function parseArgs(argv: string[]): Args {
         };
         if (a === "--stack") {
             const s = value();
-            if (!STACKS.includes(s)) throw new Error(`unknown stack "${s}": known stacks are ${STACKS.join(", ")}\n${USAGE}`);
+            if (!STACKS.includes(s))
+                throw new Error(`unknown stack "${s}": known stacks are ${STACKS.join(", ")}\n${USAGE}`);
             args.stacks.push(s);
         } else if (a === "--manifest") args.manifests.push(path.resolve(value()));
         else if (a === "--no-render") args.render = false;
@@ -45,10 +46,14 @@ function parseArgs(argv: string[]): Args {
 function render(stacks: string[]): void {
     const tsNode = path.join(PROJECT_DIR, "node_modules", "ts-node", "dist", "bin.js");
     const flags = stacks.length === STACKS.length ? ["--all"] : stacks.flatMap((s) => ["--stack", s]);
-    execFileSync(process.execPath, [tsNode, "--transpile-only", path.join(PROJECT_DIR, "tools", "synth.ts"), ...flags], {
-        cwd: PROJECT_DIR,
-        stdio: ["ignore", "inherit", "inherit"],
-    });
+    execFileSync(
+        process.execPath,
+        [tsNode, "--transpile-only", path.join(PROJECT_DIR, "tools", "synth.ts"), ...flags],
+        {
+            cwd: PROJECT_DIR,
+            stdio: ["ignore", "inherit", "inherit"],
+        },
+    );
 }
 
 async function main(): Promise<number> {
@@ -68,7 +73,9 @@ async function main(): Promise<number> {
     const policy = loadPolicy();
     let t0 = Date.now();
     const schema = SchemaValidator.load();
-    console.log(`loaded schemas (Kubernetes OpenAPI + ${schema.crds.length} pinned CRDs) in ${((Date.now() - t0) / 1000).toFixed(1)}s; lint policy ${path.relative(PROJECT_DIR, POLICY_FILE)}`);
+    console.log(
+        `loaded schemas (Kubernetes OpenAPI + ${schema.crds.length} pinned CRDs) in ${((Date.now() - t0) / 1000).toFixed(1)}s; lint policy ${path.relative(PROJECT_DIR, POLICY_FILE)}`,
+    );
     t0 = Date.now();
     const cluster = await LocalCluster.start();
     console.log(`kube-apiserver ${cluster.version} + etcd up on loopback in ${((Date.now() - t0) / 1000).toFixed(1)}s`);

@@ -19,7 +19,9 @@ export function ref(obj: KubeObject): string {
 /** Splits apiVersion into group and version ("v1" -> core group ""). */
 export function groupVersion(apiVersion: string): { group: string; version: string } {
     const i = apiVersion.indexOf("/");
-    return i < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+    return i < 0
+        ? { group: "", version: apiVersion }
+        : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
 /** Parses every document; empty documents are skipped, `List` kinds are flattened. */
@@ -33,7 +35,9 @@ export function parseManifest(text: string, source = "<manifest>"): KubeObject[]
         const value = doc.toJS({ maxAliasCount: 100 });
         if (value === null || value === undefined) return;
         if (typeof value !== "object" || Array.isArray(value)) {
-            throw new Error(`${source}: YAML document ${i + 1} is not a Kubernetes object (got ${Array.isArray(value) ? "a list" : typeof value})`);
+            throw new Error(
+                `${source}: YAML document ${i + 1} is not a Kubernetes object (got ${Array.isArray(value) ? "a list" : typeof value})`,
+            );
         }
         if (typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items)) {
             out.push(...(value.items as KubeObject[]));
@@ -49,7 +53,9 @@ export function parseManifest(text: string, source = "<manifest>"): KubeObject[]
 
 export function readManifest(file: string): KubeObject[] {
     if (!fs.existsSync(file)) {
-        throw new Error(`manifest ${file} does not exist; render it first with: npm run synth -- --stack <name> --out <dir>`);
+        throw new Error(
+            `manifest ${file} does not exist; render it first with: npm run synth -- --stack <name> --out <dir>`,
+        );
     }
     return parseManifest(fs.readFileSync(file, "utf8"), file);
 }

@@ -8,7 +8,10 @@ import { KubeObject, groupVersion } from "./manifest";
 
 /** Label ECK sets on every pod of a resource of this kind, naming the resource. */
 const ECK_NAME_LABEL: Record<string, { type: string; label: string }> = {
-    "elasticsearch.k8s.elastic.co/Elasticsearch": { type: "elasticsearch", label: "elasticsearch.k8s.elastic.co/cluster-name" },
+    "elasticsearch.k8s.elastic.co/Elasticsearch": {
+        type: "elasticsearch",
+        label: "elasticsearch.k8s.elastic.co/cluster-name",
+    },
     "kibana.k8s.elastic.co/Kibana": { type: "kibana", label: "kibana.k8s.elastic.co/name" },
     "beat.k8s.elastic.co/Beat": { type: "beat", label: "beat.k8s.elastic.co/name" },
     "agent.k8s.elastic.co/Agent": { type: "agent", label: "agent.k8s.elastic.co/name" },
@@ -20,10 +23,20 @@ function podTemplates(kind: string, spec: any): { suffix: string; labels: Record
     const labelsOf = (t: any) => (t?.metadata?.labels ?? {}) as Record<string, string>;
     switch (kind) {
         case "Elasticsearch":
-            return (spec?.nodeSets ?? []).map((ns: any) => ({ suffix: `es-${ns.name}`, labels: labelsOf(ns.podTemplate) }));
+            return (spec?.nodeSets ?? []).map((ns: any) => ({
+                suffix: `es-${ns.name}`,
+                labels: labelsOf(ns.podTemplate),
+            }));
         case "Beat":
         case "Agent":
-            return [{ suffix: kind.toLowerCase(), labels: labelsOf(spec?.daemonSet?.podTemplate ?? spec?.deployment?.podTemplate ?? spec?.statefulSet?.podTemplate) }];
+            return [
+                {
+                    suffix: kind.toLowerCase(),
+                    labels: labelsOf(
+                        spec?.daemonSet?.podTemplate ?? spec?.deployment?.podTemplate ?? spec?.statefulSet?.podTemplate,
+                    ),
+                },
+            ];
         default:
             return [{ suffix: kind.toLowerCase(), labels: labelsOf(spec?.podTemplate) }];
     }
@@ -35,8 +48,13 @@ export function operatorPodStandIns(objects: KubeObject[]): KubeObject[] {
         const eck = ECK_NAME_LABEL[`${groupVersion(o.apiVersion).group}/${o.kind}`];
         if (!eck) continue;
         for (const t of podTemplates(o.kind, o.spec)) {
-            const labels: Record<string, string> = { ...t.labels, "common.k8s.elastic.co/type": eck.type, [eck.label]: o.metadata.name! };
-            if (o.kind === "Elasticsearch") labels["elasticsearch.k8s.elastic.co/statefulset-name"] = `${o.metadata.name}-${t.suffix}`;
+            const labels: Record<string, string> = {
+                ...t.labels,
+                "common.k8s.elastic.co/type": eck.type,
+                [eck.label]: o.metadata.name!,
+            };
+            if (o.kind === "Elasticsearch")
+                labels["elasticsearch.k8s.elastic.co/statefulset-name"] = `${o.metadata.name}-${t.suffix}`;
             pods.push({
                 apiVersion: "v1",
                 kind: "Pod",

@@ -13,7 +13,14 @@ export interface DisabledCheck {
 /** True when a scoped exemption covers this object reference. */
 export function exempts(check: DisabledCheck, object: string): boolean {
     if (!check.objects) return true;
-    return check.objects.some((p) => new RegExp(`^${p.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(object));
+    return check.objects.some((p) =>
+        new RegExp(
+            `^${p
+                .split("*")
+                .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+                .join(".*")}$`,
+        ).test(object),
+    );
 }
 
 export interface LintPolicy {
@@ -31,14 +38,23 @@ function checks(list: unknown, where: string): DisabledCheck[] {
         const id = item?.id;
         const reason = item?.reason;
         if (typeof id !== "string" || id.trim() === "") {
-            throw new Error(`${POLICY_FILE}: ${where}.ignore[${i}] has no check id; write {id: <check>, reason: <why>}`);
+            throw new Error(
+                `${POLICY_FILE}: ${where}.ignore[${i}] has no check id; write {id: <check>, reason: <why>}`,
+            );
         }
         if (typeof reason !== "string" || reason.trim().length < 20) {
-            throw new Error(`${POLICY_FILE}: ${where}.ignore[${i}] (${id}) needs a reason a reviewer can accept (a sentence, not "${reason ?? ""}")`);
+            throw new Error(
+                `${POLICY_FILE}: ${where}.ignore[${i}] (${id}) needs a reason a reviewer can accept (a sentence, not "${reason ?? ""}")`,
+            );
         }
         const objects = item?.objects;
-        if (objects !== undefined && (!Array.isArray(objects) || objects.length === 0 || objects.some((o: unknown) => typeof o !== "string"))) {
-            throw new Error(`${POLICY_FILE}: ${where}.ignore[${i}] (${id}): objects must be a non-empty list of "Kind namespace/name" patterns`);
+        if (
+            objects !== undefined &&
+            (!Array.isArray(objects) || objects.length === 0 || objects.some((o: unknown) => typeof o !== "string"))
+        ) {
+            throw new Error(
+                `${POLICY_FILE}: ${where}.ignore[${i}] (${id}): objects must be a non-empty list of "Kind namespace/name" patterns`,
+            );
         }
         return objects ? { id, reason: reason.trim(), objects } : { id, reason: reason.trim() };
     });
@@ -57,11 +73,16 @@ export function parsePolicy(text: string): LintPolicy {
     const ks = raw["kube-score"] ?? {};
     const version = ks.kubernetesVersion;
     if (typeof version !== "string" || !/^v1\.\d+$/.test(version)) {
-        throw new Error(`${POLICY_FILE}: kube-score.kubernetesVersion must look like v1.36, got ${JSON.stringify(version)}`);
+        throw new Error(
+            `${POLICY_FILE}: kube-score.kubernetesVersion must look like v1.36, got ${JSON.stringify(version)}`,
+        );
     }
     return {
         kubeScore: { kubernetesVersion: version, ignore: checks(ks.ignore, "kube-score") },
-        trivy: { ignore: checks(raw.trivy?.ignore, "trivy"), trustedRegistries: registries(raw.trivy?.trustedRegistries) },
+        trivy: {
+            ignore: checks(raw.trivy?.ignore, "trivy"),
+            trustedRegistries: registries(raw.trivy?.trustedRegistries),
+        },
     };
 }
 

@@ -82,7 +82,12 @@ export function strictSchema(node: any): any {
         };
     }
     const preserve = node["x-kubernetes-preserve-unknown-fields"] === true;
-    if (!preserve && out.properties && out.additionalProperties === undefined && (out.type === undefined || out.type === "object")) {
+    if (
+        !preserve &&
+        out.properties &&
+        out.additionalProperties === undefined &&
+        (out.type === undefined || out.type === "object")
+    ) {
         out.additionalProperties = false;
     }
     return out;
@@ -90,7 +95,8 @@ export function strictSchema(node: any): any {
 
 function describe(err: ErrorObject): string {
     const at = err.instancePath || "/";
-    if (err.keyword === "additionalProperties") return `${at}: unknown field "${(err.params as any).additionalProperty}"`;
+    if (err.keyword === "additionalProperties")
+        return `${at}: unknown field "${(err.params as any).additionalProperty}"`;
     if (err.keyword === "type") return `${at}: wrong type, expected ${(err.params as any).type}`;
     if (err.keyword === "enum") return `${at}: must be one of ${JSON.stringify((err.params as any).allowedValues)}`;
     if (err.keyword === "required") return `${at}: missing required field "${(err.params as any).missingProperty}"`;
@@ -170,10 +176,16 @@ export class SchemaValidator {
                 const name = `crd.${spec.group}.${v.name}.${spec.names.kind}`;
                 const strict = strictSchema(schema);
                 // CRD schemas leave metadata open; the API server checks it as ObjectMeta, so do we.
-                strict.properties = { ...(strict.properties ?? {}), metadata: { $ref: `${ROOT_ID}#/definitions/${OBJECT_META}` } };
+                strict.properties = {
+                    ...(strict.properties ?? {}),
+                    metadata: { $ref: `${ROOT_ID}#/definitions/${OBJECT_META}` },
+                };
                 strict.properties.apiVersion ??= { type: "string" };
                 strict.properties.kind ??= { type: "string" };
-                if (strict.additionalProperties === undefined && schema["x-kubernetes-preserve-unknown-fields"] !== true) {
+                if (
+                    strict.additionalProperties === undefined &&
+                    schema["x-kubernetes-preserve-unknown-fields"] !== true
+                ) {
                     strict.additionalProperties = false;
                 }
                 definitions[name] = strict;
@@ -202,7 +214,9 @@ export class SchemaValidator {
         const key = gvkKey(group, version, obj.kind);
         const name = this.definitionOf.get(key);
         if (!name) {
-            return [`no published schema for apiVersion "${obj.apiVersion}" kind "${obj.kind}" (neither a built-in kind of this Kubernetes release nor in a pinned CRD)`];
+            return [
+                `no published schema for apiVersion "${obj.apiVersion}" kind "${obj.kind}" (neither a built-in kind of this Kubernetes release nor in a pinned CRD)`,
+            ];
         }
         let fn = this.compiled.get(name);
         if (!fn) {

@@ -59,26 +59,45 @@ export function runTrivy(objects: KubeObject[], policy: LintPolicy): LintFinding
         // Data the checks read: KSV-0125's list of registry domains we pull from.
         const dataDir = path.join(dir, "data");
         fs.mkdirSync(dataDir);
-        fs.writeFileSync(path.join(dataDir, "kline.json"), JSON.stringify({ ksv0125: { trusted_registries: policy.trivy.trustedRegistries } }));
+        fs.writeFileSync(
+            path.join(dataDir, "kline.json"),
+            JSON.stringify({ ksv0125: { trusted_registries: policy.trivy.trustedRegistries } }),
+        );
         const ignoreFile = path.join(dir, "trivyignore");
-        fs.writeFileSync(ignoreFile, policy.trivy.ignore.filter((c) => !c.objects).map((c) => `${c.id}\n`).join(""));
+        fs.writeFileSync(
+            ignoreFile,
+            policy.trivy.ignore
+                .filter((c) => !c.objects)
+                .map((c) => `${c.id}\n`)
+                .join(""),
+        );
         const args = [
             "config",
-            "--format", "json",
+            "--format",
+            "json",
             "--quiet",
             "--skip-check-update", // use the checks compiled into this pinned trivy; no download
             "--disable-telemetry", // no calls home, no version notices: this machine reaches registries only
             "--skip-version-check",
-            "--config-data", dataDir,
-            "--misconfig-scanners", "kubernetes",
-            "--cache-dir", path.join(dir, "cache"),
-            "--ignorefile", ignoreFile,
-            "--exit-code", "0",
+            "--config-data",
+            dataDir,
+            "--misconfig-scanners",
+            "kubernetes",
+            "--cache-dir",
+            path.join(dir, "cache"),
+            "--ignorefile",
+            ignoreFile,
+            "--exit-code",
+            "0",
             inputs,
         ];
         let out: string;
         try {
-            out = execFileSync(tool("trivy"), args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+            out = execFileSync(tool("trivy"), args, {
+                encoding: "utf8",
+                maxBuffer: 256 * 1024 * 1024,
+                stdio: ["ignore", "pipe", "pipe"],
+            });
         } catch (err: any) {
             throw new Error(`trivy could not scan the manifest: ${String(err.stderr ?? "").trim() || err.message}`);
         }

@@ -43,7 +43,15 @@ async function timed<T>(seconds: Record<string, number>, key: string, fn: () => 
 }
 
 export async function verifyObjects(name: string, objects: KubeObject[], ctx: VerifyContext): Promise<StackReport> {
-    const r: StackReport = { name, objects: objects.length, schemaFailures: [], kubeScore: [], trivy: [], errors: [], seconds: {} };
+    const r: StackReport = {
+        name,
+        objects: objects.length,
+        schemaFailures: [],
+        kubeScore: [],
+        trivy: [],
+        errors: [],
+        seconds: {},
+    };
     const guard = async (what: string, fn: () => Promise<void> | void) => {
         try {
             await timed(r.seconds, what, fn);
@@ -67,7 +75,13 @@ export async function verifyObjects(name: string, objects: KubeObject[], ctx: Ve
         const cluster = ctx.cluster;
         await guard("dry-run", async () => {
             const namespaces = (ctx.related ?? []).filter((o) => o.kind === "Namespace" && o.apiVersion === "v1");
-            r.dryRun = await dryRunAll(cluster.client, cluster.version, objects, (o) => ctx.schema.crdFor(o.apiVersion, o.kind), namespaces);
+            r.dryRun = await dryRunAll(
+                cluster.client,
+                cluster.version,
+                objects,
+                (o) => ctx.schema.crdFor(o.apiVersion, o.kind),
+                namespaces,
+            );
         });
     } else {
         r.errors.push("dry-run: no kube-apiserver was started");
@@ -82,8 +96,12 @@ export async function verifyObjects(name: string, objects: KubeObject[], ctx: Ve
  */
 export function relatedObjects(own: KubeObject[], others: KubeObject[]): KubeObject[] {
     const declared = new Set(own.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
-    const foreign = new Set(own.map((o) => o.metadata?.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)));
-    return others.filter((o) => (o.kind === "Namespace" ? foreign.has(o.metadata.name!) : foreign.has(o.metadata?.namespace ?? "")));
+    const foreign = new Set(
+        own.map((o) => o.metadata?.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)),
+    );
+    return others.filter((o) =>
+        o.kind === "Namespace" ? foreign.has(o.metadata.name!) : foreign.has(o.metadata?.namespace ?? ""),
+    );
 }
 
 export function stackPassed(r: StackReport): boolean {
@@ -109,14 +127,20 @@ export function formatReport(r: StackReport): string {
     lines.push(`== ${r.name}: ${r.objects} objects — ${stackPassed(r) ? "PASS" : "FAIL"}`);
 
     const valid = r.objects - r.schemaFailures.length;
-    lines.push(`  ${mark(r.schemaFailures.length === 0, "schema")} schema      ${valid}/${r.objects} objects valid against published schemas${secs("schema")}`);
+    lines.push(
+        `  ${mark(r.schemaFailures.length === 0, "schema")} schema      ${valid}/${r.objects} objects valid against published schemas${secs("schema")}`,
+    );
     for (const s of r.schemaFailures) for (const e of s.errors) lines.push(`      ✗ ${s.object}: ${e}`);
 
     const ksCritical = r.kubeScore.filter((f) => f.gating).length;
-    lines.push(`  ${mark(ksCritical === 0, "kube-score")} kube-score  ${ksCritical} critical, ${r.kubeScore.length - ksCritical} warnings${secs("kube-score")}`);
+    lines.push(
+        `  ${mark(ksCritical === 0, "kube-score")} kube-score  ${ksCritical} critical, ${r.kubeScore.length - ksCritical} warnings${secs("kube-score")}`,
+    );
     for (const f of r.kubeScore) lines.push(findingLine(f));
 
-    lines.push(`  ${mark(r.trivy.length === 0, "trivy")} trivy       ${r.trivy.length} failed checks (kube-linter stand-in)${secs("trivy")}`);
+    lines.push(
+        `  ${mark(r.trivy.length === 0, "trivy")} trivy       ${r.trivy.length} failed checks (kube-linter stand-in)${secs("trivy")}`,
+    );
     for (const f of r.trivy) lines.push(findingLine(f));
 
     const d = r.dryRun;
@@ -126,10 +150,16 @@ export function formatReport(r: StackReport): string {
             `  ${mark(dryRunPassed(d), "dry-run")} dry-run     ${d.accepted.length}/${d.total} objects accepted by kube-apiserver ${d.serverVersion}; ` +
                 `${pss}/${d.podSecurity.length} pod templates admitted under their namespace's enforced Pod Security level${secs("dry-run")}`,
         );
-        lines.push(`      · namespaces (enforced Pod Security): ${Object.entries(d.namespaces).map(([n, l]) => `${n}=${l}`).join(", ")}`);
+        lines.push(
+            `      · namespaces (enforced Pod Security): ${Object.entries(d.namespaces)
+                .map(([n, l]) => `${n}=${l}`)
+                .join(", ")}`,
+        );
         for (const x of d.rejected) lines.push(`      ✗ ${x.object}: ${x.reason}`);
         for (const p of d.podSecurity) {
-            lines.push(`      ${p.passed ? "·" : "✗"} pod security ${p.object} in ${p.namespace} (enforce=${p.level})${p.detail ? `: ${p.detail}` : ""}`);
+            lines.push(
+                `      ${p.passed ? "·" : "✗"} pod security ${p.object} in ${p.namespace} (enforce=${p.level})${p.detail ? `: ${p.detail}` : ""}`,
+            );
         }
         for (const w of d.warnings) lines.push(`      ! warning ${w.object}: ${w.warning}`);
         for (const n of d.notes) lines.push(`      · ${n}`);
