@@ -97,6 +97,8 @@ async function main(): Promise<void> {
             BACKUP_S3_BUCKET: BUCKET,
             BACKUP_S3_PREFIX: PREFIX,
             BACKUP_WORK_DIR: home,
+            // BACKUP_ZSTD_LEVEL, BACKUP_CONCURRENCY, ... from the caller, to compare settings.
+            ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("BACKUP_"))),
         };
 
         // Warm the page cache once so that no measurement pays for the first read of the tables.

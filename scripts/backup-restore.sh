@@ -58,7 +58,8 @@ Settings (environment)
   BACKUP_ADMIN_DB             Database used for CREATE/DROP/ALTER DATABASE (default "postgres").
   BACKUP_CONCURRENCY          Parallelism (default 3): zstd worker threads and concurrent S3 part
                               uploads/downloads (when no AWS config file is in use).
-  BACKUP_ZSTD_LEVEL           zstd level 1-19 (default 3).
+  BACKUP_ZSTD_LEVEL           zstd level 1-19 (default 1: on a database dump it compresses about as
+                              well as gzip -6 at a fraction of the CPU; see docs/backups.md).
   BACKUP_REPLAY_WINDOW        Default restore window, e.g. 24h, 7d (default 24h).
   BACKUP_NAME_PREFIX          Object name prefix (default "kline_analytics_backup").
   BACKUP_WORK_DIR             Writable scratch directory (default $TMPDIR or /tmp). Restore/validate
@@ -164,7 +165,7 @@ setup_common() {
     CONCURRENCY="${BACKUP_CONCURRENCY:-3}"
     { is_uint "$CONCURRENCY" && ((CONCURRENCY >= 1 && CONCURRENCY <= 64)); } ||
         die "$EX_USAGE" "BACKUP_CONCURRENCY='$CONCURRENCY' is invalid; use an integer from 1 to 64"
-    ZSTD_LEVEL="${BACKUP_ZSTD_LEVEL:-3}"
+    ZSTD_LEVEL="${BACKUP_ZSTD_LEVEL:-1}"
     { is_uint "$ZSTD_LEVEL" && ((ZSTD_LEVEL >= 1 && ZSTD_LEVEL <= 19)); } ||
         die "$EX_USAGE" "BACKUP_ZSTD_LEVEL='$ZSTD_LEVEL' is invalid; use an integer from 1 to 19"
     NAME_PREFIX="${BACKUP_NAME_PREFIX:-kline_analytics_backup}"
