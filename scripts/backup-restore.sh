@@ -68,7 +68,8 @@ Settings (environment)
   BACKUP_LOCK_OWNER           Owner written into the S3 lock (default host-pid-random). The CronJob sets
                               the Job name, so a retry of the same Job may take over its own stale lock.
   BACKUP_LOCK_TTL             Seconds after which a lock left by a dead backup expires (default 10800).
-  BACKUP_LOCK_SETTLE          Seconds between writing and re-reading the S3 lock (default 2).
+  BACKUP_LOCK_SETTLE          Seconds between writing and re-reading the S3 lock (default 2; at least
+                              twice as long as the lock write took).
   BACKUP_PG_LOCK_WAIT_TIMEOUT pg_dump --lock-wait-timeout (default 300s).
 
 Object layout (UTC timestamps)
@@ -405,12 +406,23 @@ s3_lock_protocol() {
     now=$(date +%s)
     printf 'owner=%s\nexpires=%s\ncreated=%s\n' "$LOCK_OWNER" "$((now + LOCK_TTL))" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$WORK/lock.mine"
     : >"$WORK/lock.written"
+    local t0=${EPOCHREALTIME/./}
     if ! aws_run "writing the lock" s3api put-object --bucket "$BACKUP_S3_BUCKET" --key "$LOCK_KEY" \
         --body "$WORK/lock.mine" --content-type text/plain >/dev/null; then
         lock_fail error "cannot write the backup lock s3://$BACKUP_S3_BUCKET/$LOCK_KEY"
         return 0
     fi
-    sleep "$LOCK_SETTLE"
+    # A competitor that read "no lock" just before our write landed writes within about one CLI call:
+    # wait at least twice as long as our own write took (a loaded host is slow for both of us).
+    local write_us=$((${EPOCHREALTIME/./} - t0)) settle_us
+    settle_us=$(awk -v s="$LOCK_SETTLE" 'BEGIN { printf "%d", s * 1000000 }')
+    ((settle_us >= 2 * write_us)) || settle_us=$((2 * write_us))
+    # Wait in slices: a backup that failed meanwhile (lock.abort) releases at once instead.
+    local until_us=$((${EPOCHREALTIME/./} + settle_us))
+    while ((${EPOCHREALTIME/./} < until_us)); do
+        [[ ! -e "$WORK/lock.abort" ]] || return 0
+        sleep 0.1
+    done
     local seen="$WORK/lock.seen"
     rc=0
     aws_get_lock "$seen" || rc=$?
@@ -656,6 +668,9 @@ cmd_backup() {
     local count_pid=$!
     BG_PIDS+=("$sha_pid" "$count_pid")
 
+    # Concurrency 1: zstd's single-threaded mode, which buffers little (-T1 still buffers whole jobs).
+    local zstd_threads=("-T$CONCURRENCY")
+    ((CONCURRENCY > 1)) || zstd_threads=(--single-thread)
     # --expected-size lets the CLI pick a part size that keeps large dumps under 10,000 parts; the
     # database's size on disk is a safe upper bound for the compressed dump.
     local rc=0 statuses
@@ -668,15 +683,20 @@ cmd_backup() {
             echo "$?" >"$WORK/dump.rc"
         fi
     } | {
-        if zstd -q -c "-$ZSTD_LEVEL" "-T$CONCURRENCY"; then echo 0 >"$WORK/zstd.rc"; else echo "$?" >"$WORK/zstd.rc"; fi
+        if zstd -q -c "-$ZSTD_LEVEL" "${zstd_threads[@]}"; then echo 0 >"$WORK/zstd.rc"; else echo "$?" >"$WORK/zstd.rc"; fi
     } | tee "$WORK/sha.fifo" "$WORK/count.fifo" | gate_upload | {
-        echo "$BASHPID" >"$WORK/aws.pid"
-        exec "$AWS_BIN" "${AWS_ARGS[@]}" s3 cp - "s3://$BACKUP_S3_BUCKET/$key" --only-show-errors \
-            --expected-size "$((db_size + 1048576))" --content-type application/zstd 2>"$WORK/upload.err"
-    }
+        # The CLI runs as a child so that killing it (gate_upload, lock_fail) shows only in its exit
+        # status; the shell's "Killed" notice is discarded with this group's stderr.
+        "$AWS_BIN" "${AWS_ARGS[@]}" s3 cp - "s3://$BACKUP_S3_BUCKET/$key" --only-show-errors \
+            --expected-size "$((db_size + 1048576))" --content-type application/zstd <&0 2>"$WORK/upload.err" &
+        echo "$!" >"$WORK/aws.pid"
+        wait "$!"
+    } 2>/dev/null
     statuses=("${PIPESTATUS[@]}")
     set -e
     wait "$sha_pid" "$count_pid" || true
+    # A failed dump or upload need not wait for the lock to settle (cleanup still releases it).
+    [[ "${statuses[*]}" == "0 0 0 0 0" ]] || : >"$WORK/lock.abort"
     wait "$LOCK_PID" || true
 
     # A lost or unreadable lock killed the upload (and so the dump): report that cause first.
