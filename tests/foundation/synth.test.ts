@@ -6,7 +6,8 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { computeState } from "../../tools/mocks";
-import { PROJECT_DIR, renderStack } from "../../tools/render";
+import { SECRET_KEYS } from "../../config";
+import { PROJECT_DIR, STACKS, renderStack } from "../../tools/render";
 import { writeRender } from "../../tools/synth";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "kline-synth-"));
@@ -61,8 +62,9 @@ describe("synth", () => {
     });
 
     it("never writes a secret value: config secrets, generated passwords", async () => {
-        const secrets = { dbPassword: "Pw-4f1e9c-never-render", pagerdutyRoutingKey: "pd-77ab31-never-render", slackWebhookUrl: "https://hooks.example/never-render-93c" };
-        for (const stack of ["development", "production"]) {
+        // A distinctive value for every secret key the program knows.
+        const secrets = Object.fromEntries(SECRET_KEYS.map((k, i) => [k, `https://never-render.example/${k}-${i}-4f1e9c`]));
+        for (const stack of STACKS) {
             const dir = tmp();
             const r = await renderStack(stack, { overrides: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, { secret: v }])) });
             writeRender(r, dir);
@@ -73,7 +75,8 @@ describe("synth", () => {
                 const generated = computeState(res.type, res.name, res.inputs, "us-west-2").state.result;
                 assert.ok(generated.length >= 24 && !text.includes(generated), `${stack}: generated password leaked`);
             }
-            assert.ok(text.includes("[secret]"));
+            // Every stack that owns credentials renders them as the placeholder (the canary owns none).
+            if (stack !== "canary") assert.ok(text.includes("[secret]"), `${stack}: no placeholder rendered`);
         }
     });
 });
