@@ -48,7 +48,17 @@ export function createStack(cfg: StackConfig) {
 
     // Logging: the canary stack has none (production's stack ships and keeps the canary's logs).
     const logging = cfg.logging.stack
-        ? new LoggingStack("logging", { environment: cfg.environment, logging: cfg.logging, labels: cfg.labels, appNamespace: app.namespace, appNamespaceName: cfg.namespace }, k8sOpts)
+        ? new LoggingStack(
+              "logging",
+              {
+                  environment: cfg.environment,
+                  logging: cfg.logging,
+                  labels: cfg.labels,
+                  appNamespace: app.namespace,
+                  appNamespaceName: cfg.namespace,
+              },
+              k8sOpts,
+          )
         : undefined;
 
     // Monitoring: production/staging/development install kube-prometheus-stack; the canary stack adds

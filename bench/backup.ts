@@ -121,7 +121,9 @@ async function main(): Promise<void> {
             ["(d) backup-restore.sh restore", d, "-"],
         ];
         console.log("");
-        console.log(`database ${(dbBytes / MB).toFixed(0)} MiB on disk, ${process.env.BACKUP_CONCURRENCY ?? 3} concurrency, zstd level ${meta.compression_level}, ${os.cpus().length} cores`);
+        console.log(
+            `database ${(dbBytes / MB).toFixed(0)} MiB on disk, ${process.env.BACKUP_CONCURRENCY ?? 3} concurrency, zstd level ${meta.compression_level}, ${os.cpus().length} cores`,
+        );
         console.log("| step | wall time (s) | throughput (MiB/s of database) | output |");
         console.log("| --- | ---: | ---: | --- |");
         for (const [label, m, out] of rowsOut) console.log(`| ${label} | ${m.seconds.toFixed(2)} | ${mbps(m).toFixed(1)} | ${out} |`);

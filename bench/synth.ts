@@ -35,7 +35,8 @@ for (let i = 0; i < RUNS; i++) {
     synthOne.push(timed([TS_NODE, "--transpile-only", "tools/synth.ts", "--stack", "production", "--out", path.join(out, "production")]));
 }
 const [b, all, one] = [median(baseline), median(synthAll), median(synthOne)];
-const row = (name: string, ms: number) => `| ${name.padEnd(44)} | ${(ms / 1000).toFixed(2).padStart(8)} | ${(ms / b).toFixed(2).padStart(6)} |`;
+const row = (name: string, ms: number) =>
+    `| ${name.padEnd(44)} | ${(ms / 1000).toFixed(2).padStart(8)} | ${(ms / b).toFixed(2).padStart(6)} |`;
 console.log(`median of ${RUNS} runs, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"})`);
 console.log(`| ${"measurement".padEnd(44)} | seconds  | × base |`);
 console.log(`|${"-".repeat(46)}|----------|--------|`);

@@ -32,7 +32,13 @@ const checkImage = (v: string) => {
     return p.value.tag === "latest" ? "a pinned tag is expected, not latest" : undefined;
 };
 
-export function readBackupConfig(r: BackupConfigReader, project: string, env: EnvironmentDefaults, isCanary: boolean, dbName: string): BackupConfig {
+export function readBackupConfig(
+    r: BackupConfigReader,
+    project: string,
+    env: EnvironmentDefaults,
+    isCanary: boolean,
+    dbName: string,
+): BackupConfig {
     const enabled = r.boolean("backupEnabled", env.backupEnabled);
     if (enabled && isCanary) {
         r.problems.push(`${project}:backupEnabled = "true": the canary shares production's data and backups; remove the key`);
@@ -77,7 +83,9 @@ export function readBackupConfig(r: BackupConfigReader, project: string, env: En
     return {
         enabled,
         schedule: enabled ? r.string("backupSchedule", env.backupSchedule, checkCron) : "",
-        timeZone: r.string("backupTimeZone", "UTC", (v) => (/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(v) ? undefined : "an IANA time zone such as UTC or Europe/Berlin is expected")),
+        timeZone: r.string("backupTimeZone", "UTC", (v) =>
+            /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(v) ? undefined : "an IANA time zone such as UTC or Europe/Berlin is expected",
+        ),
         retentionDays,
         concurrency: r.integer("backupConcurrency", env.backupConcurrency, 1, 16),
         replayWindow: r.parsed("backupReplayWindow", "24h", parseDuration).text,

@@ -5,15 +5,7 @@ import { ENVIRONMENTS, namespaceFor } from "./environments";
 import { readBackupConfig } from "./backup";
 import { readLoggingConfig } from "./logging";
 import { readMonitoringConfig } from "./monitoring";
-import {
-    AntiAffinity,
-    AppConfig,
-    DatabaseConfig,
-    ENVIRONMENT_NAMES,
-    EnvironmentName,
-    LogLevel,
-    StackConfig,
-} from "./types";
+import { AntiAffinity, AppConfig, DatabaseConfig, ENVIRONMENT_NAMES, EnvironmentName, LogLevel, StackConfig } from "./types";
 import {
     ConfigError,
     Parsed,
@@ -292,11 +284,24 @@ export function buildConfig(source: ConfigSource): StackConfig {
     const dbPassword = r.secret("dbPassword");
     const database: DatabaseConfig = {
         inCluster: dbInCluster,
-        host: dbInCluster ? "kline-analytics-postgresql" : r.required("dbHost", (v) => (/^[a-zA-Z0-9.-]+$/.test(v) ? undefined : "a host name is expected")),
+        host: dbInCluster
+            ? "kline-analytics-postgresql"
+            : r.required("dbHost", (v) => (/^[a-zA-Z0-9.-]+$/.test(v) ? undefined : "a host name is expected")),
         port: r.integer("dbPort", 5432, 1, 65535),
-        name: r.string("dbName", "kline_analytics", (v) => (/^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier is expected")),
-        user: r.string("dbUser", "kline", (v) => (/^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier is expected")),
-        sslMode: r.oneOf("dbSslMode", dbInCluster ? "disable" : "verify-full", ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+        name: r.string("dbName", "kline_analytics", (v) =>
+            /^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier is expected",
+        ),
+        user: r.string("dbUser", "kline", (v) =>
+            /^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier is expected",
+        ),
+        sslMode: r.oneOf("dbSslMode", dbInCluster ? "disable" : "verify-full", [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+        ]),
         password: dbPassword,
         existingSecretName: isCanary ? "kline-analytics-db" : undefined,
         egressCidr: dbInCluster ? undefined : r.required("dbEgressCidr", checkCidr),
@@ -321,10 +326,14 @@ export function buildConfig(source: ConfigSource): StackConfig {
     const aws = {
         region: region ?? "",
         oidcProviderArn: r.required("oidcProviderArn", (v) =>
-            /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/.test(v) ? undefined : "an IAM OIDC provider ARN is expected (arn:aws:iam::<account>:oidc-provider/<issuer>)",
+            /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/.test(v)
+                ? undefined
+                : "an IAM OIDC provider ARN is expected (arn:aws:iam::<account>:oidc-provider/<issuer>)",
         ),
         oidcProviderUrl: r.required("oidcProviderUrl", (v) =>
-            /^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/.test(v) ? undefined : "the issuer without https://, e.g. oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
+            /^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/.test(v)
+                ? undefined
+                : "the issuer without https://, e.g. oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
         ),
     };
 

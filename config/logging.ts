@@ -107,7 +107,12 @@ export function checkStackVersion(v: string): string | undefined {
 /**
  * Reads the logging keys for `environment`. `retentionDays` is the already-validated logRetentionDays.
  */
-export function readLoggingConfig(r: LoggingConfigReader, project: string, environment: EnvironmentName, retentionDays: number): LoggingConfig {
+export function readLoggingConfig(
+    r: LoggingConfigReader,
+    project: string,
+    environment: EnvironmentName,
+    retentionDays: number,
+): LoggingConfig {
     const d = LOGGING_ENVIRONMENTS[environment];
     const base = { operatorNamespace: "elastic-system", namespace: "logging", shipperNamespace: "logging-shipper", retentionDays };
     if (!d.install) return base;
@@ -133,10 +138,14 @@ export function readLoggingConfig(r: LoggingConfigReader, project: string, envir
         );
     }
     if (heap.value !== undefined && heap.value > 31 * GiB) {
-        r.problems.push(`${project}:elasticsearchHeap = "${heap.text}" is above 31g: the JVM loses compressed object pointers there; add nodes instead.`);
+        r.problems.push(
+            `${project}:elasticsearchHeap = "${heap.text}" is above 31g: the JVM loses compressed object pointers there; add nodes instead.`,
+        );
     }
     if (zoneAwareness && nodes < 2) {
-        r.problems.push(`${project}:elasticsearchZoneAwareness = "true" needs elasticsearchNodes of at least 2 (it is ${nodes}): one node cannot be spread over zones.`);
+        r.problems.push(
+            `${project}:elasticsearchZoneAwareness = "true" needs elasticsearchNodes of at least 2 (it is ${nodes}): one node cannot be spread over zones.`,
+        );
     }
 
     const streams: ElasticStackConfig["streams"] = [{ environment, retentionDays }];

@@ -118,11 +118,18 @@ export function parseMuteWindows(value: string): Parsed<MuteWindowConfig[]> {
     }
     if (!Array.isArray(parsed)) return { ok: false, reason: "a JSON array of windows is expected" };
     for (const [i, w] of parsed.entries()) {
-        if (typeof w !== "object" || w === null || typeof w.name !== "string" || !Array.isArray(w.routes) || !Array.isArray(w.timeIntervals)) {
+        if (
+            typeof w !== "object" ||
+            w === null ||
+            typeof w.name !== "string" ||
+            !Array.isArray(w.routes) ||
+            !Array.isArray(w.timeIntervals)
+        ) {
             return { ok: false, reason: `window ${i} must be {"name": ..., "routes": [...], "timeIntervals": [...]}` };
         }
         const badRoute = w.routes.find((r: unknown) => !["critical", "warning", "canary"].includes(r as string));
-        if (badRoute !== undefined) return { ok: false, reason: `window '${w.name}': route '${badRoute}' is not one of critical, warning, canary` };
+        if (badRoute !== undefined)
+            return { ok: false, reason: `window '${w.name}': route '${badRoute}' is not one of critical, warning, canary` };
     }
     const problems = muteWindowProblems(parsed as MuteWindowConfig[]);
     return problems.length > 0 ? { ok: false, reason: problems.join("; ") } : { ok: true, value: parsed as MuteWindowConfig[] };
@@ -151,7 +158,9 @@ export function readMonitoringConfig(
         runbookBaseUrl: r.string("runbookBaseUrl", DEFAULT_RUNBOOK_BASE_URL, (v) =>
             /^https:\/\/[^\s#]+$/.test(v) ? undefined : "an https:// URL without '#' is expected (each alert appends its own anchor)",
         ),
-        probeUrl: r.string("probeUrl", `https://${ingressHost}/readyz`, (v) => (/^https?:\/\/\S+$/.test(v) ? undefined : "an http(s) URL is expected")),
+        probeUrl: r.string("probeUrl", `https://${ingressHost}/readyz`, (v) =>
+            /^https?:\/\/\S+$/.test(v) ? undefined : "an http(s) URL is expected",
+        ),
     };
     if (!d.install) return base;
 

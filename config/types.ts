@@ -121,7 +121,14 @@ export interface MonitoringInstallConfig {
     blackboxExporter: HelmChartRef;
     /** node-exporter needs hostNetwork/hostPID/hostPath: it gets a `privileged` namespace of its own. */
     nodeExporterNamespace: string;
-    prometheus: { replicas: number; retention: string; retentionSize: string; storage: string; storageClass?: string; resources: PodResources };
+    prometheus: {
+        replicas: number;
+        retention: string;
+        retentionSize: string;
+        storage: string;
+        storageClass?: string;
+        resources: PodResources;
+    };
     alertmanager: { replicas: number; retention: string; storage: string; resources: PodResources };
     grafana: { resources: PodResources };
     /** "hard": replicas on different nodes (production); "soft": preferred. */

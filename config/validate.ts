@@ -96,7 +96,8 @@ const CRON_MACROS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@
 /** A Kubernetes CronJob schedule: five fields (or a macro), no TZ= prefix (use timeZone). */
 export function checkCron(expr: string): string | undefined {
     const trimmed = expr.trim();
-    if (/^(CRON_)?TZ=/.test(trimmed)) return "time zones go in backupTimeZone, not in the schedule (Kubernetes rejects TZ= in a CronJob schedule)";
+    if (/^(CRON_)?TZ=/.test(trimmed))
+        return "time zones go in backupTimeZone, not in the schedule (Kubernetes rejects TZ= in a CronJob schedule)";
     if (CRON_MACROS.includes(trimmed)) return undefined;
     const fields = trimmed.split(/\s+/);
     if (fields.length !== 5) return `a cron schedule has 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`;

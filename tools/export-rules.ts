@@ -82,19 +82,26 @@ function parseArgs(argv: string[]): { env: string; out: string; runbook: string;
         const arg = argv[i];
         const value = () => {
             const v = argv[++i];
-            if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value, e.g. ${arg} ${arg === "--env" ? "staging" : "..."}`);
+            if (v === undefined || v.startsWith("--"))
+                throw new Error(`${arg} needs a value, e.g. ${arg} ${arg === "--env" ? "staging" : "..."}`);
             return v;
         };
         if (arg === "--env" || arg === "--stack") opts.env = value();
         else if (arg === "--out") opts.out = value();
         else if (arg === "--runbook-base-url") opts.runbook = value();
         else if (arg === "--maintenance") opts.maintenance = true;
-        else throw new Error(`unknown argument '${arg}'. Usage: npm run rules:export -- [--env ${ENVIRONMENTS.join("|")}] [--out dir] [--runbook-base-url URL] [--maintenance]`);
+        else
+            throw new Error(
+                `unknown argument '${arg}'. Usage: npm run rules:export -- [--env ${ENVIRONMENTS.join("|")}] [--out dir] [--runbook-base-url URL] [--maintenance]`,
+            );
     }
     if (opts.env === "canary") {
-        throw new Error("--env canary: the canary shares production's monitoring; export --env production (it writes the canary's rules too)");
+        throw new Error(
+            "--env canary: the canary shares production's monitoring; export --env production (it writes the canary's rules too)",
+        );
     }
-    if (!(ENVIRONMENTS as readonly string[]).includes(opts.env)) throw new Error(`--env '${opts.env}' is not one of ${ENVIRONMENTS.join(", ")}`);
+    if (!(ENVIRONMENTS as readonly string[]).includes(opts.env))
+        throw new Error(`--env '${opts.env}' is not one of ${ENVIRONMENTS.join(", ")}`);
     return opts;
 }
 

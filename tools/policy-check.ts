@@ -102,7 +102,12 @@ export function parseArgs(argv: string[]): Target[] {
     const targets: Target[] = files.map((f) => ({ label: path.relative(process.cwd(), f) || f, file: f, hint: "" }));
     if (files.length === 0 || stacks.length > 0) {
         for (const s of stacks.length ? stacks : STACKS) {
-            targets.push({ label: s, file: path.join(out, s, "resources.json"), hint: ` (render it with: npm run synth -- --stack ${s})`, stackDir: out });
+            targets.push({
+                label: s,
+                file: path.join(out, s, "resources.json"),
+                hint: ` (render it with: npm run synth -- --stack ${s})`,
+                stackDir: out,
+            });
         }
     }
     return targets;
@@ -110,7 +115,9 @@ export function parseArgs(argv: string[]): Target[] {
 
 /** Records of every rendered stack in `out` except `stack` (stacks not rendered are left out). */
 function otherStacksBeside(out: string, stack: string): ResourceRecord[] {
-    return STACKS.filter((s) => s !== stack && fs.existsSync(path.join(out, s, "resources.json"))).flatMap((s) => readRecords(path.join(out, s, "resources.json")));
+    return STACKS.filter((s) => s !== stack && fs.existsSync(path.join(out, s, "resources.json"))).flatMap((s) =>
+        readRecords(path.join(out, s, "resources.json")),
+    );
 }
 
 export function main(argv: string[], log = console.log, error = console.error): number {

@@ -82,7 +82,9 @@ export function loadStackConfig(stack: string, opts: RenderOptions = {}): Loaded
     for (const [key, value] of Object.entries(merged)) {
         const [ns, bare] = key.split(/:(.*)/s);
         if (ns === name && !(bare in declared)) {
-            problems.push(`Stack '${stack}' uses configuration value '${bare}' which is not defined by the project configuration (Pulumi.yaml)`);
+            problems.push(
+                `Stack '${stack}' uses configuration value '${bare}' which is not defined by the project configuration (Pulumi.yaml)`,
+            );
             continue;
         }
         const spec = ns === name ? declared[bare] : undefined;
@@ -109,7 +111,9 @@ export function loadStackConfig(stack: string, opts: RenderOptions = {}): Loaded
         if (config[key] === undefined || config[key] === "") {
             config[key] = SECURE_STAND_IN;
             if (!secretKeys.includes(key)) secretKeys.push(key);
-            warnings.push(`${bare} is not set in ${path.basename(stackFile)}; rendered with a stand-in (pulumi config set --secret ${bare} ...)`);
+            warnings.push(
+                `${bare} is not set in ${path.basename(stackFile)}; rendered with a stand-in (pulumi config set --secret ${bare} ...)`,
+            );
         }
     }
     return { config, secretKeys, warnings };
@@ -138,7 +142,11 @@ function maskLeaves(value: any): any {
     if (Array.isArray(value)) return value.map(maskLeaves);
     if (value !== null && typeof value === "object") {
         if (value[SECRET_SIG] === SECRET_SIG_VALUE) return maskLeaves(value.value);
-        return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, maskLeaves(v)]));
+        return Object.fromEntries(
+            Object.entries(value)
+                .filter(([, v]) => v !== undefined)
+                .map(([k, v]) => [k, maskLeaves(v)]),
+        );
     }
     return SECRET_PLACEHOLDER;
 }
@@ -221,7 +229,8 @@ export function installMocks(stack: string, loaded: LoadedConfig, region = "us-w
     pulumi.runtime.setAllConfig(loaded.config, loaded.secretKeys);
 
     // Record what the engine would see: parent, options and inputs of every registration.
-    const requests: Array<{ urn: string; type: string; name: string; parent: string; inputs: any; options: ResourceRecord["options"] }> = [];
+    const requests: Array<{ urn: string; type: string; name: string; parent: string; inputs: any; options: ResourceRecord["options"] }> =
+        [];
     const monitor = settings.getMonitor();
     const original = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: any) => {

@@ -65,7 +65,9 @@ export function writeRender(result: RenderResult, outDir: string): void {
 export function summary(result: RenderResult, outDir: string): string {
     const counts = new Map<string, number>();
     for (const r of result.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
-    const lines = [`stack ${result.stack}: ${result.resources.length} resources, ${result.manifests.length} Kubernetes objects -> ${path.relative(process.cwd(), outDir) || "."}`];
+    const lines = [
+        `stack ${result.stack}: ${result.resources.length} resources, ${result.manifests.length} Kubernetes objects -> ${path.relative(process.cwd(), outDir) || "."}`,
+    ];
     for (const [type, n] of [...counts.entries()].sort()) lines.push(`  ${String(n).padStart(3)}  ${type}`);
     for (const w of result.warnings) lines.push(`  warning: ${w}`);
     return lines.join("\n");

@@ -66,7 +66,11 @@ export class KlineApp extends pulumi.ComponentResource {
 
         // --- database credentials ----------------------------------------------------------------
         if (db.inCluster) {
-            this.postgres = new InClusterPostgres(`${name}-postgresql`, { namespace, labels: args.labels, database: db, secretName: DB_SECRET_NAME }, child);
+            this.postgres = new InClusterPostgres(
+                `${name}-postgresql`,
+                { namespace, labels: args.labels, database: db, secretName: DB_SECRET_NAME },
+                child,
+            );
         } else if (db.existingSecretName === undefined) {
             new k8s.core.v1.Secret(
                 `${name}-db-secret`,
@@ -149,7 +153,11 @@ export class KlineApp extends pulumi.ComponentResource {
                     rules: [
                         {
                             host: app.ingress.host,
-                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: app.name, port: { name: "http" } } } }] },
+                            http: {
+                                paths: [
+                                    { path: "/", pathType: "Prefix", backend: { service: { name: app.name, port: { name: "http" } } } },
+                                ],
+                            },
                         },
                     ],
                 },
@@ -163,7 +171,11 @@ export class KlineApp extends pulumi.ComponentResource {
                 `${name}-pdb`,
                 {
                     metadata: { name: app.name, namespace, labels },
-                    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(app.track) }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+                    spec: {
+                        maxUnavailable: 1,
+                        selector: { matchLabels: selectorLabels(app.track) },
+                        unhealthyPodEvictionPolicy: "AlwaysAllow",
+                    },
                 },
                 child,
             );
@@ -177,9 +189,19 @@ export class KlineApp extends pulumi.ComponentResource {
                         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: app.name },
                         minReplicas: app.hpa.minReplicas,
                         maxReplicas: app.hpa.maxReplicas,
-                        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: app.hpa.targetCpuUtilization } } }],
+                        metrics: [
+                            {
+                                type: "Resource",
+                                resource: {
+                                    name: "cpu",
+                                    target: { type: "Utilization", averageUtilization: app.hpa.targetCpuUtilization },
+                                },
+                            },
+                        ],
                         // JVM warm-up makes CPU spiky: scale down slowly.
-                        behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } },
+                        behavior: {
+                            scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] },
+                        },
                     },
                 },
                 { ...child, dependsOn: [this.deployment] },

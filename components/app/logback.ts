@@ -38,7 +38,8 @@ function escapeXml(text: string): string {
  */
 export function valueMasksXml(indent = "        "): string {
     return REDACTION_RULES.map(
-        (r) => `${indent}<!-- ${r.name} -->\n${indent}<valueMask>\n${indent}  <value>${escapeXml(r.pattern)}</value>\n${indent}  <mask>${escapeXml(r.replacement)}</mask>\n${indent}</valueMask>`,
+        (r) =>
+            `${indent}<!-- ${r.name} -->\n${indent}<valueMask>\n${indent}  <value>${escapeXml(r.pattern)}</value>\n${indent}  <mask>${escapeXml(r.replacement)}</mask>\n${indent}</valueMask>`,
     ).join("\n");
 }
 

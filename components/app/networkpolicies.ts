@@ -18,7 +18,9 @@ const appPods = { matchLabels: { "app.kubernetes.io/name": APP_NAME } };
 
 /** Egress to PostgreSQL: the in-cluster pods, or the external server's address block. */
 export function postgresPeer(db: DatabaseConfig): k8s.types.input.networking.v1.NetworkPolicyPeer {
-    return db.inCluster ? { podSelector: { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } } } : { ipBlock: { cidr: db.egressCidr! } };
+    return db.inCluster
+        ? { podSelector: { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } } }
+        : { ipBlock: { cidr: db.egressCidr! } };
 }
 
 export function appNetworkPolicies(app: AppConfig, db: DatabaseConfig, monitoringNamespace: string): NamedPolicy[] {
@@ -71,7 +73,12 @@ export function appNetworkPolicies(app: AppConfig, db: DatabaseConfig, monitorin
             spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } },
                 policyTypes: ["Ingress"],
-                ingress: [{ from: [{ podSelector: appPods }, { podSelector: { matchLabels: BACKUP_POD_LABEL } }], ports: [{ protocol: "TCP", port: db.port }] }],
+                ingress: [
+                    {
+                        from: [{ podSelector: appPods }, { podSelector: { matchLabels: BACKUP_POD_LABEL } }],
+                        ports: [{ protocol: "TCP", port: db.port }],
+                    },
+                ],
             },
         });
     }

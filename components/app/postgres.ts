@@ -46,7 +46,11 @@ export class InClusterPostgres extends pulumi.ComponentResource {
                 metadata: { name: POSTGRES_NAME, namespace: args.namespace, labels },
                 // Headless: the StatefulSet's serviceName must name a headless Service (stable pod DNS);
                 // with one replica the app reaches the same pod either way.
-                spec: { clusterIP: "None", selector, ports: [{ name: "postgres", port: db.port, targetPort: "postgres", protocol: "TCP" }] },
+                spec: {
+                    clusterIP: "None",
+                    selector,
+                    ports: [{ name: "postgres", port: db.port, targetPort: "postgres", protocol: "TCP" }],
+                },
             },
             { parent: this },
         );
@@ -83,10 +87,24 @@ export class InClusterPostgres extends pulumi.ComponentResource {
                                         requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "256Mi" },
                                         limits: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "512Mi" },
                                     },
-                                    startupProbe: { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", db.user, "-d", db.name] }, periodSeconds: 5, failureThreshold: 60 },
+                                    startupProbe: {
+                                        exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", db.user, "-d", db.name] },
+                                        periodSeconds: 5,
+                                        failureThreshold: 60,
+                                    },
                                     // Liveness: the server still accepts TCP connections; readiness: it answers for our database.
-                                    livenessProbe: { tcpSocket: { port: "postgres" }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-                                    readinessProbe: { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", db.user, "-d", db.name] }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
+                                    livenessProbe: {
+                                        tcpSocket: { port: "postgres" },
+                                        periodSeconds: 10,
+                                        timeoutSeconds: 5,
+                                        failureThreshold: 6,
+                                    },
+                                    readinessProbe: {
+                                        exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", db.user, "-d", db.name] },
+                                        periodSeconds: 5,
+                                        timeoutSeconds: 3,
+                                        failureThreshold: 3,
+                                    },
                                     securityContext: restrictedContainerSecurityContext(),
                                     volumeMounts: [
                                         { name: "data", mountPath: "/var/lib/postgresql/data" },

@@ -111,14 +111,37 @@ export function buildPodTemplate(a: PodTemplateArgs): PodTemplate {
                         { name: "POD_NAMESPACE", ...fieldRef("metadata.namespace") },
                     ],
                     resources: {
-                        requests: { cpu: app.resources.requests.cpu, memory: app.resources.requests.memory, "ephemeral-storage": EPHEMERAL_STORAGE.request },
-                        limits: { cpu: app.resources.limits.cpu, memory: app.resources.limits.memory, "ephemeral-storage": EPHEMERAL_STORAGE.limit },
+                        requests: {
+                            cpu: app.resources.requests.cpu,
+                            memory: app.resources.requests.memory,
+                            "ephemeral-storage": EPHEMERAL_STORAGE.request,
+                        },
+                        limits: {
+                            cpu: app.resources.limits.cpu,
+                            memory: app.resources.limits.memory,
+                            "ephemeral-storage": EPHEMERAL_STORAGE.limit,
+                        },
                     },
                     // Startup: up to 5 minutes for the JVM (a 250m CPU limit in development starts slowly);
                     // liveness and readiness only begin once startup has succeeded.
-                    startupProbe: { httpGet: httpGet("/actuator/health/liveness"), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 30 },
-                    livenessProbe: { httpGet: httpGet("/actuator/health/liveness"), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-                    readinessProbe: { httpGet: httpGet("/actuator/health/readiness"), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
+                    startupProbe: {
+                        httpGet: httpGet("/actuator/health/liveness"),
+                        periodSeconds: 10,
+                        timeoutSeconds: 3,
+                        failureThreshold: 30,
+                    },
+                    livenessProbe: {
+                        httpGet: httpGet("/actuator/health/liveness"),
+                        periodSeconds: 10,
+                        timeoutSeconds: 3,
+                        failureThreshold: 3,
+                    },
+                    readinessProbe: {
+                        httpGet: httpGet("/actuator/health/readiness"),
+                        periodSeconds: 5,
+                        timeoutSeconds: 3,
+                        failureThreshold: 3,
+                    },
                     // The sleep action needs no shell in the image; it gives endpoints and the ingress
                     // controller time to stop routing here before Spring starts its graceful shutdown.
                     lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },

@@ -48,7 +48,9 @@ export class BackupBucket extends pulumi.ComponentResource {
         super("kline:backup:BackupBucket", name, {}, opts);
         if (args.retentionDays < 1) throw new Error(`BackupBucket ${name}: retentionDays must be at least 1 (got ${args.retentionDays})`);
         if (args.objectLockDays > args.retentionDays) {
-            throw new Error(`BackupBucket ${name}: objectLockDays (${args.objectLockDays}) cannot exceed retentionDays (${args.retentionDays}); locked backups could not expire`);
+            throw new Error(
+                `BackupBucket ${name}: objectLockDays (${args.objectLockDays}) cannot exceed retentionDays (${args.retentionDays}); locked backups could not expire`,
+            );
         }
         const child = { parent: this };
         // The bucket and its key hold the backups: protected in production.
@@ -87,15 +89,26 @@ export class BackupBucket extends pulumi.ComponentResource {
             { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
             child,
         );
-        new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-        const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
+        new aws.s3.BucketOwnershipControls(
+            `${name}-ownership`,
+            { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+            child,
+        );
+        const versioning = new aws.s3.BucketVersioning(
+            `${name}-versioning`,
+            { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+            child,
+        );
         new aws.s3.BucketServerSideEncryptionConfiguration(
             `${name}-encryption`,
             {
                 bucket: bucket.id,
                 rules: [
                     kmsKey
-                        ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKey.arn }, bucketKeyEnabled: true }
+                        ? {
+                              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKey.arn },
+                              bucketKeyEnabled: true,
+                          }
                         : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
                 ],
             },
@@ -116,7 +129,11 @@ export class BackupBucket extends pulumi.ComponentResource {
         if (args.objectLockDays > 0) {
             new aws.s3.BucketObjectLockConfiguration(
                 `${name}-object-lock`,
-                { bucket: bucket.id, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: args.objectLockDays } } },
+                {
+                    bucket: bucket.id,
+                    objectLockEnabled: "Enabled",
+                    rule: { defaultRetention: { mode: "GOVERNANCE", days: args.objectLockDays } },
+                },
                 { ...child, dependsOn: [versioning] },
             );
         }
@@ -129,10 +146,20 @@ export class BackupBucket extends pulumi.ComponentResource {
             );
             const logPublicAccess = new aws.s3.BucketPublicAccessBlock(
                 `${name}-log-public-access`,
-                { bucket: logBucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+                {
+                    bucket: logBucket.id,
+                    blockPublicAcls: true,
+                    blockPublicPolicy: true,
+                    ignorePublicAcls: true,
+                    restrictPublicBuckets: true,
+                },
                 child,
             );
-            new aws.s3.BucketOwnershipControls(`${name}-log-ownership`, { bucket: logBucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+            new aws.s3.BucketOwnershipControls(
+                `${name}-log-ownership`,
+                { bucket: logBucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+                child,
+            );
             const logVersioning = new aws.s3.BucketVersioning(
                 `${name}-log-versioning`,
                 { bucket: logBucket.id, versioningConfiguration: { status: "Enabled" } },
@@ -160,7 +187,11 @@ export class BackupBucket extends pulumi.ComponentResource {
                 { bucket: logBucket.id, rules: accessLogLifecycleRules() },
                 { ...child, dependsOn: [logVersioning] },
             );
-            new aws.s3.BucketLogging(`${name}-logging`, { bucket: bucket.id, targetBucket: logBucket.id, targetPrefix: "s3-access/" }, onBucket);
+            new aws.s3.BucketLogging(
+                `${name}-logging`,
+                { bucket: bucket.id, targetBucket: logBucket.id, targetPrefix: "s3-access/" },
+                onBucket,
+            );
             this.logBucketName = logBucket.bucket;
         }
 
@@ -171,7 +202,9 @@ export class BackupBucket extends pulumi.ComponentResource {
                 `${name}-${role}-role`,
                 {
                     description: `${base} backup ${role} (IRSA ${args.namespace}/${serviceAccount})`,
-                    assumeRolePolicy: JSON.stringify(irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, args.namespace, serviceAccount)),
+                    assumeRolePolicy: JSON.stringify(
+                        irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, args.namespace, serviceAccount),
+                    ),
                     maxSessionDuration: 3600 * 6,
                     tags: args.tags,
                 },
@@ -181,7 +214,9 @@ export class BackupBucket extends pulumi.ComponentResource {
                 `${name}-${role}-policy`,
                 {
                     role: r.id,
-                    policy: pulumi.all([bucket.arn, kmsArn]).apply(([arn, key]) => JSON.stringify(policy(arn, args.prefix, key, args.region))),
+                    policy: pulumi
+                        .all([bucket.arn, kmsArn])
+                        .apply(([arn, key]) => JSON.stringify(policy(arn, args.prefix, key, args.region))),
                 },
                 child,
             );

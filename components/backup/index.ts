@@ -55,7 +55,12 @@ export class BackupJobs extends pulumi.ComponentResource {
         const writerSa = new k8s.core.v1.ServiceAccount(
             `${name}-serviceaccount`,
             {
-                metadata: { name: BACKUP_SERVICE_ACCOUNT, namespace, labels, annotations: { "eks.amazonaws.com/role-arn": args.writerRoleArn } },
+                metadata: {
+                    name: BACKUP_SERVICE_ACCOUNT,
+                    namespace,
+                    labels,
+                    annotations: { "eks.amazonaws.com/role-arn": args.writerRoleArn },
+                },
                 automountServiceAccountToken: false,
             },
             child,
@@ -76,7 +81,12 @@ export class BackupJobs extends pulumi.ComponentResource {
             const readerSa = new k8s.core.v1.ServiceAccount(
                 `${name}-restore-serviceaccount`,
                 {
-                    metadata: { name: RESTORE_SERVICE_ACCOUNT, namespace, labels: restoreLabels, annotations: { "eks.amazonaws.com/role-arn": args.readerRoleArn } },
+                    metadata: {
+                        name: RESTORE_SERVICE_ACCOUNT,
+                        namespace,
+                        labels: restoreLabels,
+                        annotations: { "eks.amazonaws.com/role-arn": args.readerRoleArn },
+                    },
                     automountServiceAccountToken: false,
                 },
                 child,
@@ -111,7 +121,9 @@ export interface BackupProviders {
  */
 export function createBackups(cfg: StackConfig, providers: BackupProviders, appNamespace: pulumi.Input<string>) {
     if (!cfg.backup.enabled) {
-        return { outputs: { enabled: false, servedBy: cfg.environment === "canary" ? "the production stack" : "none (backupEnabled is false)" } };
+        return {
+            outputs: { enabled: false, servedBy: cfg.environment === "canary" ? "the production stack" : "none (backupEnabled is false)" },
+        };
     }
     const bucket = new BackupBucket(
         "backup",

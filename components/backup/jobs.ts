@@ -76,7 +76,12 @@ export function scriptEnv(s: JobSettings): EnvVar[] {
 }
 
 export function podLabels(s: JobSettings, component: "backup" | "restore"): Record<string, string> {
-    return { ...s.labels, ...BACKUP_POD_LABEL, "app.kubernetes.io/instance": BACKUP_CRONJOB_NAME, "app.kubernetes.io/component": component };
+    return {
+        ...s.labels,
+        ...BACKUP_POD_LABEL,
+        "app.kubernetes.io/instance": BACKUP_CRONJOB_NAME,
+        "app.kubernetes.io/component": component,
+    };
 }
 
 /** A pod that passes Pod Security `restricted`, runs the script with `args`, writes only to /tmp. */
@@ -146,7 +151,11 @@ export function restoreArgs(restore: NonNullable<BackupConfig["restore"]>): stri
 
 /** Jobs are immutable: a new request (name, window, target) gets a new Job name. */
 export function restoreJobName(restore: NonNullable<BackupConfig["restore"]>): string {
-    const digest = crypto.createHash("sha256").update(JSON.stringify(restoreArgs(restore))).digest("hex").slice(0, 8);
+    const digest = crypto
+        .createHash("sha256")
+        .update(JSON.stringify(restoreArgs(restore)))
+        .digest("hex")
+        .slice(0, 8);
     return `kline-analytics-restore-${digest}`;
 }
 
@@ -167,7 +176,12 @@ export function backupNetworkPolicySpec(db: DatabaseConfig): k8s.types.input.net
         ingress: [],
         egress: [
             {
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                ],
                 ports: [
                     { protocol: "UDP", port: 53 },
                     { protocol: "TCP", port: 53 },

@@ -25,7 +25,12 @@ export function backupResourceOptions(environment: EnvironmentName): { protect: 
 }
 
 /** IRSA trust: only this cluster's ServiceAccount `<namespace>/<name>` may assume the role. */
-export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string, namespace: string, serviceAccount: string): PolicyDocument {
+export function irsaTrustPolicy(
+    oidcProviderArn: string,
+    oidcProviderUrl: string,
+    namespace: string,
+    serviceAccount: string,
+): PolicyDocument {
     const issuer = oidcProviderUrl.replace(/^https:\/\//, "");
     return {
         Version: "2012-10-17",
@@ -155,7 +160,12 @@ export function backupLifecycleRules(retentionDays: number, prefix: string): Lif
             noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_DAYS },
         },
         { id: "remove-expired-delete-markers", status: "Enabled", filter: { prefix }, expiration: { expiredObjectDeleteMarker: true } },
-        { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_DAYS } },
+        {
+            id: "abort-incomplete-multipart-uploads",
+            status: "Enabled",
+            filter: { prefix: "" },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_DAYS },
+        },
     ];
 }
 

@@ -18,10 +18,21 @@ export function elasticPodSecurityContext(): Record<string, unknown> {
 }
 
 export function elasticContainerSecurityContext(): Record<string, unknown> {
-    return { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
+    return {
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+    };
 }
 
-export function buildElasticsearch(name: string, namespace: string, stack: ElasticStackConfig, labels: Record<string, string>): Record<string, any> {
+export function buildElasticsearch(
+    name: string,
+    namespace: string,
+    stack: ElasticStackConfig,
+    labels: Record<string, string>,
+): Record<string, any> {
     const es = stack.elasticsearch;
     const zone = es.zoneAwareness;
     const config: Record<string, unknown> = {
@@ -53,10 +64,16 @@ export function buildElasticsearch(name: string, namespace: string, stack: Elast
         config["node.attr.zone"] = "${ZONE}";
         config["cluster.routing.allocation.awareness.attributes"] = "k8s_node_name,zone";
         env.push({ name: "ZONE", valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${ZONE_LABEL}']` } } });
-        const selector = { matchLabels: { ...elasticsearchPodLabels(name), "elasticsearch.k8s.elastic.co/statefulset-name": `${name}-es-${NODE_SET}` } };
-        podSpec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: "DoNotSchedule", labelSelector: selector }];
+        const selector = {
+            matchLabels: { ...elasticsearchPodLabels(name), "elasticsearch.k8s.elastic.co/statefulset-name": `${name}-es-${NODE_SET}` },
+        };
+        podSpec.topologySpreadConstraints = [
+            { maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: "DoNotSchedule", labelSelector: selector },
+        ];
         podSpec.affinity = {
-            podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: selector, topologyKey: "kubernetes.io/hostname" }] },
+            podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: selector, topologyKey: "kubernetes.io/hostname" }],
+            },
         };
     }
     return {

@@ -68,7 +68,9 @@ export class LoggingStack extends pulumi.ComponentResource {
         const cfg = args.logging;
         const stack = cfg.stack;
         if (!stack) {
-            throw new Error(`logging: the ${args.environment} stack installs no Elastic stack (production's stack hosts its logs); do not create a LoggingStack for it`);
+            throw new Error(
+                `logging: the ${args.environment} stack installs no Elastic stack (production's stack hosts its logs); do not create a LoggingStack for it`,
+            );
         }
         const child = { parent: this };
         const labels = { ...args.labels, "app.kubernetes.io/component": "logging" };
@@ -173,12 +175,16 @@ export class LoggingStack extends pulumi.ComponentResource {
             labels: installerLabels,
             waitTimeoutSeconds: INSTALLER_WAIT_SECONDS,
         });
-        this.installer = new k8s.batch.v1.Job(`${name}-assets-installer`, { metadata: job.metadata, spec: job.spec }, {
-            ...child,
-            dependsOn: [configMap, this.elasticsearch, this.kibana],
-            // Longer than the Job's own activeDeadlineSeconds, so Kubernetes, not Pulumi, decides failure.
-            customTimeouts: { create: "50m", update: "50m" },
-        });
+        this.installer = new k8s.batch.v1.Job(
+            `${name}-assets-installer`,
+            { metadata: job.metadata, spec: job.spec },
+            {
+                ...child,
+                dependsOn: [configMap, this.elasticsearch, this.kibana],
+                // Longer than the Job's own activeDeadlineSeconds, so Kubernetes, not Pulumi, decides failure.
+                customTimeouts: { create: "50m", update: "50m" },
+            },
+        );
 
         // --- NetworkPolicies --------------------------------------------------------------------------
         const policies = loggingNetworkPolicies({

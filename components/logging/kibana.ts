@@ -9,7 +9,13 @@ export function kibanaPodLabels(kibanaName: string): Record<string, string> {
     return { "kibana.k8s.elastic.co/name": kibanaName };
 }
 
-export function buildKibana(name: string, namespace: string, esName: string, stack: ElasticStackConfig, labels: Record<string, string>): Record<string, any> {
+export function buildKibana(
+    name: string,
+    namespace: string,
+    esName: string,
+    stack: ElasticStackConfig,
+    labels: Record<string, string>,
+): Record<string, any> {
     return {
         apiVersion: "kibana.k8s.elastic.co/v1",
         kind: "Kibana",

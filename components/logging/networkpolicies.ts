@@ -66,7 +66,10 @@ export function loggingNetworkPolicies(a: LoggingPolicyArgs): NamedPolicy[] {
                 podSelector: { matchLabels: a.esPods },
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [
-                    { from: [kibana, installer, inNamespace(a.shipperNamespace, a.shipperPods), inNamespace(a.operatorNamespace)], ports: [tcp(ES_HTTP_PORT)] },
+                    {
+                        from: [kibana, installer, inNamespace(a.shipperNamespace, a.shipperPods), inNamespace(a.operatorNamespace)],
+                        ports: [tcp(ES_HTTP_PORT)],
+                    },
                     { from: [es], ports: [tcp(ES_TRANSPORT_PORT), tcp(ES_HTTP_PORT)] },
                 ],
                 egress: [{ to: [es], ports: [tcp(ES_TRANSPORT_PORT), tcp(ES_HTTP_PORT)] }],

@@ -28,7 +28,13 @@ export function buildRedactionPipeline(): Record<string, unknown> {
     for (const field of REDACTED_TEXT_FIELDS) {
         for (const rule of REDACTION_RULES) {
             processors.push({
-                gsub: { tag: `redact-${rule.name}-${field}`, field, pattern: rule.pattern, replacement: rule.replacement, ignore_missing: true },
+                gsub: {
+                    tag: `redact-${rule.name}-${field}`,
+                    field,
+                    pattern: rule.pattern,
+                    replacement: rule.replacement,
+                    ignore_missing: true,
+                },
             });
         }
     }
@@ -39,7 +45,8 @@ export function buildRedactionPipeline(): Record<string, unknown> {
         });
     }
     return {
-        description: "kline-analytics logs: @timestamp from the app, redaction of password/token/secret/apiKey values (managed by kline-ops)",
+        description:
+            "kline-analytics logs: @timestamp from the app, redaction of password/token/secret/apiKey values (managed by kline-ops)",
         _meta: { managed_by: "kline-ops" },
         processors,
         // If a processor fails, the document is still indexed (the event is not lost) but none of

@@ -181,7 +181,8 @@ export function portabilityProblems(pattern: string, replacement = ""): string[]
                 const quantifier = /^\{\d+(,\d*)?\}/.exec(pattern.slice(i));
                 if (!quantifier) problems.push(`bare { ${at} (escape it; Java refuses it outside a quantifier)`);
                 else {
-                    if (pattern[i - 1] === ")" && quantifier[1] === ",") problems.push(`unbounded repetition of a group ${at} (Java recursion)`);
+                    if (pattern[i - 1] === ")" && quantifier[1] === ",")
+                        problems.push(`unbounded repetition of a group ${at} (Java recursion)`);
                     i += quantifier[0].length - 1;
                 }
                 break;

@@ -86,7 +86,8 @@ export const RECEIVERS = { pager: "pager", chat: "chat", canary: "canary-chat", 
 /** Labels alerts are grouped by; `track` keeps a canary's alerts apart from production's. */
 export const GROUP_BY = ["namespace", "alertname"];
 
-const SLACK_TITLE = '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})';
+const SLACK_TITLE =
+    '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})';
 const SLACK_TEXT =
     "{{ range .Alerts }}*{{ .Annotations.summary }}* ({{ .Labels.severity }}{{ if .Labels.track }}, track {{ .Labels.track }}{{ end }})\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}";
 
@@ -110,7 +111,13 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
         routes: [
             // The always-firing Watchdog proves the whole pipeline works: an external dead man's
             // switch alarms when these heartbeats stop.
-            { receiver: RECEIVERS.heartbeat, matchers: ['alertname="Watchdog"'], group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
+            {
+                receiver: RECEIVERS.heartbeat,
+                matchers: ['alertname="Watchdog"'],
+                group_wait: "0s",
+                group_interval: "1m",
+                repeat_interval: "1m",
+            },
             // kube-prometheus-stack's helper alert that only exists to inhibit info alerts.
             { receiver: RECEIVERS.none, matchers: ['alertname="InfoInhibitor"'] },
             // A canary never pages, whatever its severity: it goes to its own channel.
@@ -121,7 +128,11 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
         ],
     };
     const inhibit_rules: InhibitRule[] = [
-        { source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: ["namespace", "alertname", "track"] },
+        {
+            source_matchers: ['severity="critical"'],
+            target_matchers: ['severity=~"warning|info"'],
+            equal: ["namespace", "alertname", "track"],
+        },
         { source_matchers: ['severity="warning"'], target_matchers: ['severity="info"'], equal: ["namespace", "alertname", "track"] },
         {
             source_matchers: [`alertname="${MAINTENANCE_ALERT}"`],
@@ -129,7 +140,11 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
             equal: ["namespace"],
         },
         // While production itself is critical, the canary's copy of the same alert is noise.
-        { source_matchers: ['severity="critical"', 'track!="canary"'], target_matchers: ['track="canary"'], equal: ["namespace", "alertname"] },
+        {
+            source_matchers: ['severity="critical"', 'track!="canary"'],
+            target_matchers: ['track="canary"'],
+            equal: ["namespace", "alertname"],
+        },
         { source_matchers: ['alertname="InfoInhibitor"'], target_matchers: ['severity="info"'], equal: ["namespace"] },
     ];
     const pager: Receiver = { name: RECEIVERS.pager };
@@ -140,7 +155,11 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
                 send_resolved: true,
                 severity: "critical",
                 description: "{{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }}): {{ .CommonAnnotations.summary }}",
-                details: { runbook: "{{ .CommonAnnotations.runbook_url }}", description: "{{ .CommonAnnotations.description }}", firing: "{{ .Alerts.Firing | len }}" },
+                details: {
+                    runbook: "{{ .CommonAnnotations.runbook_url }}",
+                    description: "{{ .CommonAnnotations.description }}",
+                    firing: "{{ .Alerts.Firing | len }}",
+                },
             },
         ];
     }
@@ -150,7 +169,9 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
         pager,
         chat(RECEIVERS.chat, p.slackChannel),
         chat(RECEIVERS.canary, p.canarySlackChannel),
-        p.heartbeatUrl !== undefined ? { name: RECEIVERS.heartbeat, webhook_configs: [{ url: p.heartbeatUrl, send_resolved: false }] } : { name: RECEIVERS.heartbeat },
+        p.heartbeatUrl !== undefined
+            ? { name: RECEIVERS.heartbeat, webhook_configs: [{ url: p.heartbeatUrl, send_resolved: false }] }
+            : { name: RECEIVERS.heartbeat },
         { name: RECEIVERS.none },
     ];
     const config: AlertmanagerConfig = { global: { resolve_timeout: "5m" }, route, inhibit_rules, receivers, templates: [] };
@@ -179,7 +200,8 @@ export function muteWindowProblems(windows: MuteWindow[]): string[] {
                 if (r.start_time >= r.end_time) problems.push(`${where}: start_time ${r.start_time} must be before end_time ${r.end_time}`);
             }
             for (const d of ti.weekdays ?? []) {
-                if (!d.split(":").every((x) => WEEKDAYS.includes(x))) problems.push(`${where}: weekday '${d}' must be a day name or range such as monday:friday`);
+                if (!d.split(":").every((x) => WEEKDAYS.includes(x)))
+                    problems.push(`${where}: weekday '${d}' must be a day name or range such as monday:friday`);
             }
         }
     }
@@ -192,12 +214,16 @@ function validate(p: AlertmanagerParams): void {
     };
     // Secrets arrive as Outputs in a deployment (checked for presence by the config module); plain
     // strings (tests, exports) are checked here.
-    if (p.pagerdutyRoutingKey === "") fail("pagerdutyRoutingKey is empty: set the stack secret `pulumi config set --secret pagerdutyRoutingKey <key>`");
+    if (p.pagerdutyRoutingKey === "")
+        fail("pagerdutyRoutingKey is empty: set the stack secret `pulumi config set --secret pagerdutyRoutingKey <key>`");
     if (typeof p.slackWebhookUrl === "string" && !/^https:\/\//.test(p.slackWebhookUrl)) {
         fail("slackWebhookUrl must be an https URL: set the stack secret `pulumi config set --secret slackWebhookUrl <url>`");
     }
     if (typeof p.heartbeatUrl === "string" && !/^https:\/\//.test(p.heartbeatUrl)) fail("heartbeatUrl must be an https URL");
-    for (const [k, v] of [["slackChannel", p.slackChannel], ["canarySlackChannel", p.canarySlackChannel]] as const) {
+    for (const [k, v] of [
+        ["slackChannel", p.slackChannel],
+        ["canarySlackChannel", p.canarySlackChannel],
+    ] as const) {
         if (!/^#[a-z0-9][a-z0-9._-]*$/.test(v)) fail(`${k} '${v}' must be a Slack channel such as #kline-alerts`);
     }
     const problems = muteWindowProblems(p.muteWindows);

@@ -163,7 +163,12 @@ export function buildDashboard(p: DashboardParams): Dashboard {
                 {
                     title: "GC pauses by cause",
                     unit: "ops",
-                    targets: [[`sum by (action, cause) (rate(kline_analytics_jvm_gc_pause_seconds_count{${APP}}[$__rate_interval]))`, "{{action}}: {{cause}}"]],
+                    targets: [
+                        [
+                            `sum by (action, cause) (rate(kline_analytics_jvm_gc_pause_seconds_count{${APP}}[$__rate_interval]))`,
+                            "{{action}}: {{cause}}",
+                        ],
+                    ],
                 },
             ],
         ],
@@ -222,7 +227,9 @@ export function buildDashboard(p: DashboardParams): Dashboard {
                 {
                     title: "Segmentation requests",
                     unit: "reqps",
-                    targets: [[`sum by (outcome) (rate(kline_analytics_segmentation_requests_total{${APP}}[$__rate_interval]))`, "{{outcome}}"]],
+                    targets: [
+                        [`sum by (outcome) (rate(kline_analytics_segmentation_requests_total{${APP}}[$__rate_interval]))`, "{{outcome}}"],
+                    ],
                 },
                 { title: "Segmentation error ratio", unit: "percentunit", targets: [[`${REC.segErrorRatio}{${APP}}`, "{{track}}"]] },
             ],
@@ -247,8 +254,16 @@ export function buildDashboard(p: DashboardParams): Dashboard {
                         ],
                     ],
                 },
-                { title: "External probe success", unit: "percentunit", targets: [[`avg_over_time(probe_success{${NS}, job="${p.probeJob}"}[$__rate_interval])`, "{{instance}}"]] },
-                { title: "External probe duration", unit: "s", targets: [[`probe_duration_seconds{${NS}, job="${p.probeJob}"}`, "{{instance}}"]] },
+                {
+                    title: "External probe success",
+                    unit: "percentunit",
+                    targets: [[`avg_over_time(probe_success{${NS}, job="${p.probeJob}"}[$__rate_interval])`, "{{instance}}"]],
+                },
+                {
+                    title: "External probe duration",
+                    unit: "s",
+                    targets: [[`probe_duration_seconds{${NS}, job="${p.probeJob}"}`, "{{instance}}"]],
+                },
                 {
                     title: "Certificate expires in",
                     unit: "s",
@@ -269,13 +284,19 @@ export function buildDashboard(p: DashboardParams): Dashboard {
         time: { from: "now-6h", to: "now" },
         templating: {
             list: [
-                { name: "datasource", label: "Data source", type: "datasource", query: "prometheus", current: { text: "Prometheus", value: "prometheus" } },
+                {
+                    name: "datasource",
+                    label: "Data source",
+                    type: "datasource",
+                    query: "prometheus",
+                    current: { text: "Prometheus", value: "prometheus" },
+                },
                 {
                     name: "namespace",
                     label: "Namespace",
                     type: "query",
                     datasource: DS,
-                    query: { query: "label_values(up{job=~\"kline-analytics.*\"}, namespace)", refId: "namespace" },
+                    query: { query: 'label_values(up{job=~"kline-analytics.*"}, namespace)', refId: "namespace" },
                     refresh: 2,
                 },
                 {

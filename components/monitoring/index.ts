@@ -86,7 +86,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
         let crDependsOn: pulumi.Resource[] = [];
         if (install) {
             // --- namespaces --------------------------------------------------------------------------
-            const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: m.namespace, labels: { ...labels, ...podSecurityLabels("restricted") } } }, child);
+            const ns = new k8s.core.v1.Namespace(
+                `${name}-namespace`,
+                { metadata: { name: m.namespace, labels: { ...labels, ...podSecurityLabels("restricted") } } },
+                child,
+            );
             const nodeNs = new k8s.core.v1.Namespace(
                 `${name}-node-exporter-namespace`,
                 { metadata: { name: install.nodeExporterNamespace, labels: { ...labels, ...nodeExporterNamespaceLabels() } } },
@@ -120,7 +124,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 {
                     metadata: { name: ALERTMANAGER_CONFIG_SECRET, namespace: ns.metadata.name, labels },
                     type: "Opaque",
-                    stringData: { "alertmanager.yaml": pulumi.secret(pulumi.output(alertmanagerConfig).apply((c) => YAML.stringify(c, { lineWidth: 0 }))) },
+                    stringData: {
+                        "alertmanager.yaml": pulumi.secret(
+                            pulumi.output(alertmanagerConfig).apply((c) => YAML.stringify(c, { lineWidth: 0 })),
+                        ),
+                    },
                 },
                 child,
             );
@@ -169,7 +177,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
         const custom = (role: string, manifest: Manifest, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-${role}`,
-                { apiVersion: manifest.apiVersion, kind: manifest.kind, metadata: { ...manifest.metadata, namespace: args.appNamespace }, spec: manifest.spec },
+                {
+                    apiVersion: manifest.apiVersion,
+                    kind: manifest.kind,
+                    metadata: { ...manifest.metadata, namespace: args.appNamespace },
+                    spec: manifest.spec,
+                },
                 { ...child, dependsOn },
             );
         this.serviceMonitor = custom(
@@ -189,16 +202,34 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 maintenanceMode: m.maintenanceMode,
             }),
         );
-        this.prometheusRule = custom("prometheusrule", prometheusRule({ name: args.app.name, namespace: args.appNamespaceName, labels: appLabels, groups }), crDependsOn);
+        this.prometheusRule = custom(
+            "prometheusrule",
+            prometheusRule({ name: args.app.name, namespace: args.appNamespaceName, labels: appLabels, groups }),
+            crDependsOn,
+        );
 
         if (track === "stable" && install) {
             this.probe = custom(
                 "probe",
-                probe({ namespace: args.appNamespaceName, monitoringNamespace: m.namespace, url: m.probeUrl, interval: "30s", labels: appLabels }),
+                probe({
+                    namespace: args.appNamespaceName,
+                    monitoringNamespace: m.namespace,
+                    url: m.probeUrl,
+                    interval: "30s",
+                    labels: appLabels,
+                }),
                 [...crDependsOn, this.blackboxExporter!],
             );
-            const cm = dashboardConfigMap({ namespace: args.appNamespaceName, labels: appLabels, dashboard: buildDashboard(dashboardParams()) });
-            this.dashboard = new k8s.core.v1.ConfigMap(`${name}-dashboard`, { metadata: { ...cm.metadata, namespace: args.appNamespace }, data: cm.data }, child);
+            const cm = dashboardConfigMap({
+                namespace: args.appNamespaceName,
+                labels: appLabels,
+                dashboard: buildDashboard(dashboardParams()),
+            });
+            this.dashboard = new k8s.core.v1.ConfigMap(
+                `${name}-dashboard`,
+                { metadata: { ...cm.metadata, namespace: args.appNamespace }, data: cm.data },
+                child,
+            );
         }
 
         this.endpoints = install

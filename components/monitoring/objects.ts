@@ -24,7 +24,13 @@ function seconds(d: string): number {
     return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "s"];
 }
 
-export function serviceMonitor(a: { name: string; namespace: string; track: Track; interval: string; labels: Record<string, string> }): Manifest {
+export function serviceMonitor(a: {
+    name: string;
+    namespace: string;
+    track: Track;
+    interval: string;
+    labels: Record<string, string>;
+}): Manifest {
     // A scrape must end before the next one starts; 10 s is plenty for one actuator page.
     const timeout = seconds(a.interval) > 10 ? "10s" : a.interval;
     return {
@@ -41,10 +47,21 @@ export function serviceMonitor(a: { name: string; namespace: string; track: Trac
 }
 
 export function prometheusRule(a: { name: string; namespace: string; labels: Record<string, string>; groups: RuleGroup[] }): Manifest {
-    return { apiVersion: API, kind: "PrometheusRule", metadata: { name: a.name, namespace: a.namespace, labels: a.labels }, spec: { groups: a.groups } };
+    return {
+        apiVersion: API,
+        kind: "PrometheusRule",
+        metadata: { name: a.name, namespace: a.namespace, labels: a.labels },
+        spec: { groups: a.groups },
+    };
 }
 
-export function probe(a: { namespace: string; monitoringNamespace: string; url: string; interval: string; labels: Record<string, string> }): Manifest {
+export function probe(a: {
+    namespace: string;
+    monitoringNamespace: string;
+    url: string;
+    interval: string;
+    labels: Record<string, string>;
+}): Manifest {
     return {
         apiVersion: API,
         kind: "Probe",

@@ -183,7 +183,9 @@ const BY_POD = "namespace, pod, track";
 
 function sel(matchers: Record<string, string>): string {
     return `{${Object.entries(matchers)
-        .map(([k, v]) => (v.startsWith("=~") || v.startsWith("!=") || v.startsWith("!~") ? `${k}${v.slice(0, 2)}"${v.slice(2)}"` : `${k}="${v}"`))
+        .map(([k, v]) =>
+            v.startsWith("=~") || v.startsWith("!=") || v.startsWith("!~") ? `${k}${v.slice(0, 2)}"${v.slice(2)}"` : `${k}="${v}"`,
+        )
         .join(", ")}}`;
 }
 
@@ -213,7 +215,11 @@ export function recordingGroups(p: Pick<RuleParams, "namespace" | "container" | 
             expr: `1 - (\n  sum by (${BY_JOB}) (rate(${dur}_bucket{namespace="${ns}", le="${le}"}[${w}]))\n  /\n  sum by (${BY_JOB}) (rate(${dur}_count{namespace="${ns}"}[${w}]))\n)`,
         });
     }
-    for (const [q, v] of [["p50", 0.5], ["p95", 0.95], ["p99", 0.99]] as const) {
+    for (const [q, v] of [
+        ["p50", 0.5],
+        ["p95", 0.95],
+        ["p99", 0.99],
+    ] as const) {
         slo.push({ record: REC.httpQuantile(q), expr: quantile(v, `${dur}_bucket`, ns) });
     }
 
@@ -245,7 +251,13 @@ export function recordingGroups(p: Pick<RuleParams, "namespace" | "container" | 
     const business: RecordingRule[] = [
         { record: REC.signalsRate, expr: `sum by (${BY_JOB}) (rate(kline_analytics_signals_generated_total{namespace="${ns}"}[5m]))` },
         { record: REC.ordersRate, expr: `sum by (${BY_JOB}) (rate(kline_analytics_orders_processed_total{namespace="${ns}"}[5m]))` },
-        ...([["p50", 0.5], ["p95", 0.95], ["p99", 0.99]] as const).map(([q, v]) => ({
+        ...(
+            [
+                ["p50", 0.5],
+                ["p95", 0.95],
+                ["p99", 0.99],
+            ] as const
+        ).map(([q, v]) => ({
             record: REC.engineQuantile(q),
             expr: quantile(v, "kline_analytics_matching_engine_duration_seconds_bucket", ns),
         })),
@@ -381,7 +393,8 @@ function workloadAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
             expr: `max by (namespace, pod, container) (\n  max_over_time(kube_pod_container_status_waiting_reason${podSel(p, { ...c, reason: "CrashLoopBackOff" })}[5m])\n) >= 1`,
             for: "15m",
             summary: "A kline-analytics container is crash looping.",
-            description: "Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} has been in CrashLoopBackOff for 15 minutes.",
+            description:
+                "Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} has been in CrashLoopBackOff for 15 minutes.",
         }),
         f.alert({
             name: "KlineAnalyticsPodRestarting",
@@ -396,7 +409,8 @@ function workloadAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
             expr: `(\n  max by (namespace, deployment) (kube_deployment_spec_replicas${sel({ namespace: p.namespace, deployment: p.deployment })})\n  -\n  max by (namespace, deployment) (kube_deployment_status_replicas_available${sel({ namespace: p.namespace, deployment: p.deployment })})\n) > 0`,
             for: "15m",
             summary: "kline-analytics runs with fewer replicas than desired.",
-            description: "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had {{ $value }} of its desired replicas unavailable for 15 minutes.",
+            description:
+                "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had {{ $value }} of its desired replicas unavailable for 15 minutes.",
         }),
     ];
 }
@@ -471,7 +485,8 @@ function businessAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
                 expr: `${REC.ordersRate}${ts} == 0`,
                 for: "30m",
                 summary: "kline-analytics has processed no orders for 30 minutes.",
-                description: "{{ $labels.job }} in {{ $labels.namespace }} has processed no orders for 30 minutes while it is being scraped.",
+                description:
+                    "{{ $labels.job }} in {{ $labels.namespace }} has processed no orders for 30 minutes while it is being scraped.",
             }),
         );
     }
@@ -530,7 +545,8 @@ function backupAlerts(p: RuleParams, f: AlertFactory, cronjob: string): Alerting
             severity: "warning",
             expr: `max by (namespace, job_name) (kube_job_status_failed${sel({ namespace: p.namespace })} > 0)\n* on (namespace, job_name) group_left (owner_name)\nmax by (namespace, job_name, owner_name) (kube_job_owner${sel({ namespace: p.namespace, owner_kind: "CronJob", owner_name: cronjob })})`,
             summary: "A kline-analytics backup job failed.",
-            description: "Backup Job {{ $labels.namespace }}/{{ $labels.job_name }} of CronJob {{ $labels.owner_name }} failed. Delete the Job once the cause is fixed to clear this alert.",
+            description:
+                "Backup Job {{ $labels.namespace }}/{{ $labels.job_name }} of CronJob {{ $labels.owner_name }} failed. Delete the Job once the cause is fixed to clear this alert.",
         }),
     ];
 }
@@ -549,7 +565,8 @@ function probeAlerts(p: RuleParams, f: AlertFactory, probeJob: string): Alerting
             expr: `max by (${by}) (probe_success${ps}) == 0`,
             for: "5m",
             summary: "kline-analytics' external health check fails.",
-            description: "The blackbox probe of {{ $labels.instance }} has failed for 5 minutes: users cannot reach kline-analytics from outside.",
+            description:
+                "The blackbox probe of {{ $labels.instance }} has failed for 5 minutes: users cannot reach kline-analytics from outside.",
         }),
         f.alert({
             name: "KlineAnalyticsProbeSlow",
@@ -633,18 +650,25 @@ function validateParams(p: RuleParams): void {
     const fail = (what: string) => {
         throw new Error(`monitoring rules: ${what}`);
     };
-    if (!/^https?:\/\//.test(p.runbookBaseUrl)) fail(`runbookBaseUrl '${p.runbookBaseUrl}' must be an http(s) URL (the runbook page, e.g. .../docs/monitoring.md)`);
-    if (p.runbookBaseUrl.includes("#")) fail(`runbookBaseUrl '${p.runbookBaseUrl}' must not contain '#': each alert appends its own anchor`);
+    if (!/^https?:\/\//.test(p.runbookBaseUrl))
+        fail(`runbookBaseUrl '${p.runbookBaseUrl}' must be an http(s) URL (the runbook page, e.g. .../docs/monitoring.md)`);
+    if (p.runbookBaseUrl.includes("#"))
+        fail(`runbookBaseUrl '${p.runbookBaseUrl}' must not contain '#': each alert appends its own anchor`);
     for (const [k, v] of Object.entries({ namespace: p.namespace, job: p.job, deployment: p.deployment, container: p.container })) {
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v)) fail(`${k} '${v}' is not a Kubernetes name (lower-case letters, digits, '-')`);
     }
-    for (const [k, v] of [["slo.availability", p.slo.availability], ["slo.latency.objective", p.slo.latency.objective]] as const) {
+    for (const [k, v] of [
+        ["slo.availability", p.slo.availability],
+        ["slo.latency.objective", p.slo.latency.objective],
+    ] as const) {
         if (!(v > 0 && v < 1)) fail(`${k} is ${v}; it must be between 0 and 1 (exclusive), e.g. 0.999`);
     }
     for (const [k, v] of Object.entries(p.thresholds)) {
         if (typeof v !== "number" || !Number.isFinite(v) || v < 0) fail(`thresholds.${k} is ${v}; it must be a number >= 0`);
     }
     if (p.thresholds.certCriticalDays >= p.thresholds.certWarningDays) {
-        fail(`thresholds.certCriticalDays (${p.thresholds.certCriticalDays}) must be below certWarningDays (${p.thresholds.certWarningDays})`);
+        fail(
+            `thresholds.certCriticalDays (${p.thresholds.certCriticalDays}) must be below certWarningDays (${p.thresholds.certWarningDays})`,
+        );
     }
 }

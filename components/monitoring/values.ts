@@ -33,7 +33,14 @@ export function restrictedPod(uid: number, gid = uid): Record<string, unknown> {
 
 /** Container security context of the restricted level, read-only root unless the program writes there. */
 export function restrictedContainer(readOnlyRootFilesystem = true): Record<string, unknown> {
-    return { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, ...SECCOMP };
+    return {
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+        ...SECCOMP,
+    };
 }
 
 const small = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): PodResources => ({
@@ -44,7 +51,11 @@ const small = (cpu: string, memory: string, cpuLimit: string, memoryLimit: strin
 function volume(storage: string, storageClass?: string) {
     return {
         volumeClaimTemplate: {
-            spec: { ...(storageClass ? { storageClassName: storageClass } : {}), accessModes: ["ReadWriteOnce"], resources: { requests: { storage } } },
+            spec: {
+                ...(storageClass ? { storageClassName: storageClass } : {}),
+                accessModes: ["ReadWriteOnce"],
+                resources: { requests: { storage } },
+            },
         },
     };
 }

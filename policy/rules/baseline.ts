@@ -37,11 +37,18 @@ export function checkResources(resources: PolicyResource[], rules: Rule[] = BASE
     for (const rule of rules) {
         if (rule.kind === "resource") {
             for (const r of resources) {
-                for (const message of rule.validate(r)) out.push({ policy: rule.name, resourceType: r.type, resourceName: r.name, urn: r.urn, message });
+                for (const message of rule.validate(r))
+                    out.push({ policy: rule.name, resourceType: r.type, resourceName: r.name, urn: r.urn, message });
             }
         } else {
             for (const v of rule.validate(resources)) {
-                out.push({ policy: rule.name, resourceType: v.resource.type, resourceName: v.resource.name, urn: v.resource.urn, message: v.message });
+                out.push({
+                    policy: rule.name,
+                    resourceType: v.resource.type,
+                    resourceName: v.resource.name,
+                    urn: v.resource.urn,
+                    message: v.message,
+                });
             }
         }
     }

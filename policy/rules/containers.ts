@@ -55,7 +55,8 @@ export const containerResources: ResourceRule = {
                 const l = parseQuantity(kind, limit);
                 if (r === undefined) out.push(`${who}: resources.requests.${kind} '${request}' is not a Kubernetes quantity`);
                 if (l === undefined) out.push(`${who}: resources.limits.${kind} '${limit}' is not a Kubernetes quantity`);
-                if (r !== undefined && l !== undefined && r > l) out.push(`${who}: resources.requests.${kind} ${request} exceeds the limit ${limit}`);
+                if (r !== undefined && l !== undefined && r > l)
+                    out.push(`${who}: resources.requests.${kind} ${request} exceeds the limit ${limit}`);
             }
         }
         return out;
@@ -100,7 +101,8 @@ export const imagePinned: ResourceRule = {
 export const containerProbes: ResourceRule = {
     kind: "resource",
     name: "container-probes",
-    description: "Every container of a long-running workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, restartable Pod) has liveness and readiness probes.",
+    description:
+        "Every container of a long-running workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, restartable Pod) has liveness and readiness probes.",
     validate(resource) {
         const pod = podTemplateOf(resource);
         if (!pod || !pod.longRunning) return [];

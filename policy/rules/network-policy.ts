@@ -67,7 +67,8 @@ export function namespaceNetworkPolicyRule(opts: NetworkPolicyRuleOptions): Stac
                 const inNamespace = policies.filter((p) => p.props.metadata?.namespace === pod.namespace);
                 const where = pod.namespace ?? "the provider's default namespace";
                 if (inNamespace.some((p) => selectorMatches(p.props.spec?.podSelector, pod.podLabels))) continue;
-                const shared = pod.namespace !== undefined && !ownNamespaces.has(pod.namespace) && opts.sharedNamespaces.includes(pod.namespace);
+                const shared =
+                    pod.namespace !== undefined && !ownNamespaces.has(pod.namespace) && opts.sharedNamespaces.includes(pod.namespace);
                 if (shared && opts.otherStacks === undefined) continue;
                 const owner = shared ? " (the namespace and its NetworkPolicies belong to another stack)" : "";
                 out.push({

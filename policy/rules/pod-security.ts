@@ -4,7 +4,16 @@
 import { containersOf, describeContainer, podTemplateOf } from "./pods";
 import { ResourceRule } from "./types";
 
-const RESTRICTED_VOLUME_TYPES = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
+const RESTRICTED_VOLUME_TYPES = new Set([
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+]);
 const VOLUME_META_KEYS = new Set(["name"]);
 const SAFE_SYSCTLS = new Set([
     "kernel.shm_rmid_forced",
@@ -41,7 +50,8 @@ export const podSecurityRestricted: ResourceRule = {
         for (const volume of spec.volumes ?? []) {
             const types = Object.keys(volume ?? {}).filter((k) => !VOLUME_META_KEYS.has(k));
             for (const t of types) {
-                if (!RESTRICTED_VOLUME_TYPES.has(t)) bad(`volume "${volume.name}" uses ${t}; allowed: ${[...RESTRICTED_VOLUME_TYPES].join(", ")}`);
+                if (!RESTRICTED_VOLUME_TYPES.has(t))
+                    bad(`volume "${volume.name}" uses ${t}; allowed: ${[...RESTRICTED_VOLUME_TYPES].join(", ")}`);
             }
         }
         for (const sysctl of psc.sysctls ?? []) {
@@ -68,7 +78,8 @@ export const podSecurityRestricted: ResourceRule = {
             if (runAsNonRoot !== true) bad(`${who}: runAsNonRoot must be true (in the pod or container securityContext)`);
             if (sc.runAsUser === 0) bad(`${who}: securityContext.runAsUser must not be 0 (root)`);
             const seccomp = sc.seccompProfile?.type ?? psc.seccompProfile?.type;
-            if (!SECCOMP_OK.has(seccomp)) bad(`${who}: seccompProfile.type must be RuntimeDefault or Localhost (in the pod or container securityContext)`);
+            if (!SECCOMP_OK.has(seccomp))
+                bad(`${who}: seccompProfile.type must be RuntimeDefault or Localhost (in the pod or container securityContext)`);
             if (sc.procMount !== undefined && sc.procMount !== "Default") bad(`${who}: securityContext.procMount must be Default`);
             if (sc.appArmorProfile?.type === "Unconfined") bad(`${who}: securityContext.appArmorProfile.type must not be Unconfined`);
             if (sc.windowsOptions?.hostProcess === true) bad(`${who}: windowsOptions.hostProcess must not be true`);

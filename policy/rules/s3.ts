@@ -5,7 +5,10 @@ import { PolicyResource, StackRule, StackViolation } from "./types";
 
 const BUCKET_TYPES = new Set(["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]);
 // Both the current token and the deprecated ...V2 one.
-const withV2 = (token: string) => [`aws:s3/${token[0].toLowerCase()}${token.slice(1)}:${token}`, `aws:s3/${token[0].toLowerCase()}${token.slice(1)}V2:${token}V2`];
+const withV2 = (token: string) => [
+    `aws:s3/${token[0].toLowerCase()}${token.slice(1)}:${token}`,
+    `aws:s3/${token[0].toLowerCase()}${token.slice(1)}V2:${token}V2`,
+];
 const PUBLIC_ACCESS_BLOCK = ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"];
 const ENCRYPTION = withV2("BucketServerSideEncryptionConfiguration");
 const VERSIONING = withV2("BucketVersioning");
@@ -48,7 +51,12 @@ function bucketLabel(bucket: PolicyResource): string {
  * A stack rule over every bucket: `companions` are the resources of `types` that configure it;
  * `check` returns the problems (or an empty list) given those.
  */
-function bucketRule(name: string, description: string, types: string[], check: (companions: PolicyResource[], bucket: PolicyResource) => string[]): StackRule {
+function bucketRule(
+    name: string,
+    description: string,
+    types: string[],
+    check: (companions: PolicyResource[], bucket: PolicyResource) => string[],
+): StackRule {
     return {
         kind: "stack",
         name,
@@ -57,7 +65,8 @@ function bucketRule(name: string, description: string, types: string[], check: (
             const out: StackViolation[] = [];
             for (const bucket of resources.filter(isBucket)) {
                 const companions = resources.filter((r) => types.includes(r.type) && configuresBucket(r, bucket));
-                for (const message of check(companions, bucket)) out.push({ resource: bucket, message: `${bucketLabel(bucket)}: ${message}` });
+                for (const message of check(companions, bucket))
+                    out.push({ resource: bucket, message: `${bucketLabel(bucket)}: ${message}` });
             }
             return out;
         },
@@ -87,13 +96,19 @@ export const s3Encryption = bucketRule(
         const ok = companions.some((c) =>
             (c.props.rules ?? []).some((rule: any) => SSE_ALGORITHMS.has(rule?.applyServerSideEncryptionByDefault?.sseAlgorithm)),
         );
-        return ok ? [] : [`server-side encryption must set applyServerSideEncryptionByDefault.sseAlgorithm to one of ${[...SSE_ALGORITHMS].join(", ")}`];
+        return ok
+            ? []
+            : [
+                  `server-side encryption must set applyServerSideEncryptionByDefault.sseAlgorithm to one of ${[...SSE_ALGORITHMS].join(", ")}`,
+              ];
     },
 );
 
 export const s3Versioning = bucketRule("s3-versioning", "Every S3 bucket has versioning enabled.", VERSIONING, (companions) => {
     if (companions.length === 0) return ["no aws.s3.BucketVersioning"];
-    return companions.some((c) => c.props.versioningConfiguration?.status === "Enabled") ? [] : ["versioningConfiguration.status must be Enabled"];
+    return companions.some((c) => c.props.versioningConfiguration?.status === "Enabled")
+        ? []
+        : ["versioningConfiguration.status must be Enabled"];
 });
 
 export const s3Lifecycle = bucketRule(
@@ -105,8 +120,10 @@ export const s3Lifecycle = bucketRule(
         const rules = companions.flatMap((c) => c.props.rules ?? []).filter((r: any) => r?.status === "Enabled");
         const positive = (n: unknown) => typeof n === "number" && n > 0;
         const missing: string[] = [];
-        if (!rules.some((r: any) => positive(r.expiration?.days) || typeof r.expiration?.date === "string")) missing.push("expiration (days)");
-        if (!rules.some((r: any) => positive(r.noncurrentVersionExpiration?.noncurrentDays))) missing.push("noncurrentVersionExpiration (noncurrentDays)");
+        if (!rules.some((r: any) => positive(r.expiration?.days) || typeof r.expiration?.date === "string"))
+            missing.push("expiration (days)");
+        if (!rules.some((r: any) => positive(r.noncurrentVersionExpiration?.noncurrentDays)))
+            missing.push("noncurrentVersionExpiration (noncurrentDays)");
         if (!rules.some((r: any) => positive(r.abortIncompleteMultipartUpload?.daysAfterInitiation))) {
             missing.push("abortIncompleteMultipartUpload (daysAfterInitiation)");
         }

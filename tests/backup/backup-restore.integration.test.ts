@@ -46,7 +46,11 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.match(meta.server_version, /^\d+\.\d+/);
         assert.equal(meta.database, SOURCE_DB);
         assert.equal(meta.table_count, 5);
-        const rows = Object.fromEntries(Object.entries(atB1).filter(([t]) => !t.startsWith("seq:")).map(([t, v]) => [`public.${t}`, Number(v.split(":")[0])]));
+        const rows = Object.fromEntries(
+            Object.entries(atB1)
+                .filter(([t]) => !t.startsWith("seq:"))
+                .map(([t, v]) => [`public.${t}`, Number(v.split(":")[0])]),
+        );
         assert.deepEqual(meta.row_counts, rows);
         assert.ok(rows["public.candles"] >= 200_000, "seeded data is the realistic size");
         assert.ok(Date.parse(meta.finished_at) >= Date.parse(meta.started_at));
@@ -72,7 +76,10 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
 
     it("lets only one of two concurrent backups run (S3 lock across hosts, flock on one host)", async () => {
         // B2 must differ from B1, so the window test can tell which one it restored.
-        fx.pg.psql(SOURCE_DB, "INSERT INTO orders (instrument_id, side, price, quantity, status, placed_at) VALUES (1, 'buy', 1, 1, 'new', now())");
+        fx.pg.psql(
+            SOURCE_DB,
+            "INSERT INTO orders (instrument_id, side, price, quantity, status, placed_at) VALUES (1, 'buy', 1, 1, 'new', now())",
+        );
         // Two hosts (different flock files) with the production settle delay.
         const hostA = fx.start(["backup"], { BACKUP_LOCK_FILE: path.join(fx.home, "host-a.lock"), BACKUP_LOCK_SETTLE: undefined });
         await hostA.waitForLog(/dumping/);
@@ -177,7 +184,12 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
             fx.run(["restore", "--window", "1h", "--target-db", "kline_window"]),
         ]);
         assert.equal(none.code, 6, show(none));
-        assert.match(none.stderr, new RegExp(`no complete backup in the replay window \\(2001-01-01T00:00:00Z \\.\\. 2001-01-02T00:00:00Z\\); the newest complete backup is ${b1}`));
+        assert.match(
+            none.stderr,
+            new RegExp(
+                `no complete backup in the replay window \\(2001-01-01T00:00:00Z \\.\\. 2001-01-02T00:00:00Z\\); the newest complete backup is ${b1}`,
+            ),
+        );
         assert.ok(!fx.pg.databases().includes("kline_window_none"));
 
         // B3 is corrupt and B2 truncated, so the newest good one is B1: its data, not today's.

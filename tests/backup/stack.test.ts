@@ -45,10 +45,17 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(one(r, "random:index/randomId:RandomId", "backup-suffix").inputs.byteLength, 4);
             const bucket = one(r, "aws:s3/bucket:Bucket", "backup-bucket");
             assert.equal(bucket.inputs.forceDestroy, false);
-            assert.equal(one(r, "aws:s3/bucketVersioning:BucketVersioning", "backup-versioning").inputs.versioningConfiguration.status, "Enabled");
+            assert.equal(
+                one(r, "aws:s3/bucketVersioning:BucketVersioning", "backup-versioning").inputs.versioningConfiguration.status,
+                "Enabled",
+            );
             const key = one(r, "aws:kms/key:Key", "backup-key");
             assert.equal(key.inputs.enableKeyRotation, true);
-            const [rule] = one(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-encryption").inputs.rules;
+            const [rule] = one(
+                r,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                "backup-encryption",
+            ).inputs.rules;
             assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
             assert.match(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId, /^arn:aws:kms:/);
             assert.equal(rule.bucketKeyEnabled, true);
@@ -56,8 +63,12 @@ for (const stack of ["development", "staging", "production"] as const) {
 
         it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request", () => {
             const pab = one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-public-access").inputs;
-            for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(pab[flag], true, flag);
-            assert.equal(one(r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-ownership").inputs.rule.objectOwnership, "BucketOwnerEnforced");
+            for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+                assert.equal(pab[flag], true, flag);
+            assert.equal(
+                one(r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-ownership").inputs.rule.objectOwnership,
+                "BucketOwnerEnforced",
+            );
             const policy = policyOf(one(r, "aws:s3/bucketPolicy:BucketPolicy", "backup-policy"));
             assert.deepEqual(policy.Statement, [
                 {
@@ -147,7 +158,9 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.deepEqual(write.Action, ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]);
             assert.equal(write.Resource, `${bucketArn}/backups/*`);
             assert.equal(policy.Statement.find((s: any) => s.Sid === "ReadLock").Resource, `${bucketArn}/backups/.locks/backup.lock`);
-            assert.deepEqual(policy.Statement.find((s: any) => s.Sid === "ListBackups").Condition, { StringLike: { "s3:prefix": ["backups/", "backups/*"] } });
+            assert.deepEqual(policy.Statement.find((s: any) => s.Sid === "ListBackups").Condition, {
+                StringLike: { "s3:prefix": ["backups/", "backups/*"] },
+            });
             const kms = policy.Statement.find((s: any) => s.Sid === "UseBackupKeyThroughS3");
             assert.deepEqual(kms.Action, ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"]);
             assert.deepEqual(kms.Condition, { StringEquals: { "kms:ViaService": "s3.us-west-2.amazonaws.com" } });
@@ -226,7 +239,8 @@ for (const stack of ["development", "staging", "production"] as const) {
             const ports = np.spec.egress.map((e: any) => e.ports.map((p: any) => `${p.protocol}/${p.port}`).join(","));
             assert.deepEqual(ports, ["UDP/53,TCP/53", "TCP/5432", "TCP/443"]);
             const pg = np.spec.egress[1].to[0];
-            if (stack === "development") assert.deepEqual(pg, { podSelector: { matchLabels: { "app.kubernetes.io/name": "kline-analytics-postgresql" } } });
+            if (stack === "development")
+                assert.deepEqual(pg, { podSelector: { matchLabels: { "app.kubernetes.io/name": "kline-analytics-postgresql" } } });
             else assert.ok(pg.ipBlock.cidr, "external PostgreSQL by its address block");
             assert.deepEqual(np.spec.egress[2].to, [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }]);
         });
@@ -239,7 +253,10 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.match(out.readerRoleArn, /^arn:aws:iam::\d{12}:role\//);
             assert.equal(out.cronJob, BACKUP_CRONJOB_NAME);
             assert.equal(out.retentionDays, want.retention);
-            assert.equal(out.freshnessMetric, `kube_cronjob_status_last_successful_time{namespace="${ns}", cronjob="kline-analytics-backup"}`);
+            assert.equal(
+                out.freshnessMetric,
+                `kube_cronjob_status_last_successful_time{namespace="${ns}", cronjob="kline-analytics-backup"}`,
+            );
         });
     });
 }
@@ -270,7 +287,11 @@ describe("restore Job on request", () => {
         assert.deepEqual(pod.volumes.find((v: any) => v.name === "tmp").emptyDir, { sizeLimit: "20Gi" });
         const sa = object(r, "ServiceAccount", "kline-analytics-restore");
         assert.match(sa.metadata.annotations["eks.amazonaws.com/role-arn"], /role\/backup-reader-role/);
-        assert.equal(job.spec.template.metadata.labels["app.kubernetes.io/name"], "kline-analytics-backup", "the backup NetworkPolicy applies");
+        assert.equal(
+            job.spec.template.metadata.labels["app.kubernetes.io/name"],
+            "kline-analytics-backup",
+            "the backup NetworkPolicy applies",
+        );
         // Still the daily backup next to it.
         assert.equal(objects(r, "CronJob").length, 1);
     });
@@ -286,11 +307,36 @@ describe("restore Job on request", () => {
     });
 
     for (const [what, stack, overrides, message] of [
-        ["a name that is not a backup", "staging", { restoreBackupName: "backup.sql.gz" }, /restoreBackupName = "backup\.sql\.gz": a backup name such as kline_analytics_backup_20240101_020000\.dump\.zst/],
-        ["a name and a window", "staging", { restoreBackupName: "kline_analytics_backup_20240101_020000.dump.zst", restoreWindow: "24h" }, /both set/],
-        ["a restore on the canary", "canary", { restoreWindow: "24h" }, /restoreWindow is set but this stack has no backups \(the canary shares production's/],
-        ["a restore over the live database", "staging", { restoreWindow: "24h", restoreTargetDb: "kline_analytics" }, /never replaces the live database/],
-        ["Object Lock longer than the retention", "staging", { backupObjectLockDays: "30" }, /backupObjectLockDays = "30": Object Lock cannot outlast backupRetentionDays \(14\)/],
+        [
+            "a name that is not a backup",
+            "staging",
+            { restoreBackupName: "backup.sql.gz" },
+            /restoreBackupName = "backup\.sql\.gz": a backup name such as kline_analytics_backup_20240101_020000\.dump\.zst/,
+        ],
+        [
+            "a name and a window",
+            "staging",
+            { restoreBackupName: "kline_analytics_backup_20240101_020000.dump.zst", restoreWindow: "24h" },
+            /both set/,
+        ],
+        [
+            "a restore on the canary",
+            "canary",
+            { restoreWindow: "24h" },
+            /restoreWindow is set but this stack has no backups \(the canary shares production's/,
+        ],
+        [
+            "a restore over the live database",
+            "staging",
+            { restoreWindow: "24h", restoreTargetDb: "kline_analytics" },
+            /never replaces the live database/,
+        ],
+        [
+            "Object Lock longer than the retention",
+            "staging",
+            { backupObjectLockDays: "30" },
+            /backupObjectLockDays = "30": Object Lock cannot outlast backupRetentionDays \(14\)/,
+        ],
         ["a malformed window", "staging", { restoreWindow: "yesterday" }, /restoreWindow = "yesterday"/],
     ] as const) {
         it(`refuses ${what}`, async () => {

@@ -77,12 +77,19 @@ class Workspace {
         const proc =
             opts.tty === undefined
                 ? spawnSync(BASH, [script, ...args], { env, input: "", encoding: "utf8" })
-                : spawnSync(requireTool("script", "apt-get install bsdutils (util-linux `script`)"), ["-qec", [BASH, script, ...args].join(" "), "/dev/null"], {
-                      env,
-                      input: opts.tty,
-                      encoding: "utf8",
-                  });
-        const calls = fs.readFileSync(this.log, "utf8").split("\n").filter((l) => l !== "");
+                : spawnSync(
+                      requireTool("script", "apt-get install bsdutils (util-linux `script`)"),
+                      ["-qec", [BASH, script, ...args].join(" "), "/dev/null"],
+                      {
+                          env,
+                          input: opts.tty,
+                          encoding: "utf8",
+                      },
+                  );
+        const calls = fs
+            .readFileSync(this.log, "utf8")
+            .split("\n")
+            .filter((l) => l !== "");
         return { status: proc.status, stdout: proc.stdout, stderr: proc.stderr, calls };
     }
 
@@ -204,7 +211,9 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
     });
 
     it("deploys when AWS_REGION and NAMESPACE agree with the stack config (namespace default applies)", () => {
-        const r = ws.run([], { env: { AWS_REGION: "us-west-2", NAMESPACE: "kline-analytics-staging", STANDIN_PULUMI_CONFIG: "aws:region=us-west-2" } });
+        const r = ws.run([], {
+            env: { AWS_REGION: "us-west-2", NAMESPACE: "kline-analytics-staging", STANDIN_PULUMI_CONFIG: "aws:region=us-west-2" },
+        });
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(r.calls, [
             "pulumi stack select staging",
@@ -219,23 +228,36 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         const r = ws.run([], { env: { AWS_REGION: "eu-central-1", STANDIN_PULUMI_CONFIG: "aws:region=us-west-2" } });
         assert.equal(r.status, 2);
         assert.deepEqual(r.calls, ["pulumi stack select staging", "pulumi config get --stack staging aws:region"]);
-        assert.match(r.stderr, /AWS_REGION=eu-central-1 but the staging stack is configured for aws:region 'us-west-2'\. Nothing was run\./);
+        assert.match(
+            r.stderr,
+            /AWS_REGION=eu-central-1 but the staging stack is configured for aws:region 'us-west-2'\. Nothing was run\./,
+        );
         assert.match(r.stderr, /pulumi config set --stack staging aws:region eu-central-1/);
     });
 
     it("refuses when NAMESPACE differs from the stack's namespace; canary checks productionNamespace", () => {
-        const staging = ws.run(["preview"], { env: { NAMESPACE: "kline-analytics", STANDIN_PULUMI_CONFIG: "kline-analytics:namespace=kline-analytics-staging" } });
+        const staging = ws.run(["preview"], {
+            env: { NAMESPACE: "kline-analytics", STANDIN_PULUMI_CONFIG: "kline-analytics:namespace=kline-analytics-staging" },
+        });
         assert.equal(staging.status, 2);
-        assert.match(staging.stderr, /NAMESPACE=kline-analytics but the staging stack deploys to namespace 'kline-analytics-staging' \(config kline-analytics:namespace\)/);
+        assert.match(
+            staging.stderr,
+            /NAMESPACE=kline-analytics but the staging stack deploys to namespace 'kline-analytics-staging' \(config kline-analytics:namespace\)/,
+        );
         assert.ok(!staging.calls.some((c) => c.startsWith("pulumi preview")));
         const canary = ws.run(["preview"], { env: { ENVIRONMENT: "canary", NAMESPACE: "kline-analytics-canary" } });
         assert.equal(canary.status, 2);
-        assert.deepEqual(canary.calls, ["pulumi stack select canary", "pulumi config get --stack canary kline-analytics:productionNamespace"]);
+        assert.deepEqual(canary.calls, [
+            "pulumi stack select canary",
+            "pulumi config get --stack canary kline-analytics:productionNamespace",
+        ]);
         assert.match(canary.stderr, /deploys to namespace 'kline-analytics-production' \(config kline-analytics:productionNamespace\)/);
     });
 
     it("status warns when BACKUP_S3_BUCKET is not the stack's backup bucket", () => {
-        const r = ws.run(["status"], { env: { BACKUP_S3_BUCKET: "old-backups", STANDIN_PULUMI_OUTPUTS: "backupBucket=kline-analytics-staging-backups-1a2b" } });
+        const r = ws.run(["status"], {
+            env: { BACKUP_S3_BUCKET: "old-backups", STANDIN_PULUMI_OUTPUTS: "backupBucket=kline-analytics-staging-backups-1a2b" },
+        });
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(r.calls, [
             "pulumi stack select staging",
@@ -243,8 +265,16 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
             "pulumi stack output --stack staging backupBucket",
             "kubectl rollout status deployment/kline-analytics --namespace kline-analytics-staging --timeout=120s",
         ]);
-        assert.match(r.stderr, /warning: BACKUP_S3_BUCKET=old-backups but the staging stack's backup bucket is kline-analytics-staging-backups-1a2b/);
-        const same = ws.run(["status"], { env: { BACKUP_S3_BUCKET: "kline-analytics-staging-backups-1a2b", STANDIN_PULUMI_OUTPUTS: "backupBucket=kline-analytics-staging-backups-1a2b" } });
+        assert.match(
+            r.stderr,
+            /warning: BACKUP_S3_BUCKET=old-backups but the staging stack's backup bucket is kline-analytics-staging-backups-1a2b/,
+        );
+        const same = ws.run(["status"], {
+            env: {
+                BACKUP_S3_BUCKET: "kline-analytics-staging-backups-1a2b",
+                STANDIN_PULUMI_OUTPUTS: "backupBucket=kline-analytics-staging-backups-1a2b",
+            },
+        });
         assert.doesNotMatch(same.stderr, /warning/);
     });
 
@@ -348,7 +378,12 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         fs.utimesSync(path.join(ws.root, "policy", "node_modules", ".package-lock.json"), twoHoursAgo, twoHoursAgo);
         const first = ws.run(["preview"]);
         assert.equal(first.status, 0, first.stderr);
-        assert.deepEqual(first.calls, ["npm ci --ignore-scripts", "(policy) npm ci --ignore-scripts", "pulumi stack select staging", preview("staging")]);
+        assert.deepEqual(first.calls, [
+            "npm ci --ignore-scripts",
+            "(policy) npm ci --ignore-scripts",
+            "pulumi stack select staging",
+            preview("staging"),
+        ]);
         const second = ws.run(["preview"]);
         assert.deepEqual(second.calls, ["pulumi stack select staging", preview("staging")]);
     });

@@ -69,7 +69,10 @@ describe("delivery: docs/operations.md matches the code", () => {
 
     it("documents exactly the secrets the workflows use, and the workflow files that exist", () => {
         const dir = path.join(REPO, ".github", "workflows");
-        const text = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), "utf8")).join("\n");
+        const text = fs
+            .readdirSync(dir)
+            .map((f) => fs.readFileSync(path.join(dir, f), "utf8"))
+            .join("\n");
         const used = new Set([...text.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]).filter((s) => s !== "GITHUB_TOKEN"));
         for (const s of used) assert.ok(DOC.includes(`\`${s}\``), `secret ${s} is not documented`);
         for (const f of fs.readdirSync(dir)) assert.ok(DOC.includes(`\`${f}\``), `workflow ${f} is not documented`);

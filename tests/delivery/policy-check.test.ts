@@ -11,12 +11,17 @@ import { PolicyResource } from "../../policy/rules/types";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
-const toRecords = (rs: PolicyResource[]): ResourceRecord[] => rs.map((r) => ({ type: r.type, name: r.name, parent: null, inputs: r.props, options: {} }));
+const toRecords = (rs: PolicyResource[]): ResourceRecord[] =>
+    rs.map((r) => ({ type: r.type, name: r.name, parent: null, inputs: r.props, options: {} }));
 
 function run(argv: string[]): { code: number; out: string[]; err: string[] } {
     const out: string[] = [];
     const err: string[] = [];
-    const code = main(argv, (m) => out.push(m), (m) => err.push(m));
+    const code = main(
+        argv,
+        (m) => out.push(m),
+        (m) => err.push(m),
+    );
     return { code, out, err };
 }
 
@@ -69,7 +74,8 @@ describe("delivery: tools/policy-check.ts", () => {
             if (i === 0) return r;
             const copy = clone(r);
             copy.props.bucket = id;
-            if (typeof copy.props.policy === "string") copy.props.policy = copy.props.policy.split("kline-analytics-staging-backups-1a2b3c").join(id);
+            if (typeof copy.props.policy === "string")
+                copy.props.policy = copy.props.policy.split("kline-analytics-staging-backups-1a2b3c").join(id);
             return copy;
         });
         const r = run(["--file", write("auto.json", toRecords(wired))]);
@@ -80,7 +86,10 @@ describe("delivery: tools/policy-check.ts", () => {
         write("development/resources.json", toRecords(goodStack()));
         const r = run(["--out", dir, "--stack", "development", "--stack", "production"]);
         assert.equal(r.code, 2);
-        assert.match(r.err.join("\n"), /production: cannot read .*production\/resources\.json: not found \(render it with: npm run synth -- --stack production\)/);
+        assert.match(
+            r.err.join("\n"),
+            /production: cannot read .*production\/resources\.json: not found \(render it with: npm run synth -- --stack production\)/,
+        );
     });
 
     it("rejects unknown stacks, arguments, and files that are not synth output", () => {
@@ -100,11 +109,18 @@ describe("delivery: tools/policy-check.ts", () => {
         const file = write("nolimits.json", toRecords(rs));
         const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8"));
         assert.equal(pkg.scripts.policy, "ts-node --transpile-only tools/policy-check.ts");
-        const proc = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "tools/policy-check.ts", "--file", file], {
-            cwd: REPO,
-            encoding: "utf8",
-        });
+        const proc = spawnSync(
+            process.execPath,
+            [require.resolve("ts-node/dist/bin"), "--transpile-only", "tools/policy-check.ts", "--file", file],
+            {
+                cwd: REPO,
+                encoding: "utf8",
+            },
+        );
         assert.equal(proc.status, 1, proc.stderr);
-        assert.match(proc.stderr, /\[container-resources\] kubernetes:apps\/v1:Deployment app-deployment: .*resources\.limits\.cpu is missing/);
+        assert.match(
+            proc.stderr,
+            /\[container-resources\] kubernetes:apps\/v1:Deployment app-deployment: .*resources\.limits\.cpu is missing/,
+        );
     });
 });

@@ -84,7 +84,12 @@ describe("delivery: policy pack served over the engine's analyzer protocol", fun
         const c = bad.props.spec.template.spec.containers[0];
         c.image = "ghcr.io/kline/kline-analytics:latest";
         delete c.resources.limits;
-        const req = new analyzerpb.AnalyzeRequest().setType(bad.type).setName(bad.name).setUrn(urnOf(bad)).setProperties(Struct.fromJavaScript(bad.props)).setOptions(options());
+        const req = new analyzerpb.AnalyzeRequest()
+            .setType(bad.type)
+            .setName(bad.name)
+            .setUrn(urnOf(bad))
+            .setProperties(Struct.fromJavaScript(bad.props))
+            .setOptions(options());
         const found = diagnostics(await call(client, "analyze", req));
         assert.deepEqual(
             found.map((d) => [d.policy, d.mandatory]),
@@ -99,14 +104,25 @@ describe("delivery: policy pack served over the engine's analyzer protocol", fun
 
     it("Analyze finds nothing wrong with a compliant Deployment", async () => {
         const good = deployment();
-        const req = new analyzerpb.AnalyzeRequest().setType(good.type).setName(good.name).setUrn(urnOf(good)).setProperties(Struct.fromJavaScript(good.props)).setOptions(options());
+        const req = new analyzerpb.AnalyzeRequest()
+            .setType(good.type)
+            .setName(good.name)
+            .setUrn(urnOf(good))
+            .setProperties(Struct.fromJavaScript(good.props))
+            .setOptions(options());
         assert.deepEqual(diagnostics(await call(client, "analyze", req)), []);
     });
 
     async function analyzeStack(resources: PolicyResource[], deps: Record<string, string> = {}): Promise<Diagnostic[]> {
         const list = resources.map((r) => {
-            const res = new analyzerpb.AnalyzerResource().setType(r.type).setName(r.name).setUrn(urnOf(r)).setProperties(Struct.fromJavaScript(r.props)).setOptions(options());
-            if (deps[r.name]) res.getPropertydependenciesMap().set("bucket", new analyzerpb.AnalyzerPropertyDependencies().setUrnsList([deps[r.name]]));
+            const res = new analyzerpb.AnalyzerResource()
+                .setType(r.type)
+                .setName(r.name)
+                .setUrn(urnOf(r))
+                .setProperties(Struct.fromJavaScript(r.props))
+                .setOptions(options());
+            if (deps[r.name])
+                res.getPropertydependenciesMap().set("bucket", new analyzerpb.AnalyzerPropertyDependencies().setUrnsList([deps[r.name]]));
             return res;
         });
         return diagnostics(await call(client, "analyzeStack", new analyzerpb.AnalyzeStackRequest().setResourcesList(list)));
@@ -117,7 +133,10 @@ describe("delivery: policy pack served over the engine's analyzer protocol", fun
     });
 
     it("AnalyzeStack reports a bucket without versioning and a namespace without NetworkPolicy, against the right URNs", async () => {
-        const resources = [deployment("kline-analytics-staging"), ...bucketSet().filter((r) => r.type !== "aws:s3/bucketVersioning:BucketVersioning")];
+        const resources = [
+            deployment("kline-analytics-staging"),
+            ...bucketSet().filter((r) => r.type !== "aws:s3/bucketVersioning:BucketVersioning"),
+        ];
         const found = await analyzeStack(resources);
         assert.deepEqual(
             found.map((d) => [d.policy, d.urn]),

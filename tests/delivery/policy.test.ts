@@ -49,7 +49,11 @@ describe("delivery: policy rules", () => {
                 assert.deepEqual(violationsOf(podSecurityRestricted, r), [], type);
             }
             assert.deepEqual(violationsOf(podSecurityRestricted, cronJob()), []);
-            const bare: PolicyResource = { type: "kubernetes:core/v1:Pod", name: "p", props: { metadata: { name: "p" }, spec: pod(deployment()) } };
+            const bare: PolicyResource = {
+                type: "kubernetes:core/v1:Pod",
+                name: "p",
+                props: { metadata: { name: "p" }, spec: pod(deployment()) },
+            };
             assert.deepEqual(violationsOf(podSecurityRestricted, bare), []);
         });
 
@@ -59,10 +63,26 @@ describe("delivery: policy rules", () => {
         });
 
         const cases: [string, (r: PolicyResource) => void, RegExp][] = [
-            ["privilege escalation allowed", (r) => (app(r).securityContext.allowPrivilegeEscalation = true), /container "app": securityContext.allowPrivilegeEscalation must be false/],
-            ["allowPrivilegeEscalation unset", (r) => delete app(r).securityContext.allowPrivilegeEscalation, /allowPrivilegeEscalation must be false/],
-            ["capabilities not dropped", (r) => (app(r).securityContext.capabilities = { drop: ["NET_RAW"] }), /capabilities.drop must include ALL/],
-            ["capability added", (r) => (app(r).securityContext.capabilities.add = ["SYS_ADMIN"]), /capability SYS_ADMIN must not be added/],
+            [
+                "privilege escalation allowed",
+                (r) => (app(r).securityContext.allowPrivilegeEscalation = true),
+                /container "app": securityContext.allowPrivilegeEscalation must be false/,
+            ],
+            [
+                "allowPrivilegeEscalation unset",
+                (r) => delete app(r).securityContext.allowPrivilegeEscalation,
+                /allowPrivilegeEscalation must be false/,
+            ],
+            [
+                "capabilities not dropped",
+                (r) => (app(r).securityContext.capabilities = { drop: ["NET_RAW"] }),
+                /capabilities.drop must include ALL/,
+            ],
+            [
+                "capability added",
+                (r) => (app(r).securityContext.capabilities.add = ["SYS_ADMIN"]),
+                /capability SYS_ADMIN must not be added/,
+            ],
             [
                 "runAsNonRoot missing on pod and container",
                 (r) => {
@@ -73,14 +93,30 @@ describe("delivery: policy rules", () => {
             ],
             ["container overrides runAsNonRoot", (r) => (app(r).securityContext.runAsNonRoot = false), /runAsNonRoot must be true/],
             ["pod runs as root", (r) => (pod(r).securityContext.runAsUser = 0), /runAsUser must not be 0/],
-            ["seccomp missing", (r) => delete pod(r).securityContext.seccompProfile, /seccompProfile.type must be RuntimeDefault or Localhost/],
-            ["seccomp unconfined", (r) => (pod(r).securityContext.seccompProfile.type = "Unconfined"), /seccompProfile.type Unconfined is not allowed/],
+            [
+                "seccomp missing",
+                (r) => delete pod(r).securityContext.seccompProfile,
+                /seccompProfile.type must be RuntimeDefault or Localhost/,
+            ],
+            [
+                "seccomp unconfined",
+                (r) => (pod(r).securityContext.seccompProfile.type = "Unconfined"),
+                /seccompProfile.type Unconfined is not allowed/,
+            ],
             ["privileged container", (r) => (app(r).securityContext.privileged = true), /privileged must not be true/],
             ["host network", (r) => (pod(r).hostNetwork = true), /hostNetwork must not be true/],
             ["host PID", (r) => (pod(r).hostPID = true), /hostPID must not be true/],
-            ["hostPath volume", (r) => pod(r).volumes.push({ name: "logs", hostPath: { path: "/var/log" } }), /volume "logs" uses hostPath/],
+            [
+                "hostPath volume",
+                (r) => pod(r).volumes.push({ name: "logs", hostPath: { path: "/var/log" } }),
+                /volume "logs" uses hostPath/,
+            ],
             ["host port", (r) => (app(r).ports[0].hostPort = 8080), /hostPort 8080 must not be used/],
-            ["unsafe sysctl", (r) => (pod(r).securityContext.sysctls = [{ name: "kernel.msgmax", value: "1" }]), /sysctl kernel.msgmax is not in the safe set/],
+            [
+                "unsafe sysctl",
+                (r) => (pod(r).securityContext.sysctls = [{ name: "kernel.msgmax", value: "1" }]),
+                /sysctl kernel.msgmax is not in the safe set/,
+            ],
             ["procMount unmasked", (r) => (app(r).securityContext.procMount = "Unmasked"), /procMount must be Default/],
             ["SELinux user", (r) => (app(r).securityContext.seLinuxOptions = { user: "system_u" }), /seLinuxOptions.user must not be set/],
             [
@@ -94,7 +130,10 @@ describe("delivery: policy rules", () => {
                 const r = clone(deployment());
                 mutate(r);
                 const messages = violationsOf(podSecurityRestricted, r);
-                assert.ok(messages.some((m) => expected.test(m)), `expected ${expected} in ${JSON.stringify(messages)}`);
+                assert.ok(
+                    messages.some((m) => expected.test(m)),
+                    `expected ${expected} in ${JSON.stringify(messages)}`,
+                );
                 assert.ok(messages.every((m) => m.startsWith("Deployment kline-analytics-staging/kline-analytics: ")));
             });
         }
@@ -103,7 +142,14 @@ describe("delivery: policy rules", () => {
             const r = cronJob();
             r.props.spec.jobTemplate.spec.template.spec.securityContext = {};
             const messages = violationsOf(podSecurityRestricted, r);
-            assert.ok(messages.some((m) => /CronJob kline-analytics-staging\/kline-analytics-backup: container "backup": seccompProfile.type must be RuntimeDefault/.test(m)), messages.join("\n"));
+            assert.ok(
+                messages.some((m) =>
+                    /CronJob kline-analytics-staging\/kline-analytics-backup: container "backup": seccompProfile.type must be RuntimeDefault/.test(
+                        m,
+                    ),
+                ),
+                messages.join("\n"),
+            );
         });
     });
 
@@ -186,7 +232,9 @@ describe("delivery: policy rules", () => {
         it("rejects a container without an image", () => {
             const r = deployment();
             delete app(r).image;
-            assert.deepEqual(violationsOf(imagePinned, r), ['Deployment kline-analytics-staging/kline-analytics: container "app": no image']);
+            assert.deepEqual(violationsOf(imagePinned, r), [
+                'Deployment kline-analytics-staging/kline-analytics: container "app": no image',
+            ]);
         });
     });
 
@@ -194,7 +242,9 @@ describe("delivery: policy rules", () => {
         it("requires liveness and readiness probes on long-running workloads", () => {
             const r = deployment();
             delete app(r).readinessProbe;
-            assert.deepEqual(violationsOf(containerProbes, r), ['Deployment kline-analytics-staging/kline-analytics: container "app": readinessProbe is missing']);
+            assert.deepEqual(violationsOf(containerProbes, r), [
+                'Deployment kline-analytics-staging/kline-analytics: container "app": readinessProbe is missing',
+            ]);
             r.type = "kubernetes:apps/v1:StatefulSet";
             delete app(r).livenessProbe;
             assert.equal(violationsOf(containerProbes, r).length, 2);
@@ -252,7 +302,11 @@ describe("delivery: policy rules", () => {
             d.props.spec.template.metadata.labels.track = "canary";
             return d;
         };
-        const namespace = (name: string): PolicyResource => ({ type: "kubernetes:core/v1:Namespace", name: "ns", props: { metadata: { name } } });
+        const namespace = (name: string): PolicyResource => ({
+            type: "kubernetes:core/v1:Namespace",
+            name: "ns",
+            props: { metadata: { name } },
+        });
 
         it("the pack trusts the owning stack for the shared production namespace", () => {
             assert.deepEqual(namespaceNetworkPolicy.validate([canaryDeployment()]), []);
@@ -272,15 +326,27 @@ describe("delivery: policy rules", () => {
         });
 
         it("across rendered stacks, the owner's policies must really select the canary pods", () => {
-            const productionPolicies = (podSelector: any) => [namespace("kline-analytics-production"), networkPolicy("kline-analytics-production", podSelector)];
-            const covering = namespaceNetworkPolicyRule({ sharedNamespaces: ["kline-analytics-production"], otherStacks: productionPolicies({ matchLabels: { "app.kubernetes.io/name": "kline-analytics" } }) });
+            const productionPolicies = (podSelector: any) => [
+                namespace("kline-analytics-production"),
+                networkPolicy("kline-analytics-production", podSelector),
+            ];
+            const covering = namespaceNetworkPolicyRule({
+                sharedNamespaces: ["kline-analytics-production"],
+                otherStacks: productionPolicies({ matchLabels: { "app.kubernetes.io/name": "kline-analytics" } }),
+            });
             assert.deepEqual(covering.validate([canaryDeployment()]), []);
-            const stableOnly = namespaceNetworkPolicyRule({ sharedNamespaces: ["kline-analytics-production"], otherStacks: productionPolicies({ matchLabels: { track: "stable" } }) });
+            const stableOnly = namespaceNetworkPolicyRule({
+                sharedNamespaces: ["kline-analytics-production"],
+                otherStacks: productionPolicies({ matchLabels: { track: "stable" } }),
+            });
             const v = stableOnly.validate([canaryDeployment()]);
             assert.equal(v.length, 1);
             assert.match(v[0].message, /no NetworkPolicy in kline-analytics-production selects its pods .*belong to another stack/);
             const none = namespaceNetworkPolicyRule({ sharedNamespaces: ["kline-analytics-production"], otherStacks: [] });
-            assert.match(none.validate([canaryDeployment()])[0].message, /namespace kline-analytics-production has no NetworkPolicy \(the namespace and its NetworkPolicies belong to another stack\)/);
+            assert.match(
+                none.validate([canaryDeployment()])[0].message,
+                /namespace kline-analytics-production has no NetworkPolicy \(the namespace and its NetworkPolicies belong to another stack\)/,
+            );
         });
     });
 
@@ -293,17 +359,23 @@ describe("delivery: policy rules", () => {
                 change(copy.props);
                 return copy;
             });
-        const messages = (rule: { validate(rs: PolicyResource[]): { message: string }[] }, rs: PolicyResource[]) => rule.validate(rs).map((v) => v.message);
+        const messages = (rule: { validate(rs: PolicyResource[]): { message: string }[] }, rs: PolicyResource[]) =>
+            rule.validate(rs).map((v) => v.message);
         const label = `bucket backups-bucket (${BUCKET_NAME})`;
 
         it("all five pass on a fully configured bucket", () => {
-            for (const rule of [s3PublicAccessBlock, s3Encryption, s3Versioning, s3Lifecycle, s3TlsOnly]) assert.deepEqual(rule.validate(bucketSet()), [], rule.name);
+            for (const rule of [s3PublicAccessBlock, s3Encryption, s3Versioning, s3Lifecycle, s3TlsOnly])
+                assert.deepEqual(rule.validate(bucketSet()), [], rule.name);
         });
 
         it("s3-public-access-block: missing, or a flag off", () => {
-            assert.deepEqual(messages(s3PublicAccessBlock, without("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")), [`${label}: no aws.s3.BucketPublicAccessBlock`]);
+            assert.deepEqual(messages(s3PublicAccessBlock, without("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")), [
+                `${label}: no aws.s3.BucketPublicAccessBlock`,
+            ]);
             const partial = withProps("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", (p) => (p.restrictPublicBuckets = false));
-            assert.deepEqual(messages(s3PublicAccessBlock, partial), [`${label}: BucketPublicAccessBlock must set restrictPublicBuckets to true`]);
+            assert.deepEqual(messages(s3PublicAccessBlock, partial), [
+                `${label}: BucketPublicAccessBlock must set restrictPublicBuckets to true`,
+            ]);
         });
 
         it("s3-public-access-block: a block for another bucket does not count", () => {
@@ -314,26 +386,44 @@ describe("delivery: policy rules", () => {
         it("s3-encryption: missing, or no algorithm", () => {
             const type = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
             assert.deepEqual(messages(s3Encryption, without(type)), [`${label}: no aws.s3.BucketServerSideEncryptionConfiguration`]);
-            assert.match(messages(s3Encryption, withProps(type, (p) => (p.rules = [{ bucketKeyEnabled: true }])))[0], /sseAlgorithm to one of aws:kms/);
+            assert.match(
+                messages(
+                    s3Encryption,
+                    withProps(type, (p) => (p.rules = [{ bucketKeyEnabled: true }])),
+                )[0],
+                /sseAlgorithm to one of aws:kms/,
+            );
         });
 
         it("s3-versioning: missing, or suspended", () => {
             const type = "aws:s3/bucketVersioning:BucketVersioning";
             assert.deepEqual(messages(s3Versioning, without(type)), [`${label}: no aws.s3.BucketVersioning`]);
-            assert.deepEqual(messages(s3Versioning, withProps(type, (p) => (p.versioningConfiguration.status = "Suspended"))), [
-                `${label}: versioningConfiguration.status must be Enabled`,
-            ]);
+            assert.deepEqual(
+                messages(
+                    s3Versioning,
+                    withProps(type, (p) => (p.versioningConfiguration.status = "Suspended")),
+                ),
+                [`${label}: versioningConfiguration.status must be Enabled`],
+            );
         });
 
         it("s3-versioning: accepts the deprecated BucketVersioningV2 token too", () => {
-            const v2 = bucketSet().map((r) => (r.type === "aws:s3/bucketVersioning:BucketVersioning" ? { ...r, type: "aws:s3/bucketVersioningV2:BucketVersioningV2" } : r));
+            const v2 = bucketSet().map((r) =>
+                r.type === "aws:s3/bucketVersioning:BucketVersioning" ? { ...r, type: "aws:s3/bucketVersioningV2:BucketVersioningV2" } : r,
+            );
             assert.deepEqual(s3Versioning.validate(v2), []);
         });
 
         it("s3-lifecycle: missing, disabled, or without noncurrent/multipart expiry", () => {
             const type = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
             assert.deepEqual(messages(s3Lifecycle, without(type)), [`${label}: no aws.s3.BucketLifecycleConfiguration`]);
-            assert.match(messages(s3Lifecycle, withProps(type, (p) => (p.rules[0].status = "Disabled")))[0], /no enabled lifecycle rule with expiration/);
+            assert.match(
+                messages(
+                    s3Lifecycle,
+                    withProps(type, (p) => (p.rules[0].status = "Disabled")),
+                )[0],
+                /no enabled lifecycle rule with expiration/,
+            );
             const partial = withProps(type, (p) => {
                 delete p.rules[0].noncurrentVersionExpiration;
                 delete p.rules[0].abortIncompleteMultipartUpload;
@@ -368,7 +458,15 @@ describe("delivery: policy rules", () => {
             const arn = `arn:aws:s3:::${BUCKET_NAME}`;
             const rs = withProps(type, (p) => {
                 p.policy = {
-                    Statement: [{ Effect: "Deny", Principal: { AWS: ["*"] }, Action: ["s3:*"], Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": false } } }],
+                    Statement: [
+                        {
+                            Effect: "Deny",
+                            Principal: { AWS: ["*"] },
+                            Action: ["s3:*"],
+                            Resource: [arn, `${arn}/*`],
+                            Condition: { Bool: { "aws:SecureTransport": false } },
+                        },
+                    ],
                 };
             });
             assert.deepEqual(s3TlsOnly.validate(rs), []);
@@ -388,7 +486,9 @@ describe("delivery: policy rules", () => {
                 return copy;
             });
             assert.deepEqual(s3Versioning.validate(set), []);
-            set.find((r) => r.type === "aws:s3/bucketVersioning:BucketVersioning")!.propertyDependencies = { bucket: [urn("another-bucket")] };
+            set.find((r) => r.type === "aws:s3/bucketVersioning:BucketVersioning")!.propertyDependencies = {
+                bucket: [urn("another-bucket")],
+            };
             assert.deepEqual(
                 s3Versioning.validate(set).map((v) => v.message),
                 ["bucket backups-bucket: no aws.s3.BucketVersioning"],
@@ -407,7 +507,13 @@ describe("delivery: policy rules", () => {
                     },
                 },
             );
-            const r = fromEngine({ type: "aws:s3/bucket:Bucket", name: "b", urn: "urn:b", props, propertyDependencies: { bucket: [{ urn: "urn:x" }] } });
+            const r = fromEngine({
+                type: "aws:s3/bucket:Bucket",
+                name: "b",
+                urn: "urn:b",
+                props,
+                propertyDependencies: { bucket: [{ urn: "urn:x" }] },
+            });
             assert.equal(r.props, props);
             assert.deepEqual(r.ids, ["b-1"]);
             assert.deepEqual(r.propertyDependencies, { bucket: ["urn:x"] });

@@ -22,7 +22,9 @@ function others(all: Map<string, RenderResult>, stack: string): ResourceRecord[]
 
 /** The records of the app's own Deployment (stable or canary) in a rendered stack. */
 function appDeployment(records: ResourceRecord[]): ResourceRecord {
-    const found = records.filter((r) => r.type === "kubernetes:apps/v1:Deployment" && /^kline-analytics(-canary)?$/.test(r.inputs?.metadata?.name));
+    const found = records.filter(
+        (r) => r.type === "kubernetes:apps/v1:Deployment" && /^kline-analytics(-canary)?$/.test(r.inputs?.metadata?.name),
+    );
     assert.equal(found.length, 1, "one app Deployment");
     return found[0];
 }
@@ -61,12 +63,17 @@ describe("delivery: the policy pack over every rendered stack", () => {
         for (const c of dep.inputs.spec.template.spec.containers) delete c.resources.limits;
         const violations = checkRecords(records, others(all, "staging"));
         assert.ok(violations.length >= 2);
-        assert.ok(violations.every((v) => v.policy === "container-resources" && v.resourceName === dep.name), violations.map(formatViolation).join("\n"));
+        assert.ok(
+            violations.every((v) => v.policy === "container-resources" && v.resourceName === dep.name),
+            violations.map(formatViolation).join("\n"),
+        );
         assert.ok(violations.some((v) => /resources\.limits\.memory is missing/.test(v.message)));
     });
 
     it("the canary fails namespace-network-policy when production's policies stop selecting its pods", () => {
-        const production = clone(all.get("production")!.resources).filter((r) => r.type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        const production = clone(all.get("production")!.resources).filter(
+            (r) => r.type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        );
         const rest = others(all, "canary").filter((r) => !all.get("production")!.resources.includes(r));
         const violations = checkRecords(all.get("canary")!.resources, [...rest, ...production]);
         assert.deepEqual(
@@ -81,6 +88,9 @@ describe("delivery: the policy pack over every rendered stack", () => {
             renderStack("production", { overrides: { image: "ghcr.io/stocksanalyses/kline-analytics:latest" } }),
             /kline-analytics:image = "ghcr\.io\/stocksanalyses\/kline-analytics:latest": the tag "latest" is not a version/,
         );
-        await assert.rejects(renderStack("staging", { overrides: { memoryRequest: "3Gi" } }), /memoryRequest = "3Gi" is larger than memoryLimit/);
+        await assert.rejects(
+            renderStack("staging", { overrides: { memoryRequest: "3Gi" } }),
+            /memoryRequest = "3Gi" is larger than memoryLimit/,
+        );
     });
 });

@@ -108,13 +108,24 @@ describe("delivery: GitHub workflows", () => {
         assert.equal(pr.jobs.checks.uses, "./.github/workflows/checks.yml");
         assert.equal(pr.concurrency["cancel-in-progress"], true);
         const checks = load("checks.yml");
-        const runs = (job: string) => steps(checks, job).map((s) => s.run).filter(Boolean);
+        const runs = (job: string) =>
+            steps(checks, job)
+                .map((s) => s.run)
+                .filter(Boolean);
         assert.ok(runs("test").includes("npm run typecheck"));
         assert.ok(runs("test").includes("npm test"));
-        assert.ok(runs("test").some((r: string) => r.includes(".ci/setup/*.sh")), "builds the pinned tools the tests need");
-        assert.ok(runs("test").some((r: string) => r.includes(".ci/apt/*.txt")), "installs the Debian packages the tests need");
+        assert.ok(
+            runs("test").some((r: string) => r.includes(".ci/setup/*.sh")),
+            "builds the pinned tools the tests need",
+        );
+        assert.ok(
+            runs("test").some((r: string) => r.includes(".ci/apt/*.txt")),
+            "installs the Debian packages the tests need",
+        );
         const synth = runs("synth");
-        assert.ok(synth.indexOf("npm run synth -- --all") >= 0 && synth.indexOf("npm run synth -- --all") < synth.indexOf("npm run policy"));
+        assert.ok(
+            synth.indexOf("npm run synth -- --all") >= 0 && synth.indexOf("npm run synth -- --all") < synth.indexOf("npm run policy"),
+        );
         const upload = steps(checks, "synth").find((s) => String(s.uses).startsWith("actions/upload-artifact@"));
         assert.equal(upload.with.path, "out/");
         assert.equal(upload.with["if-no-files-found"], "error");
@@ -126,8 +137,14 @@ describe("delivery: GitHub workflows", () => {
         assert.deepEqual(preview.needs, "checks");
         assert.deepEqual(preview.strategy.matrix.stack, STACKS);
         const names = steps(pr, "preview").map((s) => s.run ?? "");
-        assert.ok(names.some((r: string) => r.includes("npm ci")), "installs the program");
-        assert.equal(steps(pr, "preview").find((s) => s["working-directory"] === "policy")?.run, "npm ci --ignore-scripts --no-audit --no-fund");
+        assert.ok(
+            names.some((r: string) => r.includes("npm ci")),
+            "installs the program",
+        );
+        assert.equal(
+            steps(pr, "preview").find((s) => s["working-directory"] === "policy")?.run,
+            "npm ci --ignore-scripts --no-audit --no-fund",
+        );
         const pulumi = steps(pr, "preview").find((s) => String(s.uses).startsWith("pulumi/actions@"));
         assert.equal(pulumi.with.command, "preview");
         assert.equal(pulumi.with.diff, true);
@@ -166,7 +183,10 @@ describe("delivery: GitHub workflows", () => {
                 ["up", "policy"],
             ],
         );
-        assert.ok(pulumiSteps.every((s) => s.with["pulumi-version"] === "3.248.0"), "Pulumi CLI pinned to the SDK's version");
+        assert.ok(
+            pulumiSteps.every((s) => s.with["pulumi-version"] === "3.248.0"),
+            "Pulumi CLI pinned to the SDK's version",
+        );
         const last = steps(up, "up").at(-1);
         assert.equal(last.run, "./scripts/deploy.sh status");
     });

@@ -19,7 +19,11 @@ const BASE: Record<string, string> = {
     oidcProviderUrl: "oidc.eks.us-west-2.amazonaws.com/id/ABC",
 };
 
-function source(values: Record<string, string>, secrets: Record<string, string> = { dbPassword: "pw" }, plaintext: string[] = []): ConfigSource {
+function source(
+    values: Record<string, string>,
+    secrets: Record<string, string> = { dbPassword: "pw" },
+    plaintext: string[] = [],
+): ConfigSource {
     const all = { ...values, ...secrets };
     return {
         project: "kline-analytics",
@@ -68,7 +72,10 @@ describe("config: environment defaults", () => {
 
     it("matches the DESIGN table values literally", () => {
         const rows = Object.fromEntries(
-            Object.entries(ENVIRONMENTS).map(([k, r]) => [k, [r.replicas, r.cpuRequest, r.cpuLimit, r.memoryLimit, r.javaHeap, r.logLevel, r.logSampleRate, r.logRetentionDays]]),
+            Object.entries(ENVIRONMENTS).map(([k, r]) => [
+                k,
+                [r.replicas, r.cpuRequest, r.cpuLimit, r.memoryLimit, r.javaHeap, r.logLevel, r.logSampleRate, r.logRetentionDays],
+            ]),
         );
         assert.deepEqual(rows, {
             development: [1, "100m", "250m", "512Mi", "256m", "DEBUG", 0.1, 30],
@@ -77,7 +84,11 @@ describe("config: environment defaults", () => {
             canary: [1, "500m", "1000m", "2Gi", "1g", "INFO", 0.1, 30],
         });
         assert.deepEqual(
-            [ENVIRONMENTS.development, ENVIRONMENTS.staging, ENVIRONMENTS.production].map((r) => [r.backupSchedule, r.backupRetentionDays, r.backupConcurrency]),
+            [ENVIRONMENTS.development, ENVIRONMENTS.staging, ENVIRONMENTS.production].map((r) => [
+                r.backupSchedule,
+                r.backupRetentionDays,
+                r.backupConcurrency,
+            ]),
             [
                 ["0 1 * * *", 7, 3],
                 ["30 1 * * *", 14, 4],
@@ -106,40 +117,54 @@ describe("config: environment defaults", () => {
 });
 
 describe("config: invalid values are rejected, naming key, value and what is allowed", () => {
-    it("unknown environment", () => rejects({ environment: "prod" }, /kline-analytics:environment = "prod"/, /development, staging, production, canary/));
+    it("unknown environment", () =>
+        rejects({ environment: "prod" }, /kline-analytics:environment = "prod"/, /development, staging, production, canary/));
     it("replicas < 1", () => rejects({ replicas: "0" }, /kline-analytics:replicas = "0"/, /at least 1/));
     it("replicas not a number", () => rejects({ replicas: "three" }, /kline-analytics:replicas = "three"/));
     it("CPU quantity that does not parse", () => rejects({ cpuLimit: "2 cores" }, /kline-analytics:cpuLimit = "2 cores"/, /CPU quantity/));
-    it("memory quantity that does not parse", () => rejects({ memoryLimit: "4GB" }, /kline-analytics:memoryLimit = "4GB"/, /memory quantity/));
+    it("memory quantity that does not parse", () =>
+        rejects({ memoryLimit: "4GB" }, /kline-analytics:memoryLimit = "4GB"/, /memory quantity/));
     it("CPU request > limit", () => rejects({ cpuRequest: "3", cpuLimit: "2000m" }, /cpuRequest = "3" is larger than cpuLimit = "2000m"/));
     it("memory request > limit", () => rejects({ memoryRequest: "5Gi" }, /memoryRequest = "5Gi" is larger than memoryLimit = "4Gi"/));
-    it("JVM heap equal to the memory limit", () => rejects({ javaHeap: "4g" }, /kline-analytics:javaHeap = "4g" does not fit memoryLimit = "4Gi"/, /at most 3Gi/));
-    it("JVM heap leaving less than a quarter of the limit", () => rejects({ javaHeap: "3100m" }, /javaHeap = "3100m"/, /1Gi outside the heap/));
+    it("JVM heap equal to the memory limit", () =>
+        rejects({ javaHeap: "4g" }, /kline-analytics:javaHeap = "4g" does not fit memoryLimit = "4Gi"/, /at most 3Gi/));
+    it("JVM heap leaving less than a quarter of the limit", () =>
+        rejects({ javaHeap: "3100m" }, /javaHeap = "3100m"/, /1Gi outside the heap/));
     it("JVM heap leaving less than 256Mi in a small container", () =>
         rejects({ environment: "development", javaHeap: "300m" }, /javaHeap = "300m" does not fit memoryLimit = "512Mi"/, /at most 256Mi/));
     it("JVM heap in the wrong notation", () => rejects({ javaHeap: "2Gi" }, /javaHeap = "2Gi"/, /JVM size/));
-    it("malformed cron schedule: hour out of range", () => rejects({ backupSchedule: "0 25 * * *" }, /backupSchedule = "0 25 \* \* \*"/, /hour field/));
+    it("malformed cron schedule: hour out of range", () =>
+        rejects({ backupSchedule: "0 25 * * *" }, /backupSchedule = "0 25 \* \* \*"/, /hour field/));
     it("malformed cron schedule: wrong field count", () => rejects({ backupSchedule: "0 2 * *" }, /backupSchedule/, /5 fields/));
     it("cron schedule with a TZ prefix", () => rejects({ backupSchedule: "TZ=UTC 0 2 * * *" }, /backupSchedule/, /backupTimeZone/));
     it("log retention < 1 day", () => rejects({ logRetentionDays: "0" }, /kline-analytics:logRetentionDays = "0"/, /days/));
     it("backup retention < 1 day", () => rejects({ backupRetentionDays: "0" }, /kline-analytics:backupRetentionDays = "0"/));
-    it("canary traffic above 100", () => rejects({ environment: "canary", canaryTrafficPercent: "101" }, /canaryTrafficPercent = "101"/, /from 0 to 100/));
+    it("canary traffic above 100", () =>
+        rejects({ environment: "canary", canaryTrafficPercent: "101" }, /canaryTrafficPercent = "101"/, /from 0 to 100/));
     it("canary traffic below 0", () => rejects({ environment: "canary", canaryTrafficPercent: "-5" }, /canaryTrafficPercent = "-5"/));
-    it("image without a tag", () => rejects({ image: "ghcr.io/stocksanalyses/kline-analytics" }, /kline-analytics:image/, /no tag or digest/));
-    it("image tagged latest", () => rejects({ image: "ghcr.io/stocksanalyses/kline-analytics:latest" }, /kline-analytics:image/, /"latest" is not a version/));
+    it("image without a tag", () =>
+        rejects({ image: "ghcr.io/stocksanalyses/kline-analytics" }, /kline-analytics:image/, /no tag or digest/));
+    it("image tagged latest", () =>
+        rejects({ image: "ghcr.io/stocksanalyses/kline-analytics:latest" }, /kline-analytics:image/, /"latest" is not a version/));
     it("log sample rate outside (0, 1]", () => rejects({ logSampleRate: "1.5" }, /logSampleRate = "1.5"/));
     it("unknown log level", () => rejects({ logLevel: "VERBOSE" }, /logLevel = "VERBOSE"/, /TRACE, DEBUG, INFO, WARN, ERROR/));
     it("unknown anti-affinity mode", () => rejects({ antiAffinity: "always" }, /antiAffinity = "always"/, /none, preferred, required/));
-    it("autoscaler maximum below the replica count", () => rejects({ hpaMaxReplicas: "2" }, /hpaMaxReplicas = "2" is below replicas = "3"/));
+    it("autoscaler maximum below the replica count", () =>
+        rejects({ hpaMaxReplicas: "2" }, /hpaMaxReplicas = "2" is below replicas = "3"/));
     it("external database without a password", () => assert.throws(() => build({}, {}), /dbPassword is not set.*--secret dbPassword/));
-    it("password stored in plain text", () => assert.throws(() => build({}, { dbPassword: "pw" }, ["dbPassword"]), /dbPassword is stored in plain text/));
+    it("password stored in plain text", () =>
+        assert.throws(() => build({}, { dbPassword: "pw" }, ["dbPassword"]), /dbPassword is stored in plain text/));
     it("a missing required key", () => rejects({ ingressHost: "" }, /kline-analytics:ingressHost is not set/));
-    it("every problem is reported at once", () => rejects({ replicas: "0", javaHeap: "8g", image: "repo:latest" }, /replicas/, /javaHeap/, /image/));
+    it("every problem is reported at once", () =>
+        rejects({ replicas: "0", javaHeap: "8g", image: "repo:latest" }, /replicas/, /javaHeap/, /image/));
 });
 
 describe("config: parsers", () => {
     it("parses Kubernetes and JVM quantities", () => {
-        assert.deepEqual([parseCpu("250m"), parseCpu("2"), parseCpu("0.5")], [250, 2000, 500].map((value) => ({ ok: true, value })));
+        assert.deepEqual(
+            [parseCpu("250m"), parseCpu("2"), parseCpu("0.5")],
+            [250, 2000, 500].map((value) => ({ ok: true, value })),
+        );
         assert.deepEqual(parseMemory("512Mi"), { ok: true, value: 512 * 1024 ** 2 });
         assert.deepEqual(parseMemory("1G"), { ok: true, value: 1e9 });
         assert.deepEqual(parseJvmSize("2g"), { ok: true, value: 2 * 1024 ** 3 });
@@ -147,13 +172,21 @@ describe("config: parsers", () => {
         assert.equal(parseMemory("0").ok, false);
     });
     it("accepts valid cron schedules and macros, rejects bad ones", () => {
-        for (const ok of ["0 2 * * *", "30 1 * * 1-5", "*/15 * * * *", "0 0 1 JAN,JUL *", "@daily"]) assert.equal(checkCron(ok), undefined, ok);
-        for (const bad of ["60 * * * *", "* * * * * *", "0 2 * * 8", "5-1 * * * *", "*/0 * * * *", "@often"]) assert.notEqual(checkCron(bad), undefined, bad);
+        for (const ok of ["0 2 * * *", "30 1 * * 1-5", "*/15 * * * *", "0 0 1 JAN,JUL *", "@daily"])
+            assert.equal(checkCron(ok), undefined, ok);
+        for (const bad of ["60 * * * *", "* * * * * *", "0 2 * * 8", "5-1 * * * *", "*/0 * * * *", "@often"])
+            assert.notEqual(checkCron(bad), undefined, bad);
     });
     it("parses image references with registry ports and digests", () => {
         const digest = "sha256:" + "a".repeat(64);
-        assert.deepEqual(parseImage(`registry.local:5000/team/app@${digest}`), { ok: true, value: { repository: "registry.local:5000/team/app", tag: undefined, digest } });
-        assert.deepEqual(parseImage("registry.local:5000/team/app:1.2.3"), { ok: true, value: { repository: "registry.local:5000/team/app", tag: "1.2.3", digest: undefined } });
+        assert.deepEqual(parseImage(`registry.local:5000/team/app@${digest}`), {
+            ok: true,
+            value: { repository: "registry.local:5000/team/app", tag: undefined, digest },
+        });
+        assert.deepEqual(parseImage("registry.local:5000/team/app:1.2.3"), {
+            ok: true,
+            value: { repository: "registry.local:5000/team/app", tag: "1.2.3", digest: undefined },
+        });
         assert.equal(parseImage("registry.local:5000/team/app").ok, false);
     });
 });
@@ -178,7 +211,9 @@ describe("config: Pulumi.yaml declares exactly the keys the program reads", () =
         for (const environment of ["development", "staging", "production", "canary"]) {
             // A restore request is one of name or window, and never on the canary (it has no backups).
             const restores: Record<string, string>[] =
-                environment === "canary" ? [] : [{ restoreBackupName: "kline_analytics_backup_20240101_020000.dump.zst" }, { restoreWindow: "24h" }];
+                environment === "canary"
+                    ? []
+                    : [{ restoreBackupName: "kline_analytics_backup_20240101_020000.dump.zst" }, { restoreWindow: "24h" }];
             for (const extra of [{} as Record<string, string>, ...restores]) {
                 const src = source({ ...BASE, environment, ...extra });
                 const spy: ConfigSource = {
@@ -189,8 +224,16 @@ describe("config: Pulumi.yaml declares exactly the keys the program reads", () =
                 buildConfig(spy);
             }
         }
-        assert.deepEqual([...read].filter((k) => !declared.has(k)), [], "read but not declared in Pulumi.yaml");
-        assert.deepEqual([...declared].filter((k) => !read.has(k)), [], "declared in Pulumi.yaml but never read");
+        assert.deepEqual(
+            [...read].filter((k) => !declared.has(k)),
+            [],
+            "read but not declared in Pulumi.yaml",
+        );
+        assert.deepEqual(
+            [...declared].filter((k) => !read.has(k)),
+            [],
+            "declared in Pulumi.yaml but never read",
+        );
     });
 
     it("each stack file only sets declared keys, and none holds a plain-text secret", () => {
@@ -200,7 +243,8 @@ describe("config: Pulumi.yaml declares exactly the keys the program reads", () =
                 const [ns, key] = full.split(":");
                 if (ns !== "kline-analytics") continue;
                 assert.ok(declared.has(key), `Pulumi.${stack}.yaml sets undeclared ${key}`);
-                if ((SECRET_KEYS as readonly string[]).includes(key)) assert.ok(value && typeof value === "object" && "secure" in value, `${key} in plain text`);
+                if ((SECRET_KEYS as readonly string[]).includes(key))
+                    assert.ok(value && typeof value === "object" && "secure" in value, `${key} in plain text`);
             }
         }
     });

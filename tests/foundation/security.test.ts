@@ -61,7 +61,8 @@ describe("Pod Security Standards: restricted, field by field", () => {
                 assert.equal(p.spec.automountServiceAccountToken, false, `${p.owner} mounts an API token it does not need`);
             }
             for (const ns of objects(r, "Namespace").filter((n) => n.metadata.name.startsWith("kline-analytics"))) {
-                for (const mode of ["enforce", "audit", "warn"]) assert.equal(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`], "restricted");
+                for (const mode of ["enforce", "audit", "warn"])
+                    assert.equal(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`], "restricted");
                 assert.match(ns.metadata.labels["pod-security.kubernetes.io/enforce-version"], /^v1\.\d+$/);
             }
         });
@@ -79,11 +80,16 @@ describe("NetworkPolicies cover every pod", () => {
         for (const pod of pods) {
             const inNs = policies.filter((p) => p.metadata.namespace === pod.namespace && selects(p.spec.podSelector, pod.labels));
             for (const type of ["Ingress", "Egress"]) {
-                assert.ok(inNs.some((p) => p.spec.policyTypes.includes(type)), `${pod.namespace} ${pod.owner} has no ${type} policy`);
+                assert.ok(
+                    inNs.some((p) => p.spec.policyTypes.includes(type)),
+                    `${pod.namespace} ${pod.owner} has no ${type} policy`,
+                );
             }
         }
         for (const ns of new Set(pods.map((p) => p.namespace))) {
-            const deny = policies.find((p) => p.metadata.namespace === ns && Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress);
+            const deny = policies.find(
+                (p) => p.metadata.namespace === ns && Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress,
+            );
             assert.ok(deny && deny.spec.policyTypes.length === 2, `${ns} has no default-deny policy`);
         }
     });

@@ -7,9 +7,33 @@ import { deploymentOptions } from "../../components/app";
 import { STACKS, object, objects, renderStack, resources } from "../harness";
 
 const EXPECTED = {
-    development: { replicas: 1, cpu: ["100m", "250m"], memory: ["512Mi", "512Mi"], heap: "256m", level: "DEBUG", sample: 0.1, affinity: "none" },
-    staging: { replicas: 2, cpu: ["500m", "1000m"], memory: ["2Gi", "2Gi"], heap: "1g", level: "INFO", sample: 0.05, affinity: "preferred" },
-    production: { replicas: 3, cpu: ["1000m", "2000m"], memory: ["4Gi", "4Gi"], heap: "2g", level: "WARN", sample: 0.01, affinity: "required" },
+    development: {
+        replicas: 1,
+        cpu: ["100m", "250m"],
+        memory: ["512Mi", "512Mi"],
+        heap: "256m",
+        level: "DEBUG",
+        sample: 0.1,
+        affinity: "none",
+    },
+    staging: {
+        replicas: 2,
+        cpu: ["500m", "1000m"],
+        memory: ["2Gi", "2Gi"],
+        heap: "1g",
+        level: "INFO",
+        sample: 0.05,
+        affinity: "preferred",
+    },
+    production: {
+        replicas: 3,
+        cpu: ["1000m", "2000m"],
+        memory: ["4Gi", "4Gi"],
+        heap: "2g",
+        level: "WARN",
+        sample: 0.01,
+        affinity: "required",
+    },
     canary: { replicas: 1, cpu: ["500m", "1000m"], memory: ["2Gi", "2Gi"], heap: "1g", level: "INFO", sample: 0.1, affinity: "preferred" },
 } as const;
 
@@ -21,7 +45,10 @@ for (const stack of STACKS) {
 
         it("renders without warnings other than unset secrets, and without duplicate URNs", async () => {
             const r = await renderStack(stack);
-            assert.deepEqual(r.warnings.filter((w) => !/rendered with a stand-in/.test(w)), []);
+            assert.deepEqual(
+                r.warnings.filter((w) => !/rendered with a stand-in/.test(w)),
+                [],
+            );
             const urns = r.resources.map((x) => `${x.type}::${x.name}`);
             assert.equal(new Set(urns).size, urns.length);
         });
@@ -47,8 +74,10 @@ for (const stack of STACKS) {
             const spec = object(await renderStack(stack), "Deployment", appName(stack)).spec.template.spec;
             const anti = spec.affinity?.podAntiAffinity;
             if (want.affinity === "none") assert.equal(anti, undefined);
-            if (want.affinity === "preferred") assert.equal(anti.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey, "kubernetes.io/hostname");
-            if (want.affinity === "required") assert.equal(anti.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, "kubernetes.io/hostname");
+            if (want.affinity === "preferred")
+                assert.equal(anti.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey, "kubernetes.io/hostname");
+            if (want.affinity === "required")
+                assert.equal(anti.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, "kubernetes.io/hostname");
             const zones = (spec.topologySpreadConstraints ?? []).map((t: any) => `${t.topologyKey}:${t.whenUnsatisfiable}`);
             assert.deepEqual(zones, stack === "production" ? ["topology.kubernetes.io/zone:DoNotSchedule"] : []);
         });
@@ -92,13 +121,20 @@ for (const stack of STACKS) {
             const r = await renderStack(stack);
             const env = object(r, "Deployment", appName(stack)).spec.template.spec.containers[0].env;
             const pw = env.find((e: any) => e.name === "SPRING_DATASOURCE_PASSWORD");
-            assert.deepEqual(pw, { name: "SPRING_DATASOURCE_PASSWORD", valueFrom: { secretKeyRef: { name: "kline-analytics-db", key: "password" } } });
+            assert.deepEqual(pw, {
+                name: "SPRING_DATASOURCE_PASSWORD",
+                valueFrom: { secretKeyRef: { name: "kline-analytics-db", key: "password" } },
+            });
             for (const e of env) assert.ok(!/password/i.test(e.name) || e.valueFrom, `${e.name} is a literal`);
             const secrets = objects(r, "Secret", "kline-analytics-db");
             assert.equal(secrets.length, stack === "canary" ? 0 : 1, "the canary reuses production's Secret");
             for (const s of secrets) {
                 assert.ok(Object.keys(s.stringData).includes("password"));
-                assert.deepEqual(Object.values(s.stringData).filter((v) => v !== "[secret]"), [], "Secret values are rendered as the placeholder");
+                assert.deepEqual(
+                    Object.values(s.stringData).filter((v) => v !== "[secret]"),
+                    [],
+                    "Secret values are rendered as the placeholder",
+                );
             }
         });
 
@@ -131,7 +167,9 @@ describe("stack specifics", () => {
         const env = sts.spec.template.spec.containers[0].env.find((e: any) => e.name === "POSTGRES_PASSWORD");
         assert.deepEqual(env.valueFrom.secretKeyRef, { name: "kline-analytics-db", key: "password" });
         // (Grafana's admin password is generated too: count the database's only.)
-        const pw = resources(r, "random:index/randomPassword:RandomPassword").filter((p) => p.name === "kline-analytics-postgresql-password");
+        const pw = resources(r, "random:index/randomPassword:RandomPassword").filter(
+            (p) => p.name === "kline-analytics-postgresql-password",
+        );
         assert.equal(pw.length, 1);
         assert.ok(pw[0].inputs.length >= 24);
         const cm = parse(object(r, "ConfigMap", "kline-analytics-config").data["application.yaml"]);
@@ -150,14 +188,25 @@ describe("stack specifics", () => {
         assert.equal(ing.metadata.annotations["nginx.ingress.kubernetes.io/canary"], "true");
         assert.equal(ing.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"], "10");
         const prod = await renderStack("production");
-        assert.equal(ing.spec.rules[0].host, object(prod, "Ingress", "kline-analytics").spec.rules[0].host, "canary shares production's host");
-        assert.equal(object(prod, "Service", "kline-analytics").spec.selector.track, "stable", "production's Service must not route to the canary");
+        assert.equal(
+            ing.spec.rules[0].host,
+            object(prod, "Ingress", "kline-analytics").spec.rules[0].host,
+            "canary shares production's host",
+        );
+        assert.equal(
+            object(prod, "Service", "kline-analytics").spec.selector.track,
+            "stable",
+            "production's Service must not route to the canary",
+        );
         assert.equal(objects(r, "Namespace").length + objects(r, "NetworkPolicy").length, 0, "production owns the namespace");
     });
 
     it("the canary traffic share follows canaryTrafficPercent", async () => {
         const r = await renderStack("canary", { overrides: { canaryTrafficPercent: "35" } });
-        assert.equal(object(r, "Ingress", "kline-analytics-canary").metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"], "35");
+        assert.equal(
+            object(r, "Ingress", "kline-analytics-canary").metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"],
+            "35",
+        );
     });
 
     it("with an autoscaler, Pulumi leaves spec.replicas to the HPA after creation", async () => {

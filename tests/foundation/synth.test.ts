@@ -11,13 +11,23 @@ import { PROJECT_DIR, STACKS, renderStack } from "../../tools/render";
 import { writeRender } from "../../tools/synth";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "kline-synth-"));
-const read = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]));
+const read = (dir: string) =>
+    Object.fromEntries(
+        fs
+            .readdirSync(dir)
+            .sort()
+            .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]),
+    );
 
 function synthCli(args: string[]) {
-    return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(PROJECT_DIR, "tools/synth.ts"), ...args], {
-        cwd: PROJECT_DIR,
-        encoding: "utf8",
-    });
+    return spawnSync(
+        process.execPath,
+        [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(PROJECT_DIR, "tools/synth.ts"), ...args],
+        {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+        },
+    );
 }
 
 describe("synth", () => {
@@ -29,7 +39,14 @@ describe("synth", () => {
         assert.match(res.stdout, /kubernetes:apps\/v1:Deployment/);
         const docs = parseAllDocuments(fs.readFileSync(path.join(dir, "manifest.yaml"), "utf8")).map((d) => d.toJS());
         assert.ok(docs.length > 5);
-        const clusterScoped = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass", "PriorityClass"]);
+        const clusterScoped = new Set([
+            "Namespace",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "CustomResourceDefinition",
+            "StorageClass",
+            "PriorityClass",
+        ]);
         for (const d of docs) {
             assert.ok(d.apiVersion && d.kind && d.metadata?.name, JSON.stringify(d).slice(0, 120));
             if (!clusterScoped.has(d.kind)) assert.ok(d.metadata.namespace, `${d.kind}/${d.metadata.name} has no namespace`);
@@ -58,7 +75,10 @@ describe("synth", () => {
     });
 
     it("rejects a stack file key that Pulumi.yaml does not declare, as the CLI would", async () => {
-        await assert.rejects(renderStack("staging", { overrides: { replicaCount: "2" } }), /uses configuration value 'replicaCount' which is not defined/);
+        await assert.rejects(
+            renderStack("staging", { overrides: { replicaCount: "2" } }),
+            /uses configuration value 'replicaCount' which is not defined/,
+        );
     });
 
     it("never writes a secret value: config secrets, generated passwords", async () => {
@@ -66,7 +86,9 @@ describe("synth", () => {
         const secrets = Object.fromEntries(SECRET_KEYS.map((k, i) => [k, `https://never-render.example/${k}-${i}-4f1e9c`]));
         for (const stack of STACKS) {
             const dir = tmp();
-            const r = await renderStack(stack, { overrides: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, { secret: v }])) });
+            const r = await renderStack(stack, {
+                overrides: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, { secret: v }])),
+            });
             writeRender(r, dir);
             const text = Object.values(read(dir)).join("\n");
             for (const value of Object.values(secrets)) assert.ok(!text.includes(value), `${stack}: ${value} leaked`);

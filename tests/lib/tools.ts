@@ -7,10 +7,7 @@ import * as os from "os";
 import * as path from "path";
 
 /** Folder where .ci/setup/*.sh put tools built from Go modules (one cache per user). */
-export const toolsBinDir = path.join(
-    process.env.KLINE_TOOLS_DIR ?? path.join(os.homedir(), ".cache", "kline-ops", "tools"),
-    "bin",
-);
+export const toolsBinDir = path.join(process.env.KLINE_TOOLS_DIR ?? path.join(os.homedir(), ".cache", "kline-ops", "tools"), "bin");
 
 function onPath(name: string): string | undefined {
     for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {

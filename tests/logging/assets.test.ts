@@ -18,7 +18,11 @@ describe("logging assets", () => {
         const expectedDays: Record<string, number> = { development: 30, staging: 60, production: 90, canary: 30 };
         for (const env of ENVIRONMENT_NAMES) {
             it(`${env}: rolls over in hot and deletes after ${expectedDays[env]} days (the environment matrix value)`, () => {
-                const body = buildIlmPolicy({ environment: env, retentionDays: ENVIRONMENTS[env].logRetentionDays, rollover: ROLLOVER }) as any;
+                const body = buildIlmPolicy({
+                    environment: env,
+                    retentionDays: ENVIRONMENTS[env].logRetentionDays,
+                    rollover: ROLLOVER,
+                }) as any;
                 assert.deepStrictEqual(Object.keys(body.policy.phases), ["hot", "delete"]);
                 assert.deepStrictEqual(body.policy.phases.hot.actions.rollover, { max_age: "1d", max_primary_shard_size: "10gb" });
                 assert.strictEqual(body.policy.phases.delete.min_age, `${expectedDays[env]}d`);
@@ -30,11 +34,18 @@ describe("logging assets", () => {
             ["zero retention", { retentionDays: 0 }, /retentionDays .* is 0; use a whole number of days from 1 to 3650/],
             ["fractional retention", { retentionDays: 1.5 }, /retentionDays/],
             ["rollover age without unit", { rollover: { ...ROLLOVER, maxAge: "1" } }, /maxAge .* '1'; use a duration like 1d/],
-            ["rollover size in bytes", { rollover: { ...ROLLOVER, maxPrimaryShardSize: "10000" } }, /maxPrimaryShardSize .* '10000'; use a size like 10gb/],
+            [
+                "rollover size in bytes",
+                { rollover: { ...ROLLOVER, maxPrimaryShardSize: "10000" } },
+                /maxPrimaryShardSize .* '10000'; use a size like 10gb/,
+            ],
         ];
         for (const [name, override, message] of bad) {
             it(`refuses ${name} with a message naming the value and what is allowed`, () => {
-                assert.throws(() => buildIlmPolicy({ environment: "staging", retentionDays: 60, rollover: ROLLOVER, ...override }), message);
+                assert.throws(
+                    () => buildIlmPolicy({ environment: "staging", retentionDays: 60, rollover: ROLLOVER, ...override }),
+                    message,
+                );
             });
         }
     });
@@ -116,7 +127,10 @@ describe("logging assets", () => {
                     REDACTION_RULES.map((r) => [r.pattern, r.replacement]),
                     field,
                 );
-                assert.ok(forField.every((g: any) => g.ignore_missing === true), `${field}: a missing field must not fail the document`);
+                assert.ok(
+                    forField.every((g: any) => g.ignore_missing === true),
+                    `${field}: a missing field must not fail the document`,
+                );
             }
             assert.ok(REDACTED_TEXT_FIELDS.includes("message"));
         });

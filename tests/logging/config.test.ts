@@ -44,8 +44,22 @@ describe("config: logging", () => {
             const stack = build(env).logging.stack!;
             const row = LOGGING_ENVIRONMENTS[env];
             assert.deepStrictEqual(
-                [stack.elasticsearch.nodes, stack.elasticsearch.storage, stack.elasticsearch.memory, stack.elasticsearch.heap, stack.elasticsearch.zoneAwareness, stack.kibanaCount],
-                [row.elasticsearchNodes, row.elasticsearchStorage, row.elasticsearchMemory, row.elasticsearchHeap, row.elasticsearchZoneAwareness, row.kibanaCount],
+                [
+                    stack.elasticsearch.nodes,
+                    stack.elasticsearch.storage,
+                    stack.elasticsearch.memory,
+                    stack.elasticsearch.heap,
+                    stack.elasticsearch.zoneAwareness,
+                    stack.kibanaCount,
+                ],
+                [
+                    row.elasticsearchNodes,
+                    row.elasticsearchStorage,
+                    row.elasticsearchMemory,
+                    row.elasticsearchHeap,
+                    row.elasticsearchZoneAwareness,
+                    row.kibanaCount,
+                ],
                 env,
             );
             assert.strictEqual(stack.version, DEFAULT_STACK_VERSION);
@@ -74,8 +88,13 @@ describe("config: logging", () => {
     });
 
     it("takes overrides of sizes and version", () => {
-        const stack = build("staging", { elasticsearchNodes: "3", elasticsearchStorage: "80Gi", elasticsearchStorageClass: "gp3", kibanaCount: "2", logStackVersion: "9.1.5" }).logging
-            .stack!;
+        const stack = build("staging", {
+            elasticsearchNodes: "3",
+            elasticsearchStorage: "80Gi",
+            elasticsearchStorageClass: "gp3",
+            kibanaCount: "2",
+            logStackVersion: "9.1.5",
+        }).logging.stack!;
         assert.deepStrictEqual(
             [stack.elasticsearch.nodes, stack.elasticsearch.storage, stack.elasticsearch.storageClass, stack.kibanaCount, stack.version],
             [3, "80Gi", "gp3", 2, "9.1.5"],
@@ -83,12 +102,27 @@ describe("config: logging", () => {
     });
 
     const bad: Array<[string, string, Record<string, string>, RegExp]> = [
-        ["a heap above half the memory", "production", { elasticsearchHeap: "5g" }, /elasticsearchHeap = "5g" is more than half of elasticsearchMemory = "8Gi".*at most 4Gi/],
-        ["a heap above 31g", "production", { elasticsearchMemory: "80Gi", elasticsearchHeap: "32g" }, /elasticsearchHeap = "32g" is above 31g/],
+        [
+            "a heap above half the memory",
+            "production",
+            { elasticsearchHeap: "5g" },
+            /elasticsearchHeap = "5g" is more than half of elasticsearchMemory = "8Gi".*at most 4Gi/,
+        ],
+        [
+            "a heap above 31g",
+            "production",
+            { elasticsearchMemory: "80Gi", elasticsearchHeap: "32g" },
+            /elasticsearchHeap = "32g" is above 31g/,
+        ],
         ["a version range", "staging", { logStackVersion: "8.x" }, /logStackVersion = "8.x": an exact Elastic Stack version/],
         ["a version before 8.8", "staging", { logStackVersion: "8.7.1" }, /logStackVersion = "8.7.1": .*needs 8.8 or later/],
         ["zero nodes", "staging", { elasticsearchNodes: "0" }, /elasticsearchNodes = "0": a whole number from 1 to 9/],
-        ["zone awareness on one node", "development", { elasticsearchZoneAwareness: "true" }, /elasticsearchZoneAwareness = "true" needs elasticsearchNodes of at least 2 \(it is 1\)/],
+        [
+            "zone awareness on one node",
+            "development",
+            { elasticsearchZoneAwareness: "true" },
+            /elasticsearchZoneAwareness = "true" needs elasticsearchNodes of at least 2 \(it is 1\)/,
+        ],
         ["a tiny volume", "development", { elasticsearchStorage: "500Mi" }, /elasticsearchStorage = "500Mi": at least 1Gi/],
         ["a malformed memory", "development", { elasticsearchMemory: "2 GB" }, /elasticsearchMemory = "2 GB": a memory quantity/],
         ["no Kibana", "development", { kibanaCount: "0" }, /kibanaCount = "0": a whole number from 1 to 5/],

@@ -55,7 +55,8 @@ describe("logging installer", () => {
         });
 
         it("gives each stream its own retention (production 90 d, canary 30 d in production's cluster)", () => {
-            const ilm = (env: string) => (requests.find((r) => r.path.endsWith(`/policy/kline-analytics-logs-${env}`))!.body as any).policy.phases.delete.min_age;
+            const ilm = (env: string) =>
+                (requests.find((r) => r.path.endsWith(`/policy/kline-analytics-logs-${env}`))!.body as any).policy.phases.delete.min_age;
             assert.strictEqual(ilm("production"), "90d");
             assert.strictEqual(ilm("canary"), "30d");
         });
@@ -114,7 +115,10 @@ describe("logging installer", () => {
             const env = Object.fromEntries(container.env.map((e: any) => [e.name, e]));
             assert.strictEqual(env.ES_URL.value, "https://logging-es-http.logging.svc:9200");
             assert.strictEqual(env.KIBANA_URL.value, "https://logging-kb-http.logging.svc:5601");
-            assert.ok(container.env.every((e: any) => e.valueFrom === undefined), "the password is never an environment variable");
+            assert.ok(
+                container.env.every((e: any) => e.valueFrom === undefined),
+                "the password is never an environment variable",
+            );
             const mount = container.volumeMounts.find((m: any) => m.name === "elastic-user");
             assert.strictEqual(env.ELASTIC_PASSWORD_FILE.value, `${mount.mountPath}/elastic`);
             // group-readable through fsGroup: the container runs as that uid, the files are root's
@@ -154,31 +158,53 @@ describe("logging installer", () => {
             requireTool("bash", "apt-get install bash");
             tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kline-installer-"));
             runTool(openssl, [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                "-keyout", path.join(tmp, "key.pem"), "-out", path.join(tmp, "ca.crt"),
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout",
+                path.join(tmp, "key.pem"),
+                "-out",
+                path.join(tmp, "ca.crt"),
             ]);
             fs.writeFileSync(path.join(tmp, "password"), `${PASSWORD}\n`);
             const assets = path.join(tmp, "assets");
             fs.mkdirSync(assets);
-            for (const [k, v] of Object.entries(buildInstallerConfigData(buildInstallerRequests(STREAMS, 1)))) fs.writeFileSync(path.join(assets, k), v);
+            for (const [k, v] of Object.entries(buildInstallerConfigData(buildInstallerRequests(STREAMS, 1))))
+                fs.writeFileSync(path.join(assets, k), v);
         });
 
         beforeEach(async () => {
             seen = [];
             script = {};
-            server = https.createServer({ key: fs.readFileSync(path.join(tmp, "key.pem")), cert: fs.readFileSync(path.join(tmp, "ca.crt")) }, (req, res) => {
-                let body = "";
-                req.on("data", (c) => (body += c));
-                req.on("end", () => {
-                    seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization ?? "", xsrf: req.headers["kbn-xsrf"] as string, body });
-                    const key = req.url!.split("?")[0];
-                    const answers = script[key] ?? [200];
-                    const status = answers.length > 1 ? answers.shift()! : answers[0];
-                    res.writeHead(status, { "content-type": "application/json" });
-                    res.end(status < 300 ? '{"acknowledged":true}' : `{"error":"scripted ${status} for ${key}"}`);
-                });
-            });
+            server = https.createServer(
+                { key: fs.readFileSync(path.join(tmp, "key.pem")), cert: fs.readFileSync(path.join(tmp, "ca.crt")) },
+                (req, res) => {
+                    let body = "";
+                    req.on("data", (c) => (body += c));
+                    req.on("end", () => {
+                        seen.push({
+                            method: req.method!,
+                            url: req.url!,
+                            auth: req.headers.authorization ?? "",
+                            xsrf: req.headers["kbn-xsrf"] as string,
+                            body,
+                        });
+                        const key = req.url!.split("?")[0];
+                        const answers = script[key] ?? [200];
+                        const status = answers.length > 1 ? answers.shift()! : answers[0];
+                        res.writeHead(status, { "content-type": "application/json" });
+                        res.end(status < 300 ? '{"acknowledged":true}' : `{"error":"scripted ${status} for ${key}"}`);
+                    });
+                },
+            );
             await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
             port = (server.address() as AddressInfo).port;
         });
@@ -241,7 +267,10 @@ describe("logging installer", () => {
                     "POST /api/data_views/data_view",
                 ],
             );
-            assert.ok(seen.every((s) => s.auth === expectedAuth), "every request authenticates as elastic with the file's password");
+            assert.ok(
+                seen.every((s) => s.auth === expectedAuth),
+                "every request authenticates as elastic with the file's password",
+            );
             assert.strictEqual(seen[seen.length - 1].xsrf, "true", "Kibana requests carry kbn-xsrf");
             const assets = path.join(tmp, "assets");
             assert.strictEqual(seen[5].body, fs.readFileSync(path.join(assets, "ilm-production.json"), "utf8"));
@@ -257,7 +286,10 @@ describe("logging installer", () => {
             const second = await run(env());
             assert.strictEqual(first.code, 0, first.out);
             assert.strictEqual(second.code, 0, second.out);
-            assert.deepStrictEqual(seen.map((s) => `${s.method} ${s.url} ${s.body.length}`), firstSeen);
+            assert.deepStrictEqual(
+                seen.map((s) => `${s.method} ${s.url} ${s.body.length}`),
+                firstSeen,
+            );
             assert.ok(seen.every((s) => s.method !== "DELETE"));
         });
 
@@ -294,7 +326,11 @@ describe("logging installer", () => {
 
         const configErrors: Array<[string, Record<string, string>, RegExp]> = [
             ["no ES_URL", { ES_URL: "" }, /ES_URL is not set: set it to the Elasticsearch HTTP endpoint/],
-            ["no password file", { ELASTIC_PASSWORD_FILE: "/nonexistent/elastic" }, /ELASTIC_PASSWORD_FILE=\/nonexistent\/elastic is not a readable file \(is the <es-name>-es-elastic-user Secret mounted\?\)/],
+            [
+                "no password file",
+                { ELASTIC_PASSWORD_FILE: "/nonexistent/elastic" },
+                /ELASTIC_PASSWORD_FILE=\/nonexistent\/elastic is not a readable file \(is the <es-name>-es-elastic-user Secret mounted\?\)/,
+            ],
             ["no CA for https", { ES_CA_FILE: "" }, /ES_CA_FILE is not set: es is https, mount its CA/],
             ["a non-numeric timeout", { WAIT_TIMEOUT_SECONDS: "soon" }, /WAIT_TIMEOUT_SECONDS='soon' is not a whole number of seconds/],
             ["no requests.txt", { ASSETS_DIR: "/nonexistent" }, /\/nonexistent\/requests.txt not found: set ASSETS_DIR/],

@@ -101,7 +101,10 @@ for (const stack of STACKS) {
             // proven in redaction.test.ts).
             const fromXml = valueMasks.map((v, i) => ({ ...REDACTION_RULES[i], pattern: v.pattern, replacement: v.replacement }));
             const line = 'login ok user=bob password=hunter2 body={"apiKey":"k\\"1","tokenizer_count":3}';
-            assert.strictEqual(redact(line, fromXml), 'login ok user=bob password=[REDACTED] body={"apiKey":"[REDACTED]","tokenizer_count":3}');
+            assert.strictEqual(
+                redact(line, fromXml),
+                'login ok user=bob password=[REDACTED] body={"apiKey":"[REDACTED]","tokenizer_count":3}',
+            );
             assert.strictEqual(mask.value, undefined, "no default-mask value regex (it would replace the key too)");
         });
     });

@@ -25,7 +25,8 @@ const SAMPLES: Sample[] = [
     {
         name: "nested objects at several depths",
         input: '{"req":{"auth":{"credentials":{"Password":"p1"},"apiKey":"k1"}},"resp":{"token":"t1","status":200}}',
-        expected: '{"req":{"auth":{"credentials":{"Password":"[REDACTED]"},"apiKey":"[REDACTED]"}},"resp":{"token":"[REDACTED]","status":200}}',
+        expected:
+            '{"req":{"auth":{"credentials":{"Password":"[REDACTED]"},"apiKey":"[REDACTED]"}},"resp":{"token":"[REDACTED]","status":200}}',
     },
     {
         name: "mixed-case keys",
@@ -71,7 +72,8 @@ const SAMPLES: Sample[] = [
     {
         name: "qualified key names: the sensitive word is the last word",
         input: '{"access_token":"a","refreshToken":"b","client-secret":"c","dbPassword":"d","x.api.key":"e"}',
-        expected: '{"access_token":"[REDACTED]","refreshToken":"[REDACTED]","client-secret":"[REDACTED]","dbPassword":"[REDACTED]","x.api.key":"[REDACTED]"}',
+        expected:
+            '{"access_token":"[REDACTED]","refreshToken":"[REDACTED]","client-secret":"[REDACTED]","dbPassword":"[REDACTED]","x.api.key":"[REDACTED]"}',
     },
     {
         name: "JSON embedded in a plain message",
@@ -163,8 +165,7 @@ const SAMPLES: Sample[] = [
     },
     {
         name: "the seed's log line has nothing to redact",
-        input:
-            '{"timestamp":"2024-01-01T00:00:00.000Z","level":"INFO","logger_name":"com.stocksanalyses.service.MatchingService","message":"Order processed successfully","service":"kline-analytics","version":"1.0.0","environment":"production","pod":"kline-analytics-7d8f9c6b4-xyz12","namespace":"kline-analytics"}',
+        input: '{"timestamp":"2024-01-01T00:00:00.000Z","level":"INFO","logger_name":"com.stocksanalyses.service.MatchingService","message":"Order processed successfully","service":"kline-analytics","version":"1.0.0","environment":"production","pod":"kline-analytics-7d8f9c6b4-xyz12","namespace":"kline-analytics"}',
         expected:
             '{"timestamp":"2024-01-01T00:00:00.000Z","level":"INFO","logger_name":"com.stocksanalyses.service.MatchingService","message":"Order processed successfully","service":"kline-analytics","version":"1.0.0","environment":"production","pod":"kline-analytics-7d8f9c6b4-xyz12","namespace":"kline-analytics"}',
     },

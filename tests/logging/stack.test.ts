@@ -7,9 +7,39 @@ import { restrictedViolations } from "../lib/pss";
 import { STACKS, objects, renderStack, resources, RenderResult, ResourceRecord } from "../harness";
 
 const EXPECTED = {
-    development: { nodes: 1, storage: "10Gi", memory: "2Gi", cpu: "500m", heap: "1g", kibana: 1, zones: false, replicas: 0, streams: { development: "30d" } },
-    staging: { nodes: 2, storage: "50Gi", memory: "4Gi", cpu: "1", heap: "2g", kibana: 1, zones: false, replicas: 1, streams: { staging: "60d" } },
-    production: { nodes: 3, storage: "200Gi", memory: "8Gi", cpu: "2", heap: "4g", kibana: 2, zones: true, replicas: 1, streams: { production: "90d", canary: "30d" } },
+    development: {
+        nodes: 1,
+        storage: "10Gi",
+        memory: "2Gi",
+        cpu: "500m",
+        heap: "1g",
+        kibana: 1,
+        zones: false,
+        replicas: 0,
+        streams: { development: "30d" },
+    },
+    staging: {
+        nodes: 2,
+        storage: "50Gi",
+        memory: "4Gi",
+        cpu: "1",
+        heap: "2g",
+        kibana: 1,
+        zones: false,
+        replicas: 1,
+        streams: { staging: "60d" },
+    },
+    production: {
+        nodes: 3,
+        storage: "200Gi",
+        memory: "8Gi",
+        cpu: "2",
+        heap: "4g",
+        kibana: 2,
+        zones: true,
+        replicas: 1,
+        streams: { production: "90d", canary: "30d" },
+    },
 } as const;
 
 const ECK_KINDS = ["Elasticsearch", "Kibana", "Beat"];
@@ -71,7 +101,10 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.strictEqual(es.spec.nodeSets.length, 1);
             const set = es.spec.nodeSets[0];
             assert.strictEqual(set.count, want.nodes);
-            assert.deepStrictEqual(set.volumeClaimTemplates.map((v: any) => [v.metadata.name, v.spec.resources.requests.storage]), [["elasticsearch-data", want.storage]]);
+            assert.deepStrictEqual(
+                set.volumeClaimTemplates.map((v: any) => [v.metadata.name, v.spec.resources.requests.storage]),
+                [["elasticsearch-data", want.storage]],
+            );
             const c = set.podTemplate.spec.containers.find((x: any) => x.name === "elasticsearch");
             assert.deepStrictEqual(c.resources.limits, c.resources.requests);
             assert.deepStrictEqual(c.resources.limits, { memory: want.memory, cpu: want.cpu });
@@ -82,31 +115,44 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.strictEqual(set.config["ingest.geoip.downloader.enabled"], false, "no call out of the cluster");
             assert.strictEqual(set.podTemplate.spec.securityContext.seccompProfile.type, "RuntimeDefault");
             assert.strictEqual(set.podTemplate.spec.securityContext.runAsNonRoot, true);
-            assert.deepStrictEqual(record(r, "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "logging-elasticsearch").options.dependsOn, ["logging-eck-operator"]);
+            assert.deepStrictEqual(
+                record(r, "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "logging-elasticsearch").options.dependsOn,
+                ["logging-eck-operator"],
+            );
         });
 
-        it(want.zones ? "Elasticsearch: zone awareness (downward zone label, node.attr.zone, spread over zones, one node per host)" : "Elasticsearch: no zone awareness", () => {
-            const es = one(r, "Elasticsearch", "logging");
-            const set = es.spec.nodeSets[0];
-            const pod = set.podTemplate.spec;
-            if (!want.zones) {
-                assert.strictEqual(es.metadata.annotations, undefined);
-                assert.strictEqual(set.config["node.attr.zone"], undefined);
-                assert.strictEqual(pod.topologySpreadConstraints, undefined);
-                return;
-            }
-            assert.strictEqual(es.metadata.annotations["eck.k8s.elastic.co/downward-node-labels"], "topology.kubernetes.io/zone");
-            assert.strictEqual(set.config["node.attr.zone"], "${ZONE}");
-            assert.strictEqual(set.config["cluster.routing.allocation.awareness.attributes"], "k8s_node_name,zone");
-            const zoneEnv = pod.containers[0].env.find((e: any) => e.name === "ZONE");
-            assert.strictEqual(zoneEnv.valueFrom.fieldRef.fieldPath, "metadata.annotations['topology.kubernetes.io/zone']");
-            assert.deepStrictEqual(
-                pod.topologySpreadConstraints.map((t: any) => [t.topologyKey, t.maxSkew, t.whenUnsatisfiable, t.labelSelector.matchLabels["elasticsearch.k8s.elastic.co/cluster-name"]]),
-                [["topology.kubernetes.io/zone", 1, "DoNotSchedule", ES_NAME]],
-            );
-            const anti = pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
-            assert.strictEqual(anti[0].topologyKey, "kubernetes.io/hostname");
-        });
+        it(
+            want.zones
+                ? "Elasticsearch: zone awareness (downward zone label, node.attr.zone, spread over zones, one node per host)"
+                : "Elasticsearch: no zone awareness",
+            () => {
+                const es = one(r, "Elasticsearch", "logging");
+                const set = es.spec.nodeSets[0];
+                const pod = set.podTemplate.spec;
+                if (!want.zones) {
+                    assert.strictEqual(es.metadata.annotations, undefined);
+                    assert.strictEqual(set.config["node.attr.zone"], undefined);
+                    assert.strictEqual(pod.topologySpreadConstraints, undefined);
+                    return;
+                }
+                assert.strictEqual(es.metadata.annotations["eck.k8s.elastic.co/downward-node-labels"], "topology.kubernetes.io/zone");
+                assert.strictEqual(set.config["node.attr.zone"], "${ZONE}");
+                assert.strictEqual(set.config["cluster.routing.allocation.awareness.attributes"], "k8s_node_name,zone");
+                const zoneEnv = pod.containers[0].env.find((e: any) => e.name === "ZONE");
+                assert.strictEqual(zoneEnv.valueFrom.fieldRef.fieldPath, "metadata.annotations['topology.kubernetes.io/zone']");
+                assert.deepStrictEqual(
+                    pod.topologySpreadConstraints.map((t: any) => [
+                        t.topologyKey,
+                        t.maxSkew,
+                        t.whenUnsatisfiable,
+                        t.labelSelector.matchLabels["elasticsearch.k8s.elastic.co/cluster-name"],
+                    ]),
+                    [["topology.kubernetes.io/zone", 1, "DoNotSchedule", ES_NAME]],
+                );
+                const anti = pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+                assert.strictEqual(anti[0].topologyKey, "kubernetes.io/hostname");
+            },
+        );
 
         it(`Kibana: ${want.kibana} instance(s) on the same version, bound to the cluster`, () => {
             const es = one(r, "Elasticsearch", "logging");
@@ -117,7 +163,9 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.deepStrictEqual(kb.spec.elasticsearchRef, { name: ES_NAME });
             const c = kb.spec.podTemplate.spec.containers[0];
             assert.deepStrictEqual(c.resources.limits.memory, c.resources.requests.memory);
-            assert.deepStrictEqual(record(r, "kubernetes:kibana.k8s.elastic.co/v1:Kibana", "logging-kibana").options.dependsOn, ["logging-eck-operator"]);
+            assert.deepStrictEqual(record(r, "kubernetes:kibana.k8s.elastic.co/v1:Kibana", "logging-kibana").options.dependsOn, [
+                "logging-eck-operator",
+            ]);
         });
 
         it("Filebeat: reads only the app namespace's container logs, decodes JSON, adds Kubernetes metadata", () => {
@@ -141,12 +189,21 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.strictEqual(cfg["output.elasticsearch"].index, `logs-kline.analytics-${stack}`);
             const routes = cfg["output.elasticsearch"].indices.map((i: any) => [i.index, i.when.equals["kubernetes.labels.track"]]);
             assert.deepStrictEqual(routes, stack === "production" ? [["logs-kline.analytics-canary", "canary"]] : []);
-            assert.deepStrictEqual(record(r, "kubernetes:beat.k8s.elastic.co/v1beta1:Beat", "logging-filebeat").options.dependsOn, ["logging-eck-operator", "logging-filebeat-account"]);
+            assert.deepStrictEqual(record(r, "kubernetes:beat.k8s.elastic.co/v1beta1:Beat", "logging-filebeat").options.dependsOn, [
+                "logging-eck-operator",
+                "logging-filebeat-account",
+            ]);
         });
 
         it("Filebeat pod: host log folders read-only, no capabilities, no escalation; nothing beyond hostPath", () => {
             const pod = one(r, "Beat", "logging-shipper").spec.daemonSet.podTemplate.spec;
-            assert.deepStrictEqual(pod.volumes.map((v: any) => [v.name, v.hostPath.path]), [["varlogcontainers", "/var/log/containers"], ["varlogpods", "/var/log/pods"]]);
+            assert.deepStrictEqual(
+                pod.volumes.map((v: any) => [v.name, v.hostPath.path]),
+                [
+                    ["varlogcontainers", "/var/log/containers"],
+                    ["varlogpods", "/var/log/pods"],
+                ],
+            );
             const c = pod.containers[0];
             assert.ok(c.volumeMounts.every((m: any) => m.readOnly === true));
             assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"] });
@@ -155,7 +212,15 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.ok(!pod.hostNetwork && !pod.hostPID && !pod.hostIPC);
             // What keeps it out of `restricted`: exactly the hostPath volumes and running as root.
             const violations = restrictedViolations(pod);
-            assert.deepStrictEqual(violations.sort(), ["container filebeat: runAsNonRoot must be true", "container filebeat: runAsUser 0", "volume varlogcontainers of type hostPath", "volume varlogpods of type hostPath"].sort());
+            assert.deepStrictEqual(
+                violations.sort(),
+                [
+                    "container filebeat: runAsNonRoot must be true",
+                    "container filebeat: runAsUser 0",
+                    "volume varlogcontainers of type hostPath",
+                    "volume varlogpods of type hostPath",
+                ].sort(),
+            );
         });
 
         it("Filebeat may only read pods and replicasets, and only in the app namespace", () => {
@@ -179,9 +244,13 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.strictEqual(cm.metadata.name, job.metadata.name);
             assert.deepStrictEqual(restrictedViolations(job.spec.template.spec), []);
             const es = one(r, "Elasticsearch", "logging");
-            assert.strictEqual(job.spec.template.spec.containers[0].image, `docker.elastic.co/elasticsearch/elasticsearch:${es.spec.version}`);
+            assert.strictEqual(
+                job.spec.template.spec.containers[0].image,
+                `docker.elastic.co/elasticsearch/elasticsearch:${es.spec.version}`,
+            );
             const deps = record(r, "kubernetes:batch/v1:Job", "logging-assets-installer").options.dependsOn!;
-            for (const d of ["logging-assets", "logging-elasticsearch", "logging-kibana"]) assert.ok(deps.includes(d), `Job must depend on ${d}: ${deps}`);
+            for (const d of ["logging-assets", "logging-elasticsearch", "logging-kibana"])
+                assert.ok(deps.includes(d), `Job must depend on ${d}: ${deps}`);
             const deleteAfter: Record<string, string> = {};
             for (const key of Object.keys(cm.data).filter((k) => k.startsWith("ilm-"))) {
                 deleteAfter[key.slice(4, -5)] = JSON.parse(cm.data[key]).policy.phases.delete.min_age;
@@ -193,14 +262,21 @@ for (const stack of ["development", "staging", "production"] as const) {
         });
 
         it("NetworkPolicies select the pods the operator creates for these exact resources", () => {
-            const pol = (ns: string, name: string) => objects(r, "NetworkPolicy").find((p) => p.metadata.namespace === ns && p.metadata.name === name)!;
+            const pol = (ns: string, name: string) =>
+                objects(r, "NetworkPolicy").find((p) => p.metadata.namespace === ns && p.metadata.name === name)!;
             const es = one(r, "Elasticsearch", "logging");
             const kb = one(r, "Kibana", "logging");
             const beat = one(r, "Beat", "logging-shipper");
             const job = one(r, "Job", "logging");
-            assert.deepStrictEqual(pol("logging", "elasticsearch").spec.podSelector.matchLabels, { "elasticsearch.k8s.elastic.co/cluster-name": es.metadata.name });
-            assert.deepStrictEqual(pol("logging", "kibana").spec.podSelector.matchLabels, { "kibana.k8s.elastic.co/name": kb.metadata.name });
-            assert.deepStrictEqual(pol("logging-shipper", "filebeat").spec.podSelector.matchLabels, { "beat.k8s.elastic.co/name": beat.metadata.name });
+            assert.deepStrictEqual(pol("logging", "elasticsearch").spec.podSelector.matchLabels, {
+                "elasticsearch.k8s.elastic.co/cluster-name": es.metadata.name,
+            });
+            assert.deepStrictEqual(pol("logging", "kibana").spec.podSelector.matchLabels, {
+                "kibana.k8s.elastic.co/name": kb.metadata.name,
+            });
+            assert.deepStrictEqual(pol("logging-shipper", "filebeat").spec.podSelector.matchLabels, {
+                "beat.k8s.elastic.co/name": beat.metadata.name,
+            });
             const installerSel = pol("logging", "logging-assets-installer").spec.podSelector.matchLabels;
             for (const [k, v] of Object.entries(installerSel)) assert.strictEqual(job.spec.template.metadata.labels[k], v);
             for (const ns of ["logging", "logging-shipper"]) {
@@ -209,14 +285,21 @@ for (const stack of ["development", "staging", "production"] as const) {
             const esIngress = pol("logging", "elasticsearch").spec.ingress[0];
             assert.deepStrictEqual(esIngress.ports, [{ protocol: "TCP", port: 9200 }]);
             assert.ok(
-                esIngress.from.some((f: any) => f.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "logging-shipper" && f.podSelector?.matchLabels["beat.k8s.elastic.co/name"] === "filebeat"),
+                esIngress.from.some(
+                    (f: any) =>
+                        f.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "logging-shipper" &&
+                        f.podSelector?.matchLabels["beat.k8s.elastic.co/name"] === "filebeat",
+                ),
                 "Filebeat may reach Elasticsearch",
             );
         });
 
         it("creates no Secret and passes no credential in the logging namespaces (the operator generates them)", () => {
             const ours = r.manifests.filter((m) => ["elastic-system", "logging", "logging-shipper"].includes(m.metadata?.namespace));
-            assert.deepStrictEqual(ours.filter((m) => m.kind === "Secret"), []);
+            assert.deepStrictEqual(
+                ours.filter((m) => m.kind === "Secret"),
+                [],
+            );
             const text = JSON.stringify(ours);
             assert.ok(!/"(password|ELASTIC_PASSWORD)"\s*:\s*"[^"/]/.test(text), "no literal password value");
             const env = one(r, "Job", "logging").spec.template.spec.containers[0].env;
@@ -237,8 +320,16 @@ describe("logging in stack canary", () => {
     it("installs nothing: production's stack ships and keeps the canary's logs (in their own stream)", async () => {
         const r = await renderStack("canary");
         assert.deepStrictEqual(resources(r, "kline:logging:LoggingStack"), []);
-        assert.deepStrictEqual(r.manifests.filter((m) => ECK_KINDS.includes(m.kind) || ["logging", "logging-shipper", "elastic-system"].includes(m.metadata?.namespace)), []);
-        assert.deepStrictEqual(resources(r, "kubernetes:helm.sh/v3:Release").filter((x) => x.name.includes("eck")), []);
+        assert.deepStrictEqual(
+            r.manifests.filter(
+                (m) => ECK_KINDS.includes(m.kind) || ["logging", "logging-shipper", "elastic-system"].includes(m.metadata?.namespace),
+            ),
+            [],
+        );
+        assert.deepStrictEqual(
+            resources(r, "kubernetes:helm.sh/v3:Release").filter((x) => x.name.includes("eck")),
+            [],
+        );
         assert.deepStrictEqual(r.outputs.logging, { servedBy: "the production stack", dataStreams: ["logs-kline.analytics-canary"] });
         // ...and production's Filebeat collects the namespace the canary runs in.
         const prod = await renderStack("production");

@@ -16,8 +16,16 @@ import { NS, RUNBOOK } from "./deployment";
 const AMTOOL_HINT = "apt-get install prometheus-alertmanager (Debian package listed in .ci/apt/monitoring.txt)";
 
 const WINDOWS: MuteWindow[] = [
-    { name: "weekly-maintenance", routes: ["warning", "canary"], timeIntervals: [{ weekdays: ["sunday"], times: [{ start_time: "02:00", end_time: "04:00" }], location: "UTC" }] },
-    { name: "db-migration", routes: ["critical", "warning"], timeIntervals: [{ days_of_month: ["1"], months: ["january"], years: ["2027"] }] },
+    {
+        name: "weekly-maintenance",
+        routes: ["warning", "canary"],
+        timeIntervals: [{ weekdays: ["sunday"], times: [{ start_time: "02:00", end_time: "04:00" }], location: "UTC" }],
+    },
+    {
+        name: "db-migration",
+        routes: ["critical", "warning"],
+        timeIntervals: [{ days_of_month: ["1"], months: ["january"], years: ["2027"] }],
+    },
 ];
 
 describe("monitoring: Alertmanager configuration", function () {
@@ -87,27 +95,48 @@ describe("monitoring: Alertmanager configuration", function () {
             const text = JSON.stringify(c);
             assert.equal(text.split("SENTINEL-KEY").length - 1, 1);
             assert.equal(text.split("hooks.slack.com/services/SENTINEL").length - 1, 2); // chat and canary-chat
-            assert.deepEqual(c.receivers.find((r) => r.name === "heartbeat")!.webhook_configs, [{ url: "https://hc.example.com/SENTINEL-HB", send_resolved: false }]);
+            assert.deepEqual(c.receivers.find((r) => r.name === "heartbeat")!.webhook_configs, [
+                { url: "https://hc.example.com/SENTINEL-HB", send_resolved: false },
+            ]);
             const mutes = Object.fromEntries(c.route.routes!.map((r) => [r.receiver + ":" + r.matchers![0], r.mute_time_intervals ?? []]));
             assert.deepEqual(mutes['pager:severity="critical"'], ["db-migration"]);
             assert.deepEqual(mutes['chat:severity="warning"'], ["weekly-maintenance", "db-migration"]);
             assert.deepEqual(mutes['canary-chat:track="canary"'], ["weekly-maintenance"]);
-            assert.deepEqual(c.time_intervals!.map((t) => t.name), ["weekly-maintenance", "db-migration"]);
+            assert.deepEqual(
+                c.time_intervals!.map((t) => t.name),
+                ["weekly-maintenance", "db-migration"],
+            );
             assert.equal(buildAlertmanagerConfig(placeholderAlertmanagerParams()).time_intervals, undefined);
         });
 
         it("rejects bad receivers and windows with a message naming the problem and the fix", function () {
             const p = placeholderAlertmanagerParams();
-            assert.throws(() => buildAlertmanagerConfig({ ...p, pagerdutyRoutingKey: "" }), /pagerdutyRoutingKey is empty: set the stack secret/);
-            assert.throws(() => buildAlertmanagerConfig({ ...p, slackWebhookUrl: "hooks.slack.com/x" }), /slackWebhookUrl must be an https URL/);
+            assert.throws(
+                () => buildAlertmanagerConfig({ ...p, pagerdutyRoutingKey: "" }),
+                /pagerdutyRoutingKey is empty: set the stack secret/,
+            );
+            assert.throws(
+                () => buildAlertmanagerConfig({ ...p, slackWebhookUrl: "hooks.slack.com/x" }),
+                /slackWebhookUrl must be an https URL/,
+            );
             assert.throws(() => buildAlertmanagerConfig({ ...p, slackChannel: "alerts" }), /slackChannel 'alerts' must be a Slack channel/);
             const w = WINDOWS[0];
-            assert.throws(() => buildAlertmanagerConfig({ ...p, muteWindows: [w, w] }), /mute window 'weekly-maintenance' is defined twice/);
             assert.throws(
-                () => buildAlertmanagerConfig({ ...p, muteWindows: [{ ...w, timeIntervals: [{ times: [{ start_time: "2:00", end_time: "04:00" }] }] }] }),
+                () => buildAlertmanagerConfig({ ...p, muteWindows: [w, w] }),
+                /mute window 'weekly-maintenance' is defined twice/,
+            );
+            assert.throws(
+                () =>
+                    buildAlertmanagerConfig({
+                        ...p,
+                        muteWindows: [{ ...w, timeIntervals: [{ times: [{ start_time: "2:00", end_time: "04:00" }] }] }],
+                    }),
                 /time '2:00' must be HH:MM/,
             );
-            assert.throws(() => buildAlertmanagerConfig({ ...p, muteWindows: [{ ...w, timeIntervals: [{ weekdays: ["sun"] }] }] }), /weekday 'sun'/);
+            assert.throws(
+                () => buildAlertmanagerConfig({ ...p, muteWindows: [{ ...w, timeIntervals: [{ weekdays: ["sun"] }] }] }),
+                /weekday 'sun'/,
+            );
             assert.throws(() => buildAlertmanagerConfig({ ...p, muteWindows: [{ ...w, routes: [] }] }), /mutes no route/);
         });
     });
@@ -124,18 +153,37 @@ describe("monitoring: Alertmanager configuration", function () {
 
         const cases: Array<[what: string, labels: string[], receiver: string]> = [
             ["critical production alert pages", ["alertname=KlineAnalyticsDown", "severity=critical", `namespace=${NS}`], "pager"],
-            ["warning goes to chat", ["alertname=KlineAnalyticsHighErrorRate", "severity=warning", `namespace=${NS}`, "track=stable"], "chat"],
+            [
+                "warning goes to chat",
+                ["alertname=KlineAnalyticsHighErrorRate", "severity=warning", `namespace=${NS}`, "track=stable"],
+                "chat",
+            ],
             ["info is not notified", ["alertname=KlineAnalyticsPodRestarting", "severity=info", `namespace=${NS}`], "null"],
             ["Watchdog feeds the heartbeat", ["alertname=Watchdog", "severity=none", "namespace=monitoring"], "heartbeat"],
             ["maintenance mode is not notified", ["alertname=KlineAnalyticsMaintenanceMode", "severity=info", `namespace=${NS}`], "null"],
-            ["critical canary alert never pages", ["alertname=KlineAnalyticsDown", "severity=critical", `namespace=${NS}`, "track=canary"], "canary-chat"],
-            ["warning canary alert goes to the canary channel", ["alertname=KlineAnalyticsHighCPUUsage", "severity=warning", `namespace=${NS}`, "track=canary"], "canary-chat"],
+            [
+                "critical canary alert never pages",
+                ["alertname=KlineAnalyticsDown", "severity=critical", `namespace=${NS}`, "track=canary"],
+                "canary-chat",
+            ],
+            [
+                "warning canary alert goes to the canary channel",
+                ["alertname=KlineAnalyticsHighCPUUsage", "severity=warning", `namespace=${NS}`, "track=canary"],
+                "canary-chat",
+            ],
             ["InfoInhibitor is not notified", ["alertname=InfoInhibitor", "severity=none", `namespace=${NS}`], "null"],
             ["an alert without severity still reaches chat", ["alertname=SomethingNew", `namespace=${NS}`], "chat"],
         ];
         for (const [what, labels, receiver] of cases) {
             it(`amtool config routes test: ${what} (-> ${receiver})`, function () {
-                const args = ["config", "routes", "test", `--config.file=${exported.alertmanager}`, `--verify.receivers=${receiver}`, ...labels];
+                const args = [
+                    "config",
+                    "routes",
+                    "test",
+                    `--config.file=${exported.alertmanager}`,
+                    `--verify.receivers=${receiver}`,
+                    ...labels,
+                ];
                 console.log(`      running: amtool ${args.join(" ").replace(dir + "/", "")}`);
                 assert.equal(runTool(amtool, args).trim(), receiver);
             });
@@ -161,7 +209,11 @@ describe("monitoring: Alertmanager configuration", function () {
             am = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
             am.stdout!.on("data", (d) => (log += d));
             am.stderr!.on("data", (d) => (log += d));
-            await waitFor(async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok === true, 15000, () => `Alertmanager did not become ready:\n${log}`);
+            await waitFor(
+                async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok === true,
+                15000,
+                () => `Alertmanager did not become ready:\n${log}`,
+            );
         });
 
         after(function () {
@@ -201,9 +253,14 @@ describe("monitoring: Alertmanager configuration", function () {
             let last = "";
             await waitFor(
                 async () => {
-                    const got = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; status: { inhibitedBy: string[] } }>;
+                    const got = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Array<{
+                        labels: Record<string, string>;
+                        status: { inhibitedBy: string[] };
+                    }>;
                     const states = new Map(got.map((a) => [key(a.labels), a.status.inhibitedBy.length > 0]));
-                    const wrong = [...want].filter(([k, inhibited]) => states.get(k) !== inhibited).map(([k, inhibited]) => `${k}: want ${inhibited ? "inhibited" : "active"}, got ${states.get(k)}`);
+                    const wrong = [...want]
+                        .filter(([k, inhibited]) => states.get(k) !== inhibited)
+                        .map(([k, inhibited]) => `${k}: want ${inhibited ? "inhibited" : "active"}, got ${states.get(k)}`);
                     last = wrong.join("\n");
                     return wrong.length === 0;
                 },

@@ -15,7 +15,10 @@ import { parsePromQL } from "./promql";
 
 /** Grafana fills these in before the query reaches Prometheus. */
 function substituteVariables(expr: string): string {
-    return expr.replaceAll("$__rate_interval", "1m").replaceAll("$namespace", "kline-analytics-production").replaceAll("$track", "stable|canary");
+    return expr
+        .replaceAll("$__rate_interval", "1m")
+        .replaceAll("$namespace", "kline-analytics-production")
+        .replaceAll("$track", "stable|canary");
 }
 
 describe("monitoring: Grafana dashboard", function () {
@@ -29,7 +32,9 @@ describe("monitoring: Grafana dashboard", function () {
             const file = path.join(dir, "dashboard-queries.yml");
             const rules = queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: substituteVariables(q.expr) }));
             fs.writeFileSync(file, YAML.stringify({ groups: [{ name: "dashboard-queries", rules }] }, { lineWidth: 0 }));
-            console.log(`      running: promtool check rules dashboard-queries.yml (${queries.length} dashboard queries as recording rules)`);
+            console.log(
+                `      running: promtool check rules dashboard-queries.yml (${queries.length} dashboard queries as recording rules)`,
+            );
             const out = runTool(promtool, ["check", "rules", file]);
             assert.match(out, new RegExp(`SUCCESS: ${queries.length} rules found`));
         } finally {
@@ -51,7 +56,9 @@ describe("monitoring: Grafana dashboard", function () {
                 used.add(m);
             }
         }
-        const unusedRecordings = [...recorded].filter((r) => !used.has(r) && !groups.some((g) => g.rules.some((x) => isAlert(x) && x.expr.includes(r))));
+        const unusedRecordings = [...recorded].filter(
+            (r) => !used.has(r) && !groups.some((g) => g.rules.some((x) => isAlert(x) && x.expr.includes(r))),
+        );
         assert.deepEqual(unusedRecordings, [], "recorded series nobody reads");
     });
 
@@ -74,7 +81,10 @@ describe("monitoring: Grafana dashboard", function () {
             "segmentation error ratio",
             "since last successful backup",
         ]) {
-            assert.ok(titles.some((t) => t.includes(topic)), `no panel about '${topic}'`);
+            assert.ok(
+                titles.some((t) => t.includes(topic)),
+                `no panel about '${topic}'`,
+            );
         }
         assert.ok(panels.every((p) => (p.targets ?? []).length > 0 && p.datasource?.uid === "${datasource}"));
         const ids = dashboard.panels.map((p) => p.id);

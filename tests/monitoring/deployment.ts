@@ -132,13 +132,34 @@ export function setHttp(w: World, t: Target, i: number, phases: TrafficPhase[]):
     const ok = (p: TrafficPhase) => 7200 - 1200 - 8 - p.errors;
     const phase = (f: (p: TrafficPhase) => number) => counterPhases(phases.map((p) => [f(p), p.until]));
     w.set("kline_analytics_http_requests_total", { ...l, ...HTTP_OK }, phase(ok));
-    w.set("kline_analytics_http_requests_total", { ...l, ...HTTP_ORDER }, phase(() => 1200));
-    w.set("kline_analytics_http_requests_total", { ...l, ...HTTP_NOT_FOUND }, phase(() => 8));
-    w.set("kline_analytics_http_requests_total", { ...l, ...HTTP_ERROR }, phase((p) => p.errors));
+    w.set(
+        "kline_analytics_http_requests_total",
+        { ...l, ...HTTP_ORDER },
+        phase(() => 1200),
+    );
+    w.set(
+        "kline_analytics_http_requests_total",
+        { ...l, ...HTTP_NOT_FOUND },
+        phase(() => 8),
+    );
+    w.set(
+        "kline_analytics_http_requests_total",
+        { ...l, ...HTTP_ERROR },
+        phase((p) => p.errors),
+    );
     const h = "kline_analytics_http_requests_duration_seconds";
-    for (const le of HTTP_LE) w.set(`${h}_bucket`, { ...l, ...HTTP_OK, le }, phase((p) => ok(p) * p.buckets[le]));
+    for (const le of HTTP_LE)
+        w.set(
+            `${h}_bucket`,
+            { ...l, ...HTTP_OK, le },
+            phase((p) => ok(p) * p.buckets[le]),
+        );
     w.set(`${h}_count`, { ...l, ...HTTP_OK }, phase(ok));
-    w.set(`${h}_sum`, { ...l, ...HTTP_OK }, phase((p) => ok(p) * 0.09));
+    w.set(
+        `${h}_sum`,
+        { ...l, ...HTTP_OK },
+        phase((p) => ok(p) * 0.09),
+    );
 }
 
 export const ENGINE_LE = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "+Inf"];
@@ -220,7 +241,11 @@ function setTarget(w: World, t: Target): void {
         setCpu(w, t, i, t.cpuLimitCores / 4);
         w.set("container_memory_working_set_bytes", cadvisorLabels(t, i), gauge(t.memoryLimitBytes * 0.62, m));
         w.set("kube_pod_container_status_restarts_total", ksmPodLabels(t, i), gauge(0, m));
-        w.set("kube_pod_container_resource_limits", ksmPodLabels(t, i, { resource: "cpu", unit: "core", node: cadvisorLabels(t, i).node }), gauge(t.cpuLimitCores, m));
+        w.set(
+            "kube_pod_container_resource_limits",
+            ksmPodLabels(t, i, { resource: "cpu", unit: "core", node: cadvisorLabels(t, i).node }),
+            gauge(t.cpuLimitCores, m),
+        );
         w.set(
             "kube_pod_container_resource_limits",
             ksmPodLabels(t, i, { resource: "memory", unit: "byte", node: cadvisorLabels(t, i).node }),

@@ -47,7 +47,9 @@ describe("monitoring: rule groups as data", function () {
             assert.equal(a.labels.environment, "production", a.alert);
         }
         assert.deepEqual([...bySeverity.keys()].sort(), ["critical", "info", "warning"]);
-        console.log(`      production alerts by severity: ${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(", ")}; canary alerts: ${canaryAlerts.length}`);
+        console.log(
+            `      production alerts by severity: ${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(", ")}; canary alerts: ${canaryAlerts.length}`,
+        );
     });
 
     it("contains the eight alerts DESIGN names, with their severities", function () {
@@ -74,8 +76,16 @@ describe("monitoring: rule groups as data", function () {
             const factors = rules.map((r) => /> \(([\d.]+) \*/.exec(r.expr)?.[1]);
             assert.deepEqual(factors, ["14.4", "6", "3", "1"], name);
             for (const r of rules) {
-                assert.match(r.expr, new RegExp(`rate${r.labels.long_window}\\{[^}]*\\} > \\(`), `${name} ${r.labels.long_window}: long window`);
-                assert.match(r.expr, new RegExp(`rate${r.labels.short_window}\\{[^}]*\\} > \\(`), `${name} ${r.labels.short_window}: short window`);
+                assert.match(
+                    r.expr,
+                    new RegExp(`rate${r.labels.long_window}\\{[^}]*\\} > \\(`),
+                    `${name} ${r.labels.long_window}: long window`,
+                );
+                assert.match(
+                    r.expr,
+                    new RegExp(`rate${r.labels.short_window}\\{[^}]*\\} > \\(`),
+                    `${name} ${r.labels.short_window}: short window`,
+                );
             }
         }
         assert.match(stableAlerts.find((a) => a.alert === "KlineAnalyticsAvailabilityBudgetBurn")!.expr, /\(14\.4 \* 0\.001\)/);
@@ -128,17 +138,29 @@ describe("monitoring: rule groups as data", function () {
         assert.equal(recordedNames(canaryGroups).size, 0);
         assert.ok(canaryAlerts.every((a) => a.labels.track === "canary" && a.labels.environment === "canary"));
         const names = new Set(canaryAlerts.map((a) => a.alert));
-        for (const n of ["KlineAnalyticsBackupTooOld", "KlineAnalyticsProbeFailed", "KlineAnalyticsMaintenanceMode", "KlineAnalyticsAvailabilityBudgetBurn"]) {
+        for (const n of [
+            "KlineAnalyticsBackupTooOld",
+            "KlineAnalyticsProbeFailed",
+            "KlineAnalyticsMaintenanceMode",
+            "KlineAnalyticsAvailabilityBudgetBurn",
+        ]) {
             assert.ok(!names.has(n), `canary must not carry ${n}`);
         }
         // The pods each track's kube-state-metrics/cAdvisor alerts select by name.
-        const podRegex = (groups: RuleGroup[]) => new RegExp(`^${/pod=~"([^"]+)"/.exec(allAlerts(groups).find((a) => a.alert === "KlineAnalyticsHighCPUUsage")!.expr)![1]}$`);
+        const podRegex = (groups: RuleGroup[]) =>
+            new RegExp(`^${/pod=~"([^"]+)"/.exec(allAlerts(groups).find((a) => a.alert === "KlineAnalyticsHighCPUUsage")!.expr)![1]}$`);
         assert.ok(podRegex(stableGroups).test(STABLE.pods[0]) && !podRegex(stableGroups).test(CANARY.pods[0]));
         assert.ok(podRegex(canaryGroups).test(CANARY.pods[0]) && !podRegex(canaryGroups).test(STABLE.pods[0]));
     });
 
     it("follows its parameters: namespace, per-environment thresholds, optional backup and probe alerts, maintenance switch", function () {
-        const dev = ruleParamsFor({ ...ruleTarget(STABLE), environment: "development", namespace: "kline-analytics-development", backups: false, probe: false });
+        const dev = ruleParamsFor({
+            ...ruleTarget(STABLE),
+            environment: "development",
+            namespace: "kline-analytics-development",
+            backups: false,
+            probe: false,
+        });
         const devAlerts = allAlerts(buildRuleGroups(dev));
         assert.ok(devAlerts.every((a) => !a.expr.includes("kline-analytics-production")));
         assert.match(devAlerts.find((a) => a.alert === "KlineAnalyticsLowSignalGeneration")!.expr, /< 0\.01$/);
@@ -154,11 +176,23 @@ describe("monitoring: rule groups as data", function () {
 
     it("rejects bad parameters with a message naming the value and the fix", function () {
         const base: RuleParams = ruleParamsFor(ruleTarget(STABLE));
-        assert.throws(() => buildRuleGroups({ ...base, runbookBaseUrl: "docs/monitoring.md" }), /runbookBaseUrl 'docs\/monitoring.md' must be an http\(s\) URL/);
+        assert.throws(
+            () => buildRuleGroups({ ...base, runbookBaseUrl: "docs/monitoring.md" }),
+            /runbookBaseUrl 'docs\/monitoring.md' must be an http\(s\) URL/,
+        );
         assert.throws(() => buildRuleGroups({ ...base, runbookBaseUrl: "https://x/docs.md#top" }), /must not contain '#'/);
         assert.throws(() => buildRuleGroups({ ...base, namespace: "Kline_Prod" }), /namespace 'Kline_Prod' is not a Kubernetes name/);
-        assert.throws(() => buildRuleGroups({ ...base, slo: { ...base.slo, availability: 99.9 } }), /slo.availability is 99.9; it must be between 0 and 1/);
-        assert.throws(() => buildRuleGroups({ ...base, thresholds: { ...base.thresholds, errorRatio: -1 } }), /thresholds.errorRatio is -1/);
-        assert.throws(() => buildRuleGroups({ ...base, thresholds: { ...base.thresholds, certCriticalDays: 20 } }), /certCriticalDays \(20\) must be below certWarningDays \(14\)/);
+        assert.throws(
+            () => buildRuleGroups({ ...base, slo: { ...base.slo, availability: 99.9 } }),
+            /slo.availability is 99.9; it must be between 0 and 1/,
+        );
+        assert.throws(
+            () => buildRuleGroups({ ...base, thresholds: { ...base.thresholds, errorRatio: -1 } }),
+            /thresholds.errorRatio is -1/,
+        );
+        assert.throws(
+            () => buildRuleGroups({ ...base, thresholds: { ...base.thresholds, certCriticalDays: 20 } }),
+            /certCriticalDays \(20\) must be below certWarningDays \(14\)/,
+        );
     });
 });

@@ -58,7 +58,6 @@ interface Part {
     evaluationInterval?: "10m";
 }
 
-
 function expected(name: string, severity: string, t: Target, labels: Labels, summary: string, description: string): ExpectedAlert {
     const track: Labels = t.track === "canary" ? { track: "canary" } : {};
     return {
@@ -101,7 +100,17 @@ function trackScenarios(t: Target): Part[] {
         scenario(
             `${who}: every pod stops answering scrapes at minute 10`,
             30,
-            (w) => t.pods.forEach((_, i) => w.set("up", targetLabels(t, i), gaugePhases([[1, 10], [0, w.minutes]]))),
+            (w) =>
+                t.pods.forEach((_, i) =>
+                    w.set(
+                        "up",
+                        targetLabels(t, i),
+                        gaugePhases([
+                            [1, 10],
+                            [0, w.minutes],
+                        ]),
+                    ),
+                ),
             [
                 at(
                     "20m",
@@ -162,9 +171,34 @@ function trackScenarios(t: Target): Part[] {
             `${who}: the first pod crash loops from minute 5 (restarts back off)`,
             40,
             (w) => {
-                w.set("kube_pod_container_status_waiting_reason", ksmPodLabels(t, 0, { reason: "CrashLoopBackOff" }), startingAt(5, gauge(1, 35)));
-                w.set("kube_pod_container_status_restarts_total", ksmPodLabels(t, 0), gaugePhases([[0, 4], [1, 5], [2, 7], [3, 11], [4, 19], [5, 24], [6, 29], [7, 34], [8, w.minutes]]));
-                w.set("up", targetLabels(t, 0), gaugePhases([[1, 4], [0, w.minutes]]));
+                w.set(
+                    "kube_pod_container_status_waiting_reason",
+                    ksmPodLabels(t, 0, { reason: "CrashLoopBackOff" }),
+                    startingAt(5, gauge(1, 35)),
+                );
+                w.set(
+                    "kube_pod_container_status_restarts_total",
+                    ksmPodLabels(t, 0),
+                    gaugePhases([
+                        [0, 4],
+                        [1, 5],
+                        [2, 7],
+                        [3, 11],
+                        [4, 19],
+                        [5, 24],
+                        [6, 29],
+                        [7, 34],
+                        [8, w.minutes],
+                    ]),
+                );
+                w.set(
+                    "up",
+                    targetLabels(t, 0),
+                    gaugePhases([
+                        [1, 4],
+                        [0, w.minutes],
+                    ]),
+                );
             },
             [
                 at(
@@ -184,7 +218,17 @@ function trackScenarios(t: Target): Part[] {
         scenario(
             `${who}: the first pod restarts at minutes 20, 35 and 50`,
             60,
-            (w) => w.set("kube_pod_container_status_restarts_total", ksmPodLabels(t, 0), gaugePhases([[0, 19], [1, 34], [2, 49], [3, w.minutes]])),
+            (w) =>
+                w.set(
+                    "kube_pod_container_status_restarts_total",
+                    ksmPodLabels(t, 0),
+                    gaugePhases([
+                        [0, 19],
+                        [1, 34],
+                        [2, 49],
+                        [3, w.minutes],
+                    ]),
+                ),
             [
                 at(
                     "55m",
@@ -205,7 +249,14 @@ function trackScenarios(t: Target): Part[] {
             40,
             (w) => {
                 const d = { namespace: NS, deployment: t.deployment, job: "kube-state-metrics", instance: "10.0.9.20:8080" };
-                w.set("kube_deployment_status_replicas_available", d, gaugePhases([[t.pods.length, 9], [t.pods.length - 1, w.minutes]]));
+                w.set(
+                    "kube_deployment_status_replicas_available",
+                    d,
+                    gaugePhases([
+                        [t.pods.length, 9],
+                        [t.pods.length - 1, w.minutes],
+                    ]),
+                );
             },
             [
                 at(
@@ -241,48 +292,39 @@ function trackScenarios(t: Target): Part[] {
                 ),
             ],
         ),
-        scenario(
-            `${who}: the first pod burns 95% of its CPU limit`,
-            40,
-            (w) => setCpu(w, t, 0, t.cpuLimitCores * 0.95),
-            [
-                at(
-                    "30m",
+        scenario(`${who}: the first pod burns 95% of its CPU limit`, 40, (w) => setCpu(w, t, 0, t.cpuLimitCores * 0.95), [
+            at(
+                "30m",
+                "KlineAnalyticsHighCPUUsage",
+                expected(
                     "KlineAnalyticsHighCPUUsage",
-                    expected(
-                        "KlineAnalyticsHighCPUUsage",
-                        "warning",
-                        t,
-                        { namespace: NS, pod: p0 },
-                        "kline-analytics uses most of its CPU limit.",
-                        `Pod ${NS}/${p0} uses 95% of its CPU limit (threshold 90%).`,
-                    ),
+                    "warning",
+                    t,
+                    { namespace: NS, pod: p0 },
+                    "kline-analytics uses most of its CPU limit.",
+                    `Pod ${NS}/${p0} uses 95% of its CPU limit (threshold 90%).`,
                 ),
-            ],
-        ),
-        scenario(
-            `${who}: the first pod's GC pauses average 800 ms`,
-            30,
-            (w) => setGc(w, t, 0, 2, 0.8),
-            [
-                at(
-                    "20m",
+            ),
+        ]),
+        scenario(`${who}: the first pod's GC pauses average 800 ms`, 30, (w) => setGc(w, t, 0, 2, 0.8), [
+            at(
+                "20m",
+                "KlineAnalyticsHighGCPause",
+                expected(
                     "KlineAnalyticsHighGCPause",
-                    expected(
-                        "KlineAnalyticsHighGCPause",
-                        "warning",
-                        t,
-                        { namespace: NS, pod: p0, track: t.track },
-                        "kline-analytics spends long pauses in garbage collection.",
-                        `The mean GC pause of pod ${NS}/${p0} is 800ms over the last 5 minutes (threshold 0.5s).`,
-                    ),
+                    "warning",
+                    t,
+                    { namespace: NS, pod: p0, track: t.track },
+                    "kline-analytics spends long pauses in garbage collection.",
+                    `The mean GC pause of pod ${NS}/${p0} is 800ms over the last 5 minutes (threshold 0.5s).`,
                 ),
-            ],
-        ),
+            ),
+        ]),
         scenario(
             `${who}: the first pod's working set reaches 97.5% of its memory limit`,
             40,
-            (w) => w.set("container_memory_working_set_bytes", cadvisorLabels(t, 0), gauge(Math.round(t.memoryLimitBytes * 0.975), w.minutes)),
+            (w) =>
+                w.set("container_memory_working_set_bytes", cadvisorLabels(t, 0), gauge(Math.round(t.memoryLimitBytes * 0.975), w.minutes)),
             [
                 at(
                     "30m",
@@ -298,30 +340,36 @@ function trackScenarios(t: Target): Part[] {
                 ),
             ],
         ),
-        scenario(
-            `${who}: the first pod is throttled in 30% of its CFS periods`,
-            40,
-            (w) => setCpu(w, t, 0, t.cpuLimitCores * 0.6, 0.3),
-            [
-                at(
-                    "30m",
+        scenario(`${who}: the first pod is throttled in 30% of its CFS periods`, 40, (w) => setCpu(w, t, 0, t.cpuLimitCores * 0.6, 0.3), [
+            at(
+                "30m",
+                "KlineAnalyticsCPUThrottling",
+                expected(
                     "KlineAnalyticsCPUThrottling",
-                    expected(
-                        "KlineAnalyticsCPUThrottling",
-                        "info",
-                        t,
-                        { namespace: NS, pod: p0 },
-                        "kline-analytics is CPU throttled.",
-                        `Pod ${NS}/${p0} was throttled in 30% of its CPU periods over the last 5 minutes (threshold 25%).`,
-                    ),
+                    "info",
+                    t,
+                    { namespace: NS, pod: p0 },
+                    "kline-analytics is CPU throttled.",
+                    `Pod ${NS}/${p0} was throttled in 30% of its CPU periods over the last 5 minutes (threshold 25%).`,
                 ),
-            ],
-        ),
+            ),
+        ]),
         scenario(
             `${who}: the matching engine's p95 rises to 450 ms`,
             30,
             (w) => {
-                const slow: Buckets = { "0.005": 0.08, "0.01": 0.17, "0.025": 0.25, "0.05": 0.33, "0.1": 0.5, "0.25": 0.75, "0.5": 1, "1.0": 1, "2.5": 1, "+Inf": 1 };
+                const slow: Buckets = {
+                    "0.005": 0.08,
+                    "0.01": 0.17,
+                    "0.025": 0.25,
+                    "0.05": 0.33,
+                    "0.1": 0.5,
+                    "0.25": 0.75,
+                    "0.5": 1,
+                    "1.0": 1,
+                    "2.5": 1,
+                    "+Inf": 1,
+                };
                 t.pods.forEach((_, i) => setEngine(w, t, i, slow));
             },
             [
@@ -343,7 +391,18 @@ function trackScenarios(t: Target): Part[] {
             `${who}: the matching engine's p99 rises to 2.41 s`,
             30,
             (w) => {
-                const stuck: Buckets = { "0.005": 0.05, "0.01": 0.1, "0.025": 0.2, "0.05": 0.3, "0.1": 0.4, "0.25": 0.6, "0.5": 0.75, "1.0": 0.8333, "2.5": 1, "+Inf": 1 };
+                const stuck: Buckets = {
+                    "0.005": 0.05,
+                    "0.01": 0.1,
+                    "0.025": 0.2,
+                    "0.05": 0.3,
+                    "0.1": 0.4,
+                    "0.25": 0.6,
+                    "0.5": 0.75,
+                    "1.0": 0.8333,
+                    "2.5": 1,
+                    "+Inf": 1,
+                };
                 t.pods.forEach((_, i) => setEngine(w, t, i, stuck));
             },
             [
@@ -361,25 +420,20 @@ function trackScenarios(t: Target): Part[] {
                 ),
             ],
         ),
-        scenario(
-            `${who}: a quarter of the OCR requests fail`,
-            30,
-            (w) => t.pods.forEach((_, i) => setRequests(w, "ocr", t, i, 45, 15)),
-            [
-                at(
-                    "20m",
+        scenario(`${who}: a quarter of the OCR requests fail`, 30, (w) => t.pods.forEach((_, i) => setRequests(w, "ocr", t, i, 45, 15)), [
+            at(
+                "20m",
+                "KlineAnalyticsOCRHighErrorRate",
+                expected(
                     "KlineAnalyticsOCRHighErrorRate",
-                    expected(
-                        "KlineAnalyticsOCRHighErrorRate",
-                        "warning",
-                        t,
-                        jobLabels(t),
-                        "Many kline-analytics OCR requests fail.",
-                        `25% of the OCR requests of ${t.job} in ${NS} failed over the last 5 minutes (threshold 10%).`,
-                    ),
+                    "warning",
+                    t,
+                    jobLabels(t),
+                    "Many kline-analytics OCR requests fail.",
+                    `25% of the OCR requests of ${t.job} in ${NS} failed over the last 5 minutes (threshold 10%).`,
                 ),
-            ],
-        ),
+            ),
+        ]),
         scenario(
             `${who}: a quarter of the segmentation requests fail`,
             30,
@@ -457,7 +511,12 @@ function sloScenarios(): Part[] {
                     burn("Availability", "critical", "1h", "5m", "5%"),
                     burn("Availability", "critical", "6h", "30m", "5%"),
                 ),
-                at("30m", "KlineAnalyticsLatencyBudgetBurn", burn("Latency", "critical", "1h", "5m", "20%"), burn("Latency", "critical", "6h", "30m", "20%")),
+                at(
+                    "30m",
+                    "KlineAnalyticsLatencyBudgetBurn",
+                    burn("Latency", "critical", "1h", "5m", "20%"),
+                    burn("Latency", "critical", "6h", "30m", "20%"),
+                ),
             ],
         ),
         // 205 minutes of fast burn, then 35 healthy minutes: the short windows (5m, 30m) are clean, so
@@ -478,7 +537,12 @@ function sloScenarios(): Part[] {
                     burn("Availability", "warning", "1d", "2h", "4.279%"),
                     burn("Availability", "warning", "3d", "6h", "4.279%"),
                 ),
-                at("240m", "KlineAnalyticsLatencyBudgetBurn", burn("Latency", "warning", "1d", "2h", "16.96%"), burn("Latency", "warning", "3d", "6h", "16.96%")),
+                at(
+                    "240m",
+                    "KlineAnalyticsLatencyBudgetBurn",
+                    burn("Latency", "warning", "1d", "2h", "16.96%"),
+                    burn("Latency", "warning", "3d", "6h", "16.96%"),
+                ),
             ],
             "10m",
         ),
@@ -504,33 +568,40 @@ function productionScenarios(): Part[] {
             severity,
             t,
             { namespace: NS, job: "kline-analytics-blackbox", instance: PROBE_URL },
-            severity === "critical" ? "kline-analytics' TLS certificate is about to expire." : "kline-analytics' TLS certificate expires soon.",
+            severity === "critical"
+                ? "kline-analytics' TLS certificate is about to expire."
+                : "kline-analytics' TLS certificate expires soon.",
             `The TLS certificate served at ${PROBE_URL} expires in ${left} (threshold ${days} days).`,
         );
     return [
-        scenario(
-            "stable: no ServiceMonitor target at all (absent up)",
-            20,
-            (w) => w.remove("up", { job: t.job }),
-            [
-                at(
-                    "10m",
+        scenario("stable: no ServiceMonitor target at all (absent up)", 20, (w) => w.remove("up", { job: t.job }), [
+            at(
+                "10m",
+                "KlineAnalyticsDown",
+                expected(
                     "KlineAnalyticsDown",
-                    expected(
-                        "KlineAnalyticsDown",
-                        "critical",
-                        t,
-                        { namespace: NS, job: t.job },
-                        "kline-analytics is down.",
-                        `No kline-analytics target of job ${t.job} in namespace ${NS} has been scraped successfully for 2 minutes: the service is down or unreachable for Prometheus.`,
-                    ),
+                    "critical",
+                    t,
+                    { namespace: NS, job: t.job },
+                    "kline-analytics is down.",
+                    `No kline-analytics target of job ${t.job} in namespace ${NS} has been scraped successfully for 2 minutes: the service is down or unreachable for Prometheus.`,
                 ),
-            ],
-        ),
+            ),
+        ]),
         scenario(
             "stable: signal generation drops to 0.5 per second from minute 5",
             40,
-            (w) => t.pods.forEach((_, i) => w.set("kline_analytics_signals_generated_total", appLabels(t, i), counterPhases([[600, 5], [10, w.minutes]]))),
+            (w) =>
+                t.pods.forEach((_, i) =>
+                    w.set(
+                        "kline_analytics_signals_generated_total",
+                        appLabels(t, i),
+                        counterPhases([
+                            [600, 5],
+                            [10, w.minutes],
+                        ]),
+                    ),
+                ),
             [
                 at(
                     "35m",
@@ -549,7 +620,17 @@ function productionScenarios(): Part[] {
         scenario(
             "stable: no order is processed from minute 5",
             50,
-            (w) => t.pods.forEach((_, i) => w.set("kline_analytics_orders_processed_total", appLabels(t, i), counterPhases([[1200, 5], [0, w.minutes]]))),
+            (w) =>
+                t.pods.forEach((_, i) =>
+                    w.set(
+                        "kline_analytics_orders_processed_total",
+                        appLabels(t, i),
+                        counterPhases([
+                            [1200, 5],
+                            [0, w.minutes],
+                        ]),
+                    ),
+                ),
             [
                 at(
                     "45m",
@@ -581,7 +662,11 @@ function productionScenarios(): Part[] {
             30,
             (w) => {
                 w.remove("kube_cronjob_status_last_successful_time");
-                w.set("kube_cronjob_created", { namespace: NS, cronjob: BACKUP_CRONJOB, job: "kube-state-metrics", instance: "10.0.9.20:8080" }, gauge(-26 * 3600, w.minutes));
+                w.set(
+                    "kube_cronjob_created",
+                    { namespace: NS, cronjob: BACKUP_CRONJOB, job: "kube-state-metrics", instance: "10.0.9.20:8080" },
+                    gauge(-26 * 3600, w.minutes),
+                );
             },
             [at("20m", "KlineAnalyticsBackupTooOld", backupTooOld("1d 2h 20m 0s"))],
         ),
@@ -590,9 +675,20 @@ function productionScenarios(): Part[] {
             20,
             (w) => {
                 const ksm = { job: "kube-state-metrics", instance: "10.0.9.20:8080" };
-                w.set("kube_job_status_failed", { namespace: NS, job_name: BACKUP_JOB, ...ksm }, gaugePhases([[0, 9], [1, w.minutes]]));
+                w.set(
+                    "kube_job_status_failed",
+                    { namespace: NS, job_name: BACKUP_JOB, ...ksm },
+                    gaugePhases([
+                        [0, 9],
+                        [1, w.minutes],
+                    ]),
+                );
                 const other = { namespace: NS, job_name: "schema-migration-1", ...ksm };
-                w.set("kube_job_owner", { ...other, owner_kind: "<none>", owner_name: "<none>", owner_is_controller: "<none>" }, gauge(1, w.minutes));
+                w.set(
+                    "kube_job_owner",
+                    { ...other, owner_kind: "<none>", owner_name: "<none>", owner_is_controller: "<none>" },
+                    gauge(1, w.minutes),
+                );
                 w.set("kube_job_status_failed", other, gauge(1, w.minutes));
             },
             [
@@ -613,7 +709,15 @@ function productionScenarios(): Part[] {
         scenario(
             "stable: the external health check fails from minute 10",
             20,
-            (w) => w.set("probe_success", probeLabels, gaugePhases([[1, 9], [0, w.minutes]])),
+            (w) =>
+                w.set(
+                    "probe_success",
+                    probeLabels,
+                    gaugePhases([
+                        [1, 9],
+                        [0, w.minutes],
+                    ]),
+                ),
             [
                 at(
                     "20m",
@@ -689,20 +793,22 @@ export function fireScenarios(): Scenario[] {
 
 /** The maintenance switch on: KlineAnalyticsMaintenanceMode fires at once (separate rules file). */
 export function maintenanceScenario(): Scenario {
-    return combine(scenario("maintenance mode switched on", 10, () => undefined, [
-        at(
-            "1m",
-            "KlineAnalyticsMaintenanceMode",
-            expected(
+    return combine(
+        scenario("maintenance mode switched on", 10, () => undefined, [
+            at(
+                "1m",
                 "KlineAnalyticsMaintenanceMode",
-                "info",
-                STABLE,
-                { namespace: NS },
-                "kline-analytics is in maintenance mode.",
-                `Maintenance mode is switched on for ${NS} (stack config monitoring.maintenanceMode): Alertmanager holds back warning and info alerts of this namespace; critical alerts still page.`,
+                expected(
+                    "KlineAnalyticsMaintenanceMode",
+                    "info",
+                    STABLE,
+                    { namespace: NS },
+                    "kline-analytics is in maintenance mode.",
+                    `Maintenance mode is switched on for ${NS} (stack config monitoring.maintenanceMode): Alertmanager holds back warning and info alerts of this namespace; critical alerts still page.`,
+                ),
             ),
-        ),
-    ]));
+        ]),
+    );
 }
 
 /**
@@ -711,4 +817,3 @@ export function maintenanceScenario(): Scenario {
  */
 export const HEALTHY_CHECK_TIMES = ["10m", "30m", "2h", "4h"];
 export const HEALTHY_MINUTES = 4 * 60;
-

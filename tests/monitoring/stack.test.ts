@@ -32,13 +32,19 @@ for (const stack of ["development", "staging", "production"] as const) {
         it("installs kube-prometheus-stack 88.5.3 and the blackbox exporter 11.17.2 in `monitoring`", function () {
             const repo = { repo: "https://prometheus-community.github.io/helm-charts" };
             const kps = record(r, RELEASE, "monitoring-kube-prometheus-stack").inputs;
-            assert.deepEqual([kps.name, kps.chart, kps.version, kps.repositoryOpts, kps.namespace], ["kube-prometheus-stack", "kube-prometheus-stack", "88.5.3", repo, "monitoring"]);
+            assert.deepEqual(
+                [kps.name, kps.chart, kps.version, kps.repositoryOpts, kps.namespace],
+                ["kube-prometheus-stack", "kube-prometheus-stack", "88.5.3", repo, "monitoring"],
+            );
             const bb = record(r, RELEASE, "monitoring-blackbox-exporter");
             assert.deepEqual(
                 [bb.inputs.name, bb.inputs.chart, bb.inputs.version, bb.inputs.repositoryOpts, bb.inputs.namespace],
                 ["blackbox-exporter", "prometheus-blackbox-exporter", "11.17.2", repo, "monitoring"],
             );
-            assert.ok(bb.options.dependsOn?.includes("monitoring-kube-prometheus-stack"), "blackbox waits for the CRDs of kube-prometheus-stack");
+            assert.ok(
+                bb.options.dependsOn?.includes("monitoring-kube-prometheus-stack"),
+                "blackbox waits for the CRDs of kube-prometheus-stack",
+            );
             const p = kps.values.prometheus.prometheusSpec;
             assert.equal(p.replicas, stack === "production" ? 2 : 1);
             assert.equal(p.scrapeInterval, interval);
@@ -70,7 +76,9 @@ for (const stack of ["development", "staging", "production"] as const) {
             const sm = one(r, "ServiceMonitor", "kline-analytics");
             assert.equal(sm.metadata.namespace, appNs);
             assert.deepEqual(sm.spec.selector.matchLabels, { "app.kubernetes.io/name": "kline-analytics", track: "stable" });
-            assert.deepEqual(sm.spec.endpoints, [{ port: "management", path: "/actuator/prometheus", scheme: "http", interval, scrapeTimeout: "10s" }]);
+            assert.deepEqual(sm.spec.endpoints, [
+                { port: "management", path: "/actuator/prometheus", scheme: "http", interval, scrapeTimeout: "10s" },
+            ]);
             // The selected Service really has that port and those labels.
             const svc = one(r, "Service", "kline-analytics");
             assert.ok(svc.spec.ports.some((p: any) => p.name === "management"));
@@ -85,11 +93,17 @@ for (const stack of ["development", "staging", "production"] as const) {
             for (const a of alerts) {
                 assert.match(a.labels.severity, /^(critical|warning|info)$/);
                 assert.ok(a.annotations.summary && a.annotations.description, a.alert);
-                assert.match(a.annotations.runbook_url, /^https:\/\/github.com\/stocksanalyses\/kline-ops\/blob\/main\/docs\/monitoring.md#klineanalytics/);
+                assert.match(
+                    a.annotations.runbook_url,
+                    /^https:\/\/github.com\/stocksanalyses\/kline-ops\/blob\/main\/docs\/monitoring.md#klineanalytics/,
+                );
                 assert.equal(a.labels.environment, stack);
                 assert.ok(a.expr.includes(appNs) || a.alert === "KlineAnalyticsMaintenanceMode", `${a.alert} does not select ${appNs}`);
             }
-            assert.ok(alerts.some((a) => a.alert === "KlineAnalyticsBackupTooOld"), "backup alerts where the stack runs backups");
+            assert.ok(
+                alerts.some((a) => a.alert === "KlineAnalyticsBackupTooOld"),
+                "backup alerts where the stack runs backups",
+            );
         });
 
         it("probes the external health URL through the blackbox exporter", function () {
@@ -114,7 +128,10 @@ for (const stack of ["development", "staging", "production"] as const) {
         it("creates the custom resources after the release that installs their CRDs", function () {
             for (const type of ["ServiceMonitor", "PrometheusRule", "Probe"]) {
                 for (const cr of resources(r, `kubernetes:monitoring.coreos.com/v1:${type}`)) {
-                    assert.ok(cr.options.dependsOn?.includes("monitoring-kube-prometheus-stack"), `${type} ${cr.name} must dependsOn the kube-prometheus-stack release`);
+                    assert.ok(
+                        cr.options.dependsOn?.includes("monitoring-kube-prometheus-stack"),
+                        `${type} ${cr.name} must dependsOn the kube-prometheus-stack release`,
+                    );
                 }
             }
             assert.match(r.outputs.monitoring.grafana, /^http:\/\/kube-prometheus-stack-grafana\.monitoring\.svc/);
@@ -129,7 +146,12 @@ describe("monitoring in stack canary", function () {
     });
 
     it("installs no second kube-prometheus-stack, namespace, Probe or dashboard: production's serve the canary", function () {
-        assert.deepEqual(resources(r, RELEASE).map((x) => x.inputs.chart).filter((c) => /prometheus/.test(c)), []);
+        assert.deepEqual(
+            resources(r, RELEASE)
+                .map((x) => x.inputs.chart)
+                .filter((c) => /prometheus/.test(c)),
+            [],
+        );
         assert.equal(objects(r, "Namespace", "monitoring").length, 0);
         assert.equal(objects(r, "Probe").length, 0);
         assert.equal(objects(r, "ConfigMap", "kline-analytics-dashboard").length, 0);
@@ -145,7 +167,10 @@ describe("monitoring in stack canary", function () {
         const alerts = allAlerts(rule.spec.groups as RuleGroup[]);
         assert.equal(alerts.length, 15);
         assert.ok(alerts.every((a) => a.labels.track === "canary" && a.labels.environment === "canary"));
-        assert.ok(rule.spec.groups.every((g: RuleGroup) => g.rules.every((x) => "alert" in x)), "recording rules come with production");
+        assert.ok(
+            rule.spec.groups.every((g: RuleGroup) => g.rules.every((x) => "alert" in x)),
+            "recording rules come with production",
+        );
         assert.notEqual(rule.metadata.name, "kline-analytics", "must not replace production's PrometheusRule");
     });
 });

@@ -38,9 +38,33 @@ function kpsValues(environment: "development" | "staging" | "production", values
 }
 
 const EXPECTED = {
-    development: { prometheus: 1, alertmanager: 1, retention: "3d", storage: "10Gi", retentionSize: "8GB", interval: "30s", antiAffinity: "soft" },
-    staging: { prometheus: 1, alertmanager: 1, retention: "7d", storage: "50Gi", retentionSize: "42GB", interval: "30s", antiAffinity: "soft" },
-    production: { prometheus: 2, alertmanager: 3, retention: "15d", storage: "200Gi", retentionSize: "170GB", interval: "15s", antiAffinity: "hard" },
+    development: {
+        prometheus: 1,
+        alertmanager: 1,
+        retention: "3d",
+        storage: "10Gi",
+        retentionSize: "8GB",
+        interval: "30s",
+        antiAffinity: "soft",
+    },
+    staging: {
+        prometheus: 1,
+        alertmanager: 1,
+        retention: "7d",
+        storage: "50Gi",
+        retentionSize: "42GB",
+        interval: "30s",
+        antiAffinity: "soft",
+    },
+    production: {
+        prometheus: 2,
+        alertmanager: 3,
+        retention: "15d",
+        storage: "200Gi",
+        retentionSize: "170GB",
+        interval: "15s",
+        antiAffinity: "hard",
+    },
 } as const;
 
 describe("monitoring: kube-prometheus-stack values", function () {
@@ -82,13 +106,21 @@ describe("monitoring: kube-prometheus-stack values", function () {
     });
 
     it("enables Grafana's dashboard sidecar for ConfigMaps labelled grafana_dashboard=1 in every namespace", function () {
-        assert.deepEqual(kpsValues("staging").grafana.sidecar.dashboards, { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" });
+        assert.deepEqual(kpsValues("staging").grafana.sidecar.dashboards, {
+            enabled: true,
+            label: "grafana_dashboard",
+            labelValue: "1",
+            searchNamespace: "ALL",
+        });
     });
 
     it("gives every pod of the monitoring namespace a restricted security context; node-exporter lives elsewhere", function () {
         const v = kpsValues("production");
         const pods: Record<string, any> = {
-            operator: { securityContext: v.prometheusOperator.securityContext, containers: [{ name: "operator", securityContext: v.prometheusOperator.containerSecurityContext }] },
+            operator: {
+                securityContext: v.prometheusOperator.securityContext,
+                containers: [{ name: "operator", securityContext: v.prometheusOperator.containerSecurityContext }],
+            },
             grafana: {
                 securityContext: v.grafana.securityContext,
                 containers: [
@@ -107,7 +139,10 @@ describe("monitoring: kube-prometheus-stack values", function () {
                     { name: "patch", securityContext: v.prometheusOperator.admissionWebhooks.patchWebhookJob.securityContext },
                 ],
             },
-            blackbox: { securityContext: blackboxExporterValues("production").podSecurityContext, containers: [{ name: "blackbox", securityContext: blackboxExporterValues("production").securityContext }] },
+            blackbox: {
+                securityContext: blackboxExporterValues("production").podSecurityContext,
+                containers: [{ name: "blackbox", securityContext: blackboxExporterValues("production").securityContext }],
+            },
         };
         for (const [what, spec] of Object.entries(pods)) assert.deepEqual(restrictedViolations(spec), [], what);
         // Prometheus and Alertmanager containers get the operator's restricted defaults; their pod context is ours.
@@ -146,18 +181,32 @@ describe("monitoring: configuration", function () {
     it("canary installs no monitoring; the other stacks do, with pinned charts", function () {
         assert.equal(config("canary").monitoring.install, undefined);
         const m = config("production").monitoring.install!;
-        assert.deepEqual(m.kubePrometheusStack, { name: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" });
-        assert.deepEqual(m.blackboxExporter, { name: "prometheus-blackbox-exporter", version: "11.17.2", repo: "https://prometheus-community.github.io/helm-charts" });
+        assert.deepEqual(m.kubePrometheusStack, {
+            name: "kube-prometheus-stack",
+            version: "88.5.3",
+            repo: "https://prometheus-community.github.io/helm-charts",
+        });
+        assert.deepEqual(m.blackboxExporter, {
+            name: "prometheus-blackbox-exporter",
+            version: "11.17.2",
+            repo: "https://prometheus-community.github.io/helm-charts",
+        });
         assert.equal(config("production").monitoring.probeUrl, "https://kline.example.com/readyz");
     });
 
     it("stack values override the matrix", function () {
-        const v = kpsValues("staging", { prometheusReplicas: "2", prometheusRetention: "30d", prometheusStorage: "100Gi", alertmanagerReplicas: "3" });
+        const v = kpsValues("staging", {
+            prometheusReplicas: "2",
+            prometheusRetention: "30d",
+            prometheusStorage: "100Gi",
+            alertmanagerReplicas: "3",
+        });
         assert.equal(v.prometheus.prometheusSpec.replicas, 2);
         assert.equal(v.prometheus.prometheusSpec.retention, "30d");
         assert.equal(v.prometheus.prometheusSpec.retentionSize, prometheusRetentionSize(100 * 1024 ** 3));
         assert.equal(v.alertmanager.alertmanagerSpec.replicas, 3);
-        const windows = '[{"name":"weekly","routes":["warning"],"timeIntervals":[{"weekdays":["sunday"],"times":[{"start_time":"02:00","end_time":"04:00"}]}]}]';
+        const windows =
+            '[{"name":"weekly","routes":["warning"],"timeIntervals":[{"weekdays":["sunday"],"times":[{"start_time":"02:00","end_time":"04:00"}]}]}]';
         assert.deepEqual(config("staging", { muteWindows: windows }).monitoring.install!.muteWindows[0].routes, ["warning"]);
     });
 
@@ -172,15 +221,28 @@ describe("monitoring: configuration", function () {
         rejects({ prometheusStorage: "1Gi" }, /prometheusStorage = "1Gi": at least 2Gi is expected/);
         rejects({ slackChannel: "alerts" }, /slackChannel = "alerts": a Slack channel/);
         rejects({ muteWindows: "{not json" }, /muteWindows = "\{not json": a JSON array is expected/);
-        rejects({ muteWindows: '[{"name":"w","routes":["info"],"timeIntervals":[{}]}]' }, /route 'info' is not one of critical, warning, canary/);
+        rejects(
+            { muteWindows: '[{"name":"w","routes":["info"],"timeIntervals":[{}]}]' },
+            /route 'info' is not one of critical, warning, canary/,
+        );
         rejects({ runbookBaseUrl: "https://x/docs.md#a" }, /runbookBaseUrl = .*without '#'/);
         assert.equal(parseRetention("30m").ok, false);
-        assert.equal(parseMuteWindows('[{"name":"w","routes":["warning"],"timeIntervals":[{"times":[{"start_time":"25:00","end_time":"26:00"}]}]}]').ok, false);
+        assert.equal(
+            parseMuteWindows('[{"name":"w","routes":["warning"],"timeIntervals":[{"times":[{"start_time":"25:00","end_time":"26:00"}]}]}]')
+                .ok,
+            false,
+        );
     });
 
     it("staging and production refuse to deploy without the pager and chat secrets; development may", function () {
-        assert.throws(() => checkReceivers("production", config("production", {}, { dbPassword: "pw" }).monitoring), /needs pagerdutyRoutingKey and slackWebhookUrl: set `pulumi config set --secret pagerdutyRoutingKey/);
-        assert.throws(() => checkReceivers("staging", config("staging", {}, { dbPassword: "pw", pagerdutyRoutingKey: "k" }).monitoring), /needs slackWebhookUrl/);
+        assert.throws(
+            () => checkReceivers("production", config("production", {}, { dbPassword: "pw" }).monitoring),
+            /needs pagerdutyRoutingKey and slackWebhookUrl: set `pulumi config set --secret pagerdutyRoutingKey/,
+        );
+        assert.throws(
+            () => checkReceivers("staging", config("staging", {}, { dbPassword: "pw", pagerdutyRoutingKey: "k" }).monitoring),
+            /needs slackWebhookUrl/,
+        );
         assert.doesNotThrow(() => checkReceivers("development", config("development", {}, {}).monitoring));
         assert.doesNotThrow(() => checkReceivers("production", config("production").monitoring));
     });

@@ -54,17 +54,11 @@ describe("verify: server-side dry-run on kube-apiserver", function () {
             /unknown field "spec\.template\.spec\.containers\[0\]\.cpuLimit"/,
         );
         assert.match(rejected["Deployment kline-verify-broken/wrong-type"], /spec\.replicas of type int32/);
-        assert.match(
-            rejected["ServiceMonitor kline-verify-broken/unknown-field"],
-            /unknown field "spec\.endpoints\[0\]\.scrapeEvery"/,
-        );
+        assert.match(rejected["ServiceMonitor kline-verify-broken/unknown-field"], /unknown field "spec\.endpoints\[0\]\.scrapeEvery"/);
 
         const pss = Object.fromEntries(report.podSecurity.map((p) => [p.object, p]));
         assert.equal(pss["Deployment kline-verify-broken/privileged"].passed, false);
-        assert.match(
-            pss["Deployment kline-verify-broken/privileged"].detail!,
-            /violates PodSecurity "restricted:latest": privileged/,
-        );
+        assert.match(pss["Deployment kline-verify-broken/privileged"].detail!, /violates PodSecurity "restricted:latest": privileged/);
         // Limits are kube-score's and trivy's business; Pod Security has no opinion on them.
         assert.equal(pss["Deployment kline-verify-broken/no-limits"].passed, true);
         assert.equal(dryRunPassed(report), false);

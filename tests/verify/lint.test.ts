@@ -13,8 +13,7 @@ const NO_EXEMPTIONS: LintPolicy = {
     trivy: { ignore: [], trustedRegistries: ["ghcr.io"] },
 };
 const gating = (findings: LintFinding[]) => findings.filter((f) => f.gating).map((f) => `${f.object} ${f.check}`);
-const checksOn = (findings: LintFinding[], object: string) =>
-    findings.filter((f) => f.object === object).map((f) => f.check);
+const checksOn = (findings: LintFinding[], object: string) => findings.filter((f) => f.object === object).map((f) => f.check);
 
 describe("verify: kube-score", function () {
     this.timeout(60_000);
@@ -30,22 +29,14 @@ describe("verify: kube-score", function () {
             critical.includes("Deployment kline-verify-broken/privileged container-security-context-privileged"),
             critical.join("\n"),
         );
-        assert.ok(
-            critical.includes("Deployment kline-verify-broken/no-limits container-resources"),
-            critical.join("\n"),
-        );
-        const limits = findings.find(
-            (f) => f.object === "Deployment kline-verify-broken/no-limits" && f.check === "container-resources",
-        )!;
+        assert.ok(critical.includes("Deployment kline-verify-broken/no-limits container-resources"), critical.join("\n"));
+        const limits = findings.find((f) => f.object === "Deployment kline-verify-broken/no-limits" && f.check === "container-resources")!;
         assert.match(limits.message, /CPU limit is not set/);
         assert.match(limits.message, /Memory limit is not set/);
     });
 
     it("fails loudly on a manifest it cannot parse (wrong type) instead of scoring nothing", () => {
-        assert.throws(
-            () => runKubeScore(broken(), NO_EXEMPTIONS),
-            /kube-score could not score the manifest: .*replicas/s,
-        );
+        assert.throws(() => runKubeScore(broken(), NO_EXEMPTIONS), /kube-score could not score the manifest: .*replicas/s);
     });
 
     it("honours the policy file: a listed check is off, scoped entries only for their objects", () => {
@@ -61,11 +52,7 @@ kube-score:
 `);
         const findings = runKubeScore(brokenParsable(), policy);
         assert.ok(!checksOn(findings, "Deployment kline-verify-broken/no-limits").includes("container-resources"));
-        assert.ok(
-            checksOn(findings, "Deployment kline-verify-broken/privileged").includes(
-                "container-security-context-privileged",
-            ),
-        );
+        assert.ok(checksOn(findings, "Deployment kline-verify-broken/privileged").includes("container-security-context-privileged"));
     });
 
     it("matches NetworkPolicies against stand-ins for the pods ECK creates from custom resources", () => {
@@ -98,8 +85,7 @@ describe("verify: trivy Kubernetes checks (kube-linter stand-in)", function () {
     before(() => {
         findings = runTrivy([...good(), ...brokenParsable()], NO_EXEMPTIONS);
     });
-    const ids = (list: LintFinding[], object: string) =>
-        checksOn(list, object).map((c) => normaliseCheckId(c.split(" ")[0]));
+    const ids = (list: LintFinding[], object: string) => checksOn(list, object).map((c) => normaliseCheckId(c.split(" ")[0]));
 
     it("finds nothing in the good sample, with no check switched off", () => {
         assert.deepEqual(
@@ -126,10 +112,7 @@ describe("verify: trivy Kubernetes checks (kube-linter stand-in)", function () {
             "kube-score: { kubernetesVersion: v1.36 }\ntrivy:\n  ignore:\n    - id: KSV-0017\n      reason: switched off here to prove the policy file reaches trivy\n",
         );
         const withPolicy = runTrivy(
-            [
-                named(good(), "Deployment kline-verify-good/kline-analytics"),
-                named(broken(), "Deployment kline-verify-broken/privileged"),
-            ],
+            [named(good(), "Deployment kline-verify-good/kline-analytics"), named(broken(), "Deployment kline-verify-broken/privileged")],
             policy,
         );
         assert.ok(!ids(withPolicy, "Deployment kline-verify-broken/privileged").includes("KSV017"));

@@ -97,19 +97,11 @@ function makeCertificates(dir: string): void {
     fs.writeFileSync(path.join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
 }
 
-async function waitFor(
-    what: string,
-    proc: ChildProcess,
-    log: string,
-    timeoutMs: number,
-    probe: () => Promise<boolean>,
-): Promise<void> {
+async function waitFor(what: string, proc: ChildProcess, log: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
         if (proc.exitCode !== null || proc.signalCode !== null) {
-            throw new Error(
-                `${what} exited (${proc.exitCode ?? proc.signalCode}) while starting; last log lines:\n${tail(log)}`,
-            );
+            throw new Error(`${what} exited (${proc.exitCode ?? proc.signalCode}) while starting; last log lines:\n${tail(log)}`);
         }
         if (await probe().catch(() => false)) return;
         await sleep(250);
@@ -167,11 +159,7 @@ export class LocalCluster {
         const apiserverBin = tool("kube-apiserver");
         makeCertificates(this.dir);
         const token = crypto.randomBytes(32).toString("hex");
-        fs.writeFileSync(
-            path.join(this.dir, "tokens.csv"),
-            `${token},kline-verify,kline-verify-uid,"system:masters"\n`,
-            { mode: 0o600 },
-        );
+        fs.writeFileSync(path.join(this.dir, "tokens.csv"), `${token},kline-verify,kline-verify-uid,"system:masters"\n`, { mode: 0o600 });
         process.once("exit", this.onExit);
         process.once("SIGINT", this.onSignal);
         process.once("SIGTERM", this.onSignal);

@@ -44,19 +44,13 @@ async function installCrd(client: KubeClient, entry: CrdEntry, notes: string[]):
     const existing = await client.request("GET", url);
     if (existing.status === 404) {
         const { status: _status, ...crd } = entry.crd as any;
-        const res = await client.request(
-            "POST",
-            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldManager=kline-verify",
-            crd,
-        );
+        const res = await client.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldManager=kline-verify", crd);
         if (!ok(res)) throw new Error(`installing CRD ${name} from ${entry.origin} failed: ${reason(res)}`);
         notes.push(`installed CRD ${name} (${entry.origin})`);
     }
     for (let i = 0; i < 120; i++) {
         const res = await client.request("GET", url);
-        const established = (res.body?.status?.conditions ?? []).some(
-            (c: any) => c.type === "Established" && c.status === "True",
-        );
+        const established = (res.body?.status?.conditions ?? []).some((c: any) => c.type === "Established" && c.status === "True");
         if (established) return;
         await sleep(250);
     }
@@ -114,8 +108,7 @@ export async function dryRunAll(
     };
     const reject = (object: string, why: string) => report.rejected.push({ object, reason: why });
 
-    for (const d of duplicates(objects))
-        reject(d, "declared more than once in the manifest (the second create would fail)");
+    for (const d of duplicates(objects)) reject(d, "declared more than once in the manifest (the second create would fail)");
 
     // 1. CRDs for custom resources the server does not serve yet.
     let installed = false;
@@ -129,24 +122,18 @@ export async function dryRunAll(
     if (installed) await client.discover();
 
     // 2. Namespaces, for real, with their labels; namespaces used but not declared are noted.
-    const declared = new Map(
-        objects.filter((o) => o.kind === "Namespace" && o.apiVersion === "v1").map((n) => [n.metadata.name!, n]),
-    );
+    const declared = new Map(objects.filter((o) => o.kind === "Namespace" && o.apiVersion === "v1").map((n) => [n.metadata.name!, n]));
     const levels = new Map<string, string>();
     for (const ns of declared.values()) {
         const res = await applyNamespace(client, ns);
         if (ok(res)) report.accepted.push(ref(ns));
         else reject(ref(ns), reason(res));
-        levels.set(
-            ns.metadata.name!,
-            ns.metadata.labels?.["pod-security.kubernetes.io/enforce"] ?? "privileged (no enforce label)",
-        );
+        levels.set(ns.metadata.name!, ns.metadata.labels?.["pod-security.kubernetes.io/enforce"] ?? "privileged (no enforce label)");
     }
     for (const ns of contextNamespaces) {
         if (declared.has(ns.metadata.name!)) continue;
         const res = await applyNamespace(client, ns);
-        if (!ok(res))
-            throw new Error(`applying namespace ${ns.metadata.name} from another stack failed: ${reason(res)}`);
+        if (!ok(res)) throw new Error(`applying namespace ${ns.metadata.name} from another stack failed: ${reason(res)}`);
     }
     for (const o of objects) {
         const ns = namespaceOf(o, client);
@@ -176,10 +163,7 @@ export async function dryRunAll(
         if (tried.has(key)) continue; // already rejected as a duplicate above
         tried.add(key);
         if (!client.resourceFor(o.apiVersion, o.kind)) {
-            reject(
-                ref(o),
-                `the API server (${serverVersion}) does not serve ${o.apiVersion} ${o.kind} and no pinned CRD defines it`,
-            );
+            reject(ref(o), `the API server (${serverVersion}) does not serve ${o.apiVersion} ${o.kind} and no pinned CRD defines it`);
             continue;
         }
         const res = await client.dryRunCreate(o, namespaceOf(o, client));
@@ -205,10 +189,7 @@ export async function dryRunAll(
                 // The ServiceAccount admission plugin needs the account to exist; no controller makes "default" here.
                 const sa = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: account, namespace: ns } };
                 const res = await client.create(sa, ns);
-                if (!ok(res))
-                    throw new Error(
-                        `creating service account ${ns}/${account} for the pod check failed: ${reason(res)}`,
-                    );
+                if (!ok(res)) throw new Error(`creating service account ${ns}/${account} for the pod check failed: ${reason(res)}`);
                 createdAccounts.push(saUrl);
             }
             // A StatefulSet's controller adds a volume per volumeClaimTemplate; so does the check.
@@ -254,9 +235,5 @@ export async function dryRunAll(
 
 /** True when the dry-run found nothing wrong (warnings about Pod Security count as failures). */
 export function dryRunPassed(r: DryRunReport): boolean {
-    return (
-        r.rejected.length === 0 &&
-        r.podSecurity.every((p) => p.passed) &&
-        !r.warnings.some((w) => /PodSecurity/i.test(w.warning))
-    );
+    return r.rejected.length === 0 && r.podSecurity.every((p) => p.passed) && !r.warnings.some((w) => /PodSecurity/i.test(w.warning));
 }

@@ -95,9 +95,7 @@ export class KubeClient {
         if (!info) return undefined;
         const { group, version } = groupVersion(obj.apiVersion);
         const base = group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
-        return info.namespaced
-            ? `${base}/namespaces/${encodeURIComponent(namespace ?? "default")}/${info.name}`
-            : `${base}/${info.name}`;
+        return info.namespaced ? `${base}/namespaces/${encodeURIComponent(namespace ?? "default")}/${info.name}` : `${base}/${info.name}`;
     }
 
     /** POST with ?dryRun=All: the server runs defaulting, validation and admission, stores nothing. */
@@ -126,7 +124,6 @@ function splitWarnings(header: string): string[] {
 
 /** The server's explanation of a rejected request. */
 export function reason(res: KubeResponse): string {
-    if (typeof res.body === "object" && res.body?.message)
-        return `${res.status} ${res.body.reason ?? ""}: ${res.body.message}`.trim();
+    if (typeof res.body === "object" && res.body?.message) return `${res.status} ${res.body.reason ?? ""}: ${res.body.message}`.trim();
     return `${res.status}: ${typeof res.body === "string" ? res.body.trim() : JSON.stringify(res.body)}`;
 }

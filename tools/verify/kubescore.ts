@@ -33,12 +33,8 @@ export function parseKubeScore(json: string): LintFinding[] {
             const severity = GRADES[c.grade] ?? `grade ${c.grade}`;
             const comments: any[] = c.comments ?? [];
             const message =
-                comments
-                    .map(
-                        (m) =>
-                            `${m.path ? `${m.path}: ` : ""}${m.summary}${m.description ? ` (${m.description})` : ""}`,
-                    )
-                    .join("; ") || c.check.name;
+                comments.map((m) => `${m.path ? `${m.path}: ` : ""}${m.summary}${m.description ? ` (${m.description})` : ""}`).join("; ") ||
+                c.check.name;
             findings.push({
                 tool: "kube-score",
                 object: objectOf(item),
@@ -57,15 +53,7 @@ export function runKubeScore(objects: KubeObject[], policy: LintPolicy): LintFin
     try {
         const file = path.join(dir, "manifest.yaml");
         fs.writeFileSync(file, toYaml(objects));
-        const args = [
-            "score",
-            "--output-format",
-            "json",
-            "--color",
-            "never",
-            "--kubernetes-version",
-            policy.kubeScore.kubernetesVersion,
-        ];
+        const args = ["score", "--output-format", "json", "--color", "never", "--kubernetes-version", policy.kubeScore.kubernetesVersion];
         // Every switch-off comes from lint-policy.yaml; in-object annotations are not honoured.
         args.push("--disable-ignore-checks-annotations");
         for (const c of policy.kubeScore.ignore) if (!c.objects) args.push("--ignore-test", c.id);

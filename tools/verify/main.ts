@@ -32,8 +32,7 @@ function parseArgs(argv: string[]): Args {
         };
         if (a === "--stack") {
             const s = value();
-            if (!STACKS.includes(s))
-                throw new Error(`unknown stack "${s}": known stacks are ${STACKS.join(", ")}\n${USAGE}`);
+            if (!STACKS.includes(s)) throw new Error(`unknown stack "${s}": known stacks are ${STACKS.join(", ")}\n${USAGE}`);
             args.stacks.push(s);
         } else if (a === "--manifest") args.manifests.push(path.resolve(value()));
         else if (a === "--no-render") args.render = false;
@@ -46,14 +45,10 @@ function parseArgs(argv: string[]): Args {
 function render(stacks: string[]): void {
     const tsNode = path.join(PROJECT_DIR, "node_modules", "ts-node", "dist", "bin.js");
     const flags = stacks.length === STACKS.length ? ["--all"] : stacks.flatMap((s) => ["--stack", s]);
-    execFileSync(
-        process.execPath,
-        [tsNode, "--transpile-only", path.join(PROJECT_DIR, "tools", "synth.ts"), ...flags],
-        {
-            cwd: PROJECT_DIR,
-            stdio: ["ignore", "inherit", "inherit"],
-        },
-    );
+    execFileSync(process.execPath, [tsNode, "--transpile-only", path.join(PROJECT_DIR, "tools", "synth.ts"), ...flags], {
+        cwd: PROJECT_DIR,
+        stdio: ["ignore", "inherit", "inherit"],
+    });
 }
 
 async function main(): Promise<number> {

@@ -19,9 +19,7 @@ export function ref(obj: KubeObject): string {
 /** Splits apiVersion into group and version ("v1" -> core group ""). */
 export function groupVersion(apiVersion: string): { group: string; version: string } {
     const i = apiVersion.indexOf("/");
-    return i < 0
-        ? { group: "", version: apiVersion }
-        : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+    return i < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
 /** Parses every document; empty documents are skipped, `List` kinds are flattened. */
@@ -53,9 +51,7 @@ export function parseManifest(text: string, source = "<manifest>"): KubeObject[]
 
 export function readManifest(file: string): KubeObject[] {
     if (!fs.existsSync(file)) {
-        throw new Error(
-            `manifest ${file} does not exist; render it first with: npm run synth -- --stack <name> --out <dir>`,
-        );
+        throw new Error(`manifest ${file} does not exist; render it first with: npm run synth -- --stack <name> --out <dir>`);
     }
     return parseManifest(fs.readFileSync(file, "utf8"), file);
 }

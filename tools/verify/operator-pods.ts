@@ -32,9 +32,7 @@ function podTemplates(kind: string, spec: any): { suffix: string; labels: Record
             return [
                 {
                     suffix: kind.toLowerCase(),
-                    labels: labelsOf(
-                        spec?.daemonSet?.podTemplate ?? spec?.deployment?.podTemplate ?? spec?.statefulSet?.podTemplate,
-                    ),
+                    labels: labelsOf(spec?.daemonSet?.podTemplate ?? spec?.deployment?.podTemplate ?? spec?.statefulSet?.podTemplate),
                 },
             ];
         default:
@@ -53,8 +51,7 @@ export function operatorPodStandIns(objects: KubeObject[]): KubeObject[] {
                 "common.k8s.elastic.co/type": eck.type,
                 [eck.label]: o.metadata.name!,
             };
-            if (o.kind === "Elasticsearch")
-                labels["elasticsearch.k8s.elastic.co/statefulset-name"] = `${o.metadata.name}-${t.suffix}`;
+            if (o.kind === "Elasticsearch") labels["elasticsearch.k8s.elastic.co/statefulset-name"] = `${o.metadata.name}-${t.suffix}`;
             pods.push({
                 apiVersion: "v1",
                 kind: "Pod",

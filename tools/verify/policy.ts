@@ -38,9 +38,7 @@ function checks(list: unknown, where: string): DisabledCheck[] {
         const id = item?.id;
         const reason = item?.reason;
         if (typeof id !== "string" || id.trim() === "") {
-            throw new Error(
-                `${POLICY_FILE}: ${where}.ignore[${i}] has no check id; write {id: <check>, reason: <why>}`,
-            );
+            throw new Error(`${POLICY_FILE}: ${where}.ignore[${i}] has no check id; write {id: <check>, reason: <why>}`);
         }
         if (typeof reason !== "string" || reason.trim().length < 20) {
             throw new Error(
@@ -73,9 +71,7 @@ export function parsePolicy(text: string): LintPolicy {
     const ks = raw["kube-score"] ?? {};
     const version = ks.kubernetesVersion;
     if (typeof version !== "string" || !/^v1\.\d+$/.test(version)) {
-        throw new Error(
-            `${POLICY_FILE}: kube-score.kubernetesVersion must look like v1.36, got ${JSON.stringify(version)}`,
-        );
+        throw new Error(`${POLICY_FILE}: kube-score.kubernetesVersion must look like v1.36, got ${JSON.stringify(version)}`);
     }
     return {
         kubeScore: { kubernetesVersion: version, ignore: checks(ks.ignore, "kube-score") },

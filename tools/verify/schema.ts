@@ -82,12 +82,7 @@ export function strictSchema(node: any): any {
         };
     }
     const preserve = node["x-kubernetes-preserve-unknown-fields"] === true;
-    if (
-        !preserve &&
-        out.properties &&
-        out.additionalProperties === undefined &&
-        (out.type === undefined || out.type === "object")
-    ) {
+    if (!preserve && out.properties && out.additionalProperties === undefined && (out.type === undefined || out.type === "object")) {
         out.additionalProperties = false;
     }
     return out;
@@ -95,8 +90,7 @@ export function strictSchema(node: any): any {
 
 function describe(err: ErrorObject): string {
     const at = err.instancePath || "/";
-    if (err.keyword === "additionalProperties")
-        return `${at}: unknown field "${(err.params as any).additionalProperty}"`;
+    if (err.keyword === "additionalProperties") return `${at}: unknown field "${(err.params as any).additionalProperty}"`;
     if (err.keyword === "type") return `${at}: wrong type, expected ${(err.params as any).type}`;
     if (err.keyword === "enum") return `${at}: must be one of ${JSON.stringify((err.params as any).allowedValues)}`;
     if (err.keyword === "required") return `${at}: missing required field "${(err.params as any).missingProperty}"`;
@@ -182,10 +176,7 @@ export class SchemaValidator {
                 };
                 strict.properties.apiVersion ??= { type: "string" };
                 strict.properties.kind ??= { type: "string" };
-                if (
-                    strict.additionalProperties === undefined &&
-                    schema["x-kubernetes-preserve-unknown-fields"] !== true
-                ) {
+                if (strict.additionalProperties === undefined && schema["x-kubernetes-preserve-unknown-fields"] !== true) {
                     strict.additionalProperties = false;
                 }
                 definitions[name] = strict;

@@ -96,12 +96,8 @@ export async function verifyObjects(name: string, objects: KubeObject[], ctx: Ve
  */
 export function relatedObjects(own: KubeObject[], others: KubeObject[]): KubeObject[] {
     const declared = new Set(own.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
-    const foreign = new Set(
-        own.map((o) => o.metadata?.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)),
-    );
-    return others.filter((o) =>
-        o.kind === "Namespace" ? foreign.has(o.metadata.name!) : foreign.has(o.metadata?.namespace ?? ""),
-    );
+    const foreign = new Set(own.map((o) => o.metadata?.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)));
+    return others.filter((o) => (o.kind === "Namespace" ? foreign.has(o.metadata.name!) : foreign.has(o.metadata?.namespace ?? "")));
 }
 
 export function stackPassed(r: StackReport): boolean {

@@ -97,7 +97,10 @@ export class BackupFixture {
 
     /** Schema as pg_dump prints it (no data), for comparing a restored database with its source. */
     schema(db: string): string {
-        const dump = execFileSync("pg_dump", ["--schema-only", "-d", db], { encoding: "utf8", env: { ...process.env, ...this.pg.env(db) } });
+        const dump = execFileSync("pg_dump", ["--schema-only", "-d", db], {
+            encoding: "utf8",
+            env: { ...process.env, ...this.pg.env(db) },
+        });
         // pg_dump >= 15.14 brackets its output with \restrict/\unrestrict and a random key per run.
         return dump.replace(/^\\(un)?restrict .*$/gm, "");
     }
@@ -115,7 +118,12 @@ export class BackupFixture {
     /** The S3 lock object's fields (owner, expires, ...). */
     async lock(): Promise<Record<string, string>> {
         const text = (await this.get(".locks/backup.lock")).toString();
-        return Object.fromEntries(text.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+        return Object.fromEntries(
+            text
+                .trim()
+                .split("\n")
+                .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+        );
     }
 
     /** Every key under the prefix, relative to it (sorted). */

@@ -43,7 +43,15 @@ export class MinioServer {
         this.output = "";
         const proc = spawn(
             this.bin,
-            ["server", "--quiet", "--address", `127.0.0.1:${this.port}`, "--console-address", `127.0.0.1:${this.consolePort}`, this.dataDir],
+            [
+                "server",
+                "--quiet",
+                "--address",
+                `127.0.0.1:${this.port}`,
+                "--console-address",
+                `127.0.0.1:${this.consolePort}`,
+                this.dataDir,
+            ],
             {
                 env: {
                     PATH: process.env.PATH,
@@ -64,7 +72,8 @@ export class MinioServer {
             if (proc.exitCode !== null) throw new Error(`minio exited with ${proc.exitCode}: ${this.output}`);
             // The health endpoints answer before the object layer is initialised (requests then get
             // 503 XMinioServerNotInitialized): ready means a signed ListBuckets succeeds.
-            if ((await this.healthStatus()) === 200 && (await this.client.request("GET", "/").catch(() => ({ status: 0 }))).status === 200) return;
+            if ((await this.healthStatus()) === 200 && (await this.client.request("GET", "/").catch(() => ({ status: 0 }))).status === 200)
+                return;
             await new Promise((r) => setTimeout(r, 50));
         }
         throw new Error(`minio did not become ready on ${this.endpoint} within 30 s: ${this.output}`);

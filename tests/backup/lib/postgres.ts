@@ -20,7 +20,11 @@ function serverBinDir(): string {
               .filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb")))
               .sort((a, b) => Number(b) - Number(a))
         : [];
-    const initdb = requireTool("initdb", INSTALL_HINT, majors.map((v) => path.join(root, v, "bin")));
+    const initdb = requireTool(
+        "initdb",
+        INSTALL_HINT,
+        majors.map((v) => path.join(root, v, "bin")),
+    );
     return path.dirname(initdb);
 }
 
@@ -77,7 +81,17 @@ export class PgServer {
         const pwfile = path.join(this.dir, "pw");
         fs.writeFileSync(pwfile, this.password + "\n", { mode: 0o600 });
         if (this.asUser.length) execFileSync("chown", ["postgres", pwfile]);
-        this.exec("initdb", ["-D", this.dataDir, "-U", this.user, `--pwfile=${pwfile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync"]);
+        this.exec("initdb", [
+            "-D",
+            this.dataDir,
+            "-U",
+            this.user,
+            `--pwfile=${pwfile}`,
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]);
         fs.rmSync(pwfile);
         // Durability is irrelevant for a test server; speed is not.
         const conf = [

@@ -46,7 +46,10 @@ export function startScript(args: string[], env: Record<string, string | undefin
         waitForLog(re, timeoutMs = 30_000) {
             if (re.test(stderr)) return Promise.resolve();
             return new Promise<void>((resolve, reject) => {
-                const timer = setTimeout(() => reject(new Error(`no log line matching ${re} within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+                const timer = setTimeout(
+                    () => reject(new Error(`no log line matching ${re} within ${timeoutMs} ms:\n${stderr}`)),
+                    timeoutMs,
+                );
                 waiters.push({
                     re,
                     resolve: () => {

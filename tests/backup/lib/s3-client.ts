@@ -26,9 +26,17 @@ export class S3Client {
         private readonly secretKey: string,
     ) {}
 
-    request(method: string, path: string, query: Record<string, string> = {}, body: Buffer = Buffer.alloc(0)): Promise<{ status: number; body: Buffer }> {
+    request(
+        method: string,
+        path: string,
+        query: Record<string, string> = {},
+        body: Buffer = Buffer.alloc(0),
+    ): Promise<{ status: number; body: Buffer }> {
         const url = new URL(this.endpoint);
-        const now = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+        const now = new Date()
+            .toISOString()
+            .replace(/[-:]/g, "")
+            .replace(/\.\d{3}/, "");
         const day = now.slice(0, 8);
         const payloadHash = sha256(body);
         const canonicalPath = enc(path, true);
@@ -38,7 +46,14 @@ export class S3Client {
             .join("&");
         const headers: Record<string, string> = { host: url.host, "x-amz-content-sha256": payloadHash, "x-amz-date": now };
         const signed = Object.keys(headers).sort();
-        const canonical = [method, canonicalPath, canonicalQuery, signed.map((h) => `${h}:${headers[h]}\n`).join(""), signed.join(";"), payloadHash].join("\n");
+        const canonical = [
+            method,
+            canonicalPath,
+            canonicalQuery,
+            signed.map((h) => `${h}:${headers[h]}\n`).join(""),
+            signed.join(";"),
+            payloadHash,
+        ].join("\n");
         const scope = `${day}/${this.region}/s3/aws4_request`;
         const toSign = ["AWS4-HMAC-SHA256", now, scope, sha256(canonical)].join("\n");
         const key = hmac(hmac(hmac(hmac("AWS4" + this.secretKey, day), this.region), "s3"), "aws4_request");
@@ -61,7 +76,8 @@ export class S3Client {
 
     private async ok(method: string, path: string, query?: Record<string, string>, body?: Buffer): Promise<Buffer> {
         const r = await this.request(method, path, query, body);
-        if (r.status < 200 || r.status >= 300) throw new Error(`S3 ${method} ${path} -> HTTP ${r.status}: ${r.body.toString().slice(0, 500)}`);
+        if (r.status < 200 || r.status >= 300)
+            throw new Error(`S3 ${method} ${path} -> HTTP ${r.status}: ${r.body.toString().slice(0, 500)}`);
         return r.body;
     }
 
@@ -72,7 +88,12 @@ export class S3Client {
     async list(bucket: string, prefix: string): Promise<S3Object[]> {
         const xml = (await this.ok("GET", `/${bucket}`, { "list-type": "2", prefix, "max-keys": "1000" })).toString();
         if (/<IsTruncated>true<\/IsTruncated>/.test(xml)) throw new Error("more than 1000 objects: not expected in tests");
-        const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+        const unescape = (s: string) =>
+            s
+                .replace(/&quot;/g, '"')
+                .replace(/&amp;/g, "&")
+                .replace(/&lt;/g, "<")
+                .replace(/&gt;/g, ">");
         return [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map(([, c]) => ({
             key: unescape(/<Key>([\s\S]*?)<\/Key>/.exec(c)![1]),
             size: Number(/<Size>(\d+)<\/Size>/.exec(c)![1]),
