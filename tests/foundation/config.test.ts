@@ -2,38 +2,15 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ConfigError, ConfigSource, SECRET_KEYS, StackConfig, buildConfig } from "../../config";
 import { ENVIRONMENTS } from "../../config/environments";
 import { checkCron, parseCpu, parseImage, parseJvmSize, parseMemory } from "../../config/validate";
 import { PROJECT_DIR, STACKS } from "../../tools/render";
+import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 
-const BASE: Record<string, string> = {
-    environment: "production",
-    image: "ghcr.io/stocksanalyses/kline-analytics:1.4.2",
-    ingressHost: "kline.example.com",
-    dbHost: "db.example.internal",
-    dbEgressCidr: "10.30.0.0/16",
-    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
-    oidcProviderUrl: "oidc.eks.us-west-2.amazonaws.com/id/ABC",
-};
-
-function source(
-    values: Record<string, string>,
-    secrets: Record<string, string> = { dbPassword: "pw" },
-    plaintext: string[] = [],
-): ConfigSource {
-    const all = { ...values, ...secrets };
-    return {
-        project: "kline-analytics",
-        stack: values.environment ?? "test",
-        get: (k) => (all[k] === "" ? undefined : all[k]),
-        getSecret: (k) => (all[k] === undefined ? undefined : pulumi.secret(all[k])),
-        isSecret: (k) => k in secrets && !plaintext.includes(k),
-        getIn: (ns, k) => (ns === "aws" && k === "region" ? "us-west-2" : undefined),
-    };
-}
+const BASE: Record<string, string> = { environment: "production", ...REQUIRED_CONFIG };
+const source = mapSource;
 
 function build(overrides: Record<string, string>, secrets?: Record<string, string>, plaintext?: string[]): StackConfig {
     return buildConfig(source({ ...BASE, ...overrides }, secrets, plaintext));

@@ -1,30 +1,12 @@
 // The logging part of the config module: the Elastic stack's per-environment sizes and every
 // invalid value refused with the key, the value and what is allowed.
 import * as assert from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { buildConfig, ConfigError, ConfigSource, StackConfig } from "../../config";
+import { buildConfig, ConfigError, StackConfig } from "../../config";
+import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 import { DEFAULT_STACK_VERSION, LOGGING_ENVIRONMENTS } from "../../config/logging";
 
-const BASE: Record<string, string> = {
-    image: "ghcr.io/stocksanalyses/kline-analytics:1.4.2",
-    ingressHost: "kline.example.com",
-    dbHost: "db.example.internal",
-    dbEgressCidr: "10.30.0.0/16",
-    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
-    oidcProviderUrl: "oidc.eks.us-west-2.amazonaws.com/id/ABC",
-};
-
 function build(environment: string, overrides: Record<string, string> = {}): StackConfig {
-    const all: Record<string, string> = { ...BASE, environment, ...overrides, dbPassword: "pw" };
-    const source: ConfigSource = {
-        project: "kline-analytics",
-        stack: environment,
-        get: (k) => (all[k] === "" ? undefined : all[k]),
-        getSecret: (k) => (all[k] === undefined ? undefined : pulumi.secret(all[k])),
-        isSecret: (k) => k === "dbPassword",
-        getIn: (ns, k) => (ns === "aws" && k === "region" ? "us-west-2" : undefined),
-    };
-    return buildConfig(source);
+    return buildConfig(mapSource({ ...REQUIRED_CONFIG, environment, ...overrides }));
 }
 
 function rejects(environment: string, overrides: Record<string, string>, expected: RegExp): void {

@@ -2,34 +2,17 @@
 // per-environment sizes, selectors, Alertmanager from our Secret, Grafana's sidecar, Pod
 // Security (restricted everywhere in `monitoring`), and config values that are refused.
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { buildConfig, ConfigError, ConfigSource, StackConfig } from "../../config";
+import { buildConfig, ConfigError, StackConfig } from "../../config";
 import { MONITORING_ENVIRONMENTS, parseMuteWindows, parseRetention, prometheusRetentionSize } from "../../config/monitoring";
 import { checkReceivers } from "../../components/monitoring";
 import { blackboxExporterValues, kubePrometheusStackValues } from "../../components/monitoring/values";
+import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 import { restrictedViolations } from "../lib/pss";
 
-const BASE: Record<string, string> = {
-    image: "ghcr.io/stocksanalyses/kline-analytics:1.4.2",
-    ingressHost: "kline.example.com",
-    dbHost: "db.example.internal",
-    dbEgressCidr: "10.30.0.0/16",
-    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
-    oidcProviderUrl: "oidc.eks.us-west-2.amazonaws.com/id/ABC",
-};
 const SECRETS = { dbPassword: "pw", pagerdutyRoutingKey: "key", slackWebhookUrl: "https://hooks.slack.com/services/T/B/X" };
 
 function config(environment: string, values: Record<string, string> = {}, secrets: Record<string, string> = SECRETS): StackConfig {
-    const all: Record<string, string> = { ...BASE, environment, ...values, ...secrets };
-    const source: ConfigSource = {
-        project: "kline-analytics",
-        stack: environment,
-        get: (k) => (all[k] === "" ? undefined : all[k]),
-        getSecret: (k) => (all[k] === undefined ? undefined : pulumi.secret(all[k])),
-        isSecret: (k) => k in secrets,
-        getIn: (ns, k) => (ns === "aws" && k === "region" ? "us-west-2" : undefined),
-    };
-    return buildConfig(source);
+    return buildConfig(mapSource({ ...REQUIRED_CONFIG, environment, ...values }, secrets));
 }
 
 function kpsValues(environment: "development" | "staging" | "production", values: Record<string, string> = {}): any {
