@@ -249,7 +249,7 @@ export function buildDashboard(p: DashboardParams): Dashboard {
                     type: "stat",
                     targets: [
                         [
-                            `sum(kube_job_status_failed{${NS}} * on (namespace, job_name) group_left () max by (namespace, job_name) (kube_job_owner{${NS}, owner_kind="CronJob", owner_name="${p.backupCronJob}"}))`,
+                            `sum(kube_job_failed{${NS}, condition="true"} * on (namespace, job_name) group_left () max by (namespace, job_name) (kube_job_owner{${NS}, owner_kind="CronJob", owner_name="${p.backupCronJob}"}))`,
                             "failed",
                         ],
                     ],

@@ -41,6 +41,7 @@ export const STANDARD_METRICS = {
         "kube_cronjob_status_last_successful_time",
         "kube_cronjob_created",
         "kube_job_status_failed",
+        "kube_job_failed",
         "kube_job_owner",
     ],
     cadvisor: [

@@ -543,7 +543,9 @@ function backupAlerts(p: RuleParams, f: AlertFactory, cronjob: string): Alerting
         f.alert({
             name: "KlineAnalyticsBackupJobFailed",
             severity: "warning",
-            expr: `max by (namespace, job_name) (kube_job_status_failed${sel({ namespace: p.namespace })} > 0)\n* on (namespace, job_name) group_left (owner_name)\nmax by (namespace, job_name, owner_name) (kube_job_owner${sel({ namespace: p.namespace, owner_kind: "CronJob", owner_name: cronjob })})`,
+            // kube_job_failed is the Job's Failed condition (retries exhausted or deadline passed);
+            // kube_job_status_failed counts failed pods, which a Job that succeeded on a retry also has.
+            expr: `max by (namespace, job_name) (kube_job_failed${sel({ namespace: p.namespace, condition: "true" })} > 0)\n* on (namespace, job_name) group_left (owner_name)\nmax by (namespace, job_name, owner_name) (kube_job_owner${sel({ namespace: p.namespace, owner_kind: "CronJob", owner_name: cronjob })})`,
             summary: "A kline-analytics backup job failed.",
             description:
                 "Backup Job {{ $labels.namespace }}/{{ $labels.job_name }} of CronJob {{ $labels.owner_name }} failed. Delete the Job once the cause is fixed to clear this alert.",

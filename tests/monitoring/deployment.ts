@@ -268,6 +268,7 @@ function setNamespace(w: World): void {
     const job = { namespace: NS, job_name: BACKUP_JOB, ...KSM };
     w.set("kube_job_owner", { ...job, owner_kind: "CronJob", owner_name: BACKUP_CRONJOB, owner_is_controller: "true" }, gauge(1, m));
     w.set("kube_job_status_failed", job, gauge(0, m));
+    w.set("kube_job_failed", { ...job, condition: "true" }, gauge(0, m));
     w.set("probe_success", probeLabels, gauge(1, m));
     w.set("probe_duration_seconds", probeLabels, gauge(0.18, m));
     w.set("probe_http_status_code", probeLabels, gauge(200, m));

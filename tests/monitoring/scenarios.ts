@@ -671,13 +671,22 @@ function productionScenarios(): Part[] {
             [at("20m", "KlineAnalyticsBackupTooOld", backupTooOld("1d 2h 20m 0s"))],
         ),
         scenario(
-            "stable: a backup Job fails at minute 10 (an unrelated failed Job stays quiet)",
+            "stable: a backup Job's first pod fails at minute 4 (a retry is pending: quiet), the Job fails at minute 10 (an unrelated failed Job stays quiet)",
             20,
             (w) => {
                 const ksm = { job: "kube-state-metrics", instance: "10.0.9.20:8080" };
                 w.set(
                     "kube_job_status_failed",
                     { namespace: NS, job_name: BACKUP_JOB, ...ksm },
+                    gaugePhases([
+                        [0, 3],
+                        [1, 9],
+                        [3, w.minutes],
+                    ]),
+                );
+                w.set(
+                    "kube_job_failed",
+                    { namespace: NS, job_name: BACKUP_JOB, condition: "true", ...ksm },
                     gaugePhases([
                         [0, 9],
                         [1, w.minutes],
@@ -690,8 +699,10 @@ function productionScenarios(): Part[] {
                     gauge(1, w.minutes),
                 );
                 w.set("kube_job_status_failed", other, gauge(1, w.minutes));
+                w.set("kube_job_failed", { ...other, condition: "true" }, gauge(1, w.minutes));
             },
             [
+                at("8m", "KlineAnalyticsBackupJobFailed"),
                 at(
                     "15m",
                     "KlineAnalyticsBackupJobFailed",
