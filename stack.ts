@@ -87,6 +87,9 @@ export function createStack(cfg: StackConfig) {
         track: cfg.app.track,
         monitoring: monitoring.endpoints,
         backup: backups.outputs,
+        // Top level so `pulumi stack output backupBucket` can read it (scripts/deploy.sh status checks
+        // BACKUP_S3_BUCKET against it); absent on stacks without backups.
+        backupBucket: backups.bucket?.bucketName,
         logging: logging
             ? { kibana: logging.kibanaUrl, elasticsearch: logging.elasticsearchUrl, dataStreams: logging.dataStreams }
             : { servedBy: "the production stack", dataStreams: ["logs-kline.analytics-canary"] },
