@@ -36,9 +36,19 @@ export function javaToolOptions(app: AppConfig): string {
     ].join(" ");
 }
 
+/**
+ * Scheduling constraints count only pods of the same revision (the ReplicaSet's pod-template-hash).
+ * The rollout never drops below the desired count (maxUnavailable 0), so its surge pod must be able
+ * to land next to an old pod: counted against old pods, required anti-affinity would need a spare
+ * node (3 replicas on 3 nodes: the surge pod stays Pending and the rollout never finishes) and the
+ * zone spread could be skewed by pods that are about to go.
+ */
+export const PER_REVISION = ["pod-template-hash"];
+
 function affinity(app: AppConfig): k8s.types.input.core.v1.Affinity | undefined {
     const term = {
         labelSelector: { matchLabels: selectorLabels(app.track) },
+        matchLabelKeys: PER_REVISION,
         topologyKey: "kubernetes.io/hostname",
     };
     switch (app.antiAffinity) {
@@ -88,6 +98,7 @@ export function buildPodTemplate(a: PodTemplateArgs): PodTemplate {
                           topologyKey: "topology.kubernetes.io/zone",
                           whenUnsatisfiable: "DoNotSchedule",
                           labelSelector: { matchLabels: selectorLabels(app.track) },
+                          matchLabelKeys: PER_REVISION,
                       },
                   ]
                 : undefined,
