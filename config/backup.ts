@@ -15,6 +15,11 @@ export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-2.
 export const BACKUP_PREFIX = "backups/";
 /** Matches the names scripts/backup-restore.sh gives its dumps. */
 export const BACKUP_NAME_PATTERN = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;
+/**
+ * Longest restore target the script takes: it keeps a database it replaces as
+ * `<target>__pre_restore_<YYYYMMDDHHMMSS>` (28 more characters) and PostgreSQL names end at 63.
+ */
+export const MAX_RESTORE_TARGET_LENGTH = 63 - "__pre_restore_".length - 14;
 
 export interface BackupConfigReader {
     readonly problems: string[];
@@ -63,7 +68,9 @@ export function readBackupConfig(
         );
     }
     const restoreTarget = r.string("restoreTargetDb", `${dbName}_restored`, (v) =>
-        /^[a-z_][a-z0-9_]{0,40}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier of at most 41 characters is expected",
+        new RegExp(`^[a-z_][a-z0-9_]{0,${MAX_RESTORE_TARGET_LENGTH - 1}}$`).test(v)
+            ? undefined
+            : `a lower-case PostgreSQL identifier of at most ${MAX_RESTORE_TARGET_LENGTH} characters is expected (the script keeps a replaced database as <name>__pre_restore_<YYYYMMDDHHMMSS>, within PostgreSQL's 63)`,
     );
     const restoreRequested = restoreName !== undefined || restoreWindow !== undefined;
     if (restoreName !== undefined && restoreWindow !== undefined) {

@@ -2,6 +2,7 @@
 // the problem and the fix, before touching PostgreSQL or S3 (no servers are started here).
 import { strict as assert } from "assert";
 import { runScript, show } from "./lib/run-script";
+import { MAX_RESTORE_TARGET_LENGTH } from "../../config/backup";
 
 const base = {
     BACKUP_S3_BUCKET: "kline-backups",
@@ -91,6 +92,17 @@ describe("backup-restore.sh usage and settings validation", () => {
         ],
         ["a missing AWS CLI", ["list"], { AWS_CLI: "/nonexistent/aws" }, /AWS CLI not found .*set AWS_CLI=/],
     ];
+    it("takes the longest restore target the stack config allows, refuses one character more", async () => {
+        const longest = "a".repeat(MAX_RESTORE_TARGET_LENGTH);
+        const ok = await runScript(["restore", "--window", "24h", "--target-db", longest], base);
+        // Past every settings check, the script stops at PostgreSQL (nothing listens on port 1).
+        assert.equal(ok.code, 1, show(ok));
+        assert.match(ok.stderr, /cannot connect to PostgreSQL/);
+        const tooLong = await runScript(["restore", "--window", "24h", "--target-db", `${longest}a`], base);
+        assert.equal(tooLong.code, 2, show(tooLong));
+        assert.match(tooLong.stderr, /is too long to keep a renamed copy/);
+    });
+
     for (const [what, args, env, message] of cases) {
         it(`exits 2 on ${what}`, async () => {
             const r = await runScript(args, { ...base, ...env });

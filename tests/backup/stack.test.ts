@@ -338,6 +338,12 @@ describe("restore Job on request", () => {
             /backupObjectLockDays = "30": Object Lock cannot outlast backupRetentionDays \(14\)/,
         ],
         ["a malformed window", "staging", { restoreWindow: "yesterday" }, /restoreWindow = "yesterday"/],
+        [
+            "a target database name the script cannot keep a replaced copy of",
+            "staging",
+            { restoreWindow: "24h", restoreTargetDb: "a".repeat(36) },
+            /restoreTargetDb = "a{36}": a lower-case PostgreSQL identifier of at most 35 characters/,
+        ],
     ] as const) {
         it(`refuses ${what}`, async () => {
             await assert.rejects(renderStack(stack, { overrides: overrides as Record<string, string> }), message);
