@@ -45,6 +45,8 @@ Environment:
   BACKUP_S3_BUCKET  the bucket scripts/backup-restore.sh uses; status warns when it is not the
                     stack's backup bucket (stack output backupBucket).
   PULUMI_ACCESS_TOKEN  Pulumi Cloud token (or log in once with `pulumi login`).
+  PULUMI_ORG        Pulumi organization of the stacks (<org>/<stack>, as in the workflows);
+                    unset: the backend's default organization.
   AWS credentials   AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web-identity
                     token (AWS_WEB_IDENTITY_TOKEN_FILE) or ~/.aws/credentials.
 
@@ -97,6 +99,12 @@ valid_env=false
 for s in "${STACKS[@]}"; do [[ $ENVIRONMENT == "$s" ]] && valid_env=true; done
 $valid_env || die "$EXIT_USAGE" "ENVIRONMENT='$ENVIRONMENT' is not a stack of this project; set ENVIRONMENT to one of: ${STACKS[*]}"
 readonly STACK=$ENVIRONMENT
+# The workflows keep the stacks in the organization PULUMI_ORG (<org>/<stack>); without it the
+# backend's default organization is used. The stack file is Pulumi.<stack>.yaml either way.
+if [[ -n ${PULUMI_ORG:-} && ! $PULUMI_ORG =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
+    die "$EXIT_USAGE" "PULUMI_ORG='$PULUMI_ORG' is not a Pulumi organization name (letters, digits, '.', '_', '-'); fix or unset it"
+fi
+readonly STACK_REF=${PULUMI_ORG:+$PULUMI_ORG/}$STACK
 
 if [[ $STACK == canary ]]; then
     DEPLOYMENT="${APP}-canary"
@@ -177,8 +185,8 @@ ensure_node_modules() {
 
 select_stack() {
     [[ -f $REPO_ROOT/Pulumi.$STACK.yaml ]] || die "$EXIT_PREREQ" "Pulumi.$STACK.yaml is missing in $REPO_ROOT: the $STACK stack has no config file."
-    pulumi stack select "$STACK" ||
-        die "$EXIT_PREREQ" "the Pulumi stack '$STACK' does not exist in the current backend. Create it with 'pulumi stack init $STACK', or log in to the backend that holds it ('pulumi login')."
+    pulumi stack select "$STACK_REF" ||
+        die "$EXIT_PREREQ" "the Pulumi stack '$STACK_REF' does not exist in the current backend. Create it with 'pulumi stack init $STACK_REF', or log in to the backend that holds it ('pulumi login')."
 }
 
 # The stack config (Pulumi.<stack>.yaml) is the single source of truth. The seed's variables are
@@ -186,7 +194,7 @@ select_stack() {
 # another environment) must never silently move the app or its bucket, which would recreate them.
 config_value() {
     local value
-    if value=$(pulumi config get --stack "$STACK" "$1" 2>/dev/null) && [[ -n $value ]]; then
+    if value=$(pulumi config get --stack "$STACK_REF" "$1" 2>/dev/null) && [[ -n $value ]]; then
         printf '%s' "$value"
     else
         printf '%s' "$2"
@@ -214,7 +222,7 @@ check_env_matches_config() {
 check_backup_bucket() {
     [[ -n ${BACKUP_S3_BUCKET:-} ]] || return 0
     local bucket
-    bucket=$(pulumi stack output --stack "$STACK" backupBucket 2>/dev/null) || {
+    bucket=$(pulumi stack output --stack "$STACK_REF" backupBucket 2>/dev/null) || {
         log "note: the $STACK stack has no backupBucket output; BACKUP_S3_BUCKET=$BACKUP_S3_BUCKET was not checked."
         return 0
     }
@@ -240,7 +248,7 @@ case "$COMMAND" in
         check_pulumi
         require_cmd kubectl "Install kubectl (https://kubernetes.io/docs/tasks/tools/) and point it at the cluster (KUBECONFIG)."
         select_stack
-        pulumi stack output --stack "$STACK"
+        pulumi stack output --stack "$STACK_REF"
         check_backup_bucket
         kubectl rollout status "deployment/$DEPLOYMENT" --namespace "$NAMESPACE" --timeout=120s ||
             die "$EXIT_FAILED" "deployment/$DEPLOYMENT in namespace $NAMESPACE is not rolled out; see 'kubectl get pods -n $NAMESPACE' and docs/operations.md (troubleshooting)."
@@ -253,11 +261,11 @@ case "$COMMAND" in
         ensure_node_modules "$REPO_ROOT/$POLICY_PACK"
         select_stack
         check_env_matches_config
-        pulumi preview --stack "$STACK" --diff --non-interactive --policy-pack "$POLICY_PACK" ||
+        pulumi preview --stack "$STACK_REF" --diff --non-interactive --policy-pack "$POLICY_PACK" ||
             die "$EXIT_FAILED" "the preview of $STACK failed (see above): nothing was applied."
         if [[ $COMMAND == up ]]; then
             needs_confirmation && confirm
-            pulumi up --stack "$STACK" --yes --non-interactive --policy-pack "$POLICY_PACK" ||
+            pulumi up --stack "$STACK_REF" --yes --non-interactive --policy-pack "$POLICY_PACK" ||
                 die "$EXIT_FAILED" "pulumi up of $STACK failed (see above); './scripts/deploy.sh status' shows what is running."
             log "$STACK is up to date; './scripts/deploy.sh status' (ENVIRONMENT=$STACK) shows the rollout."
         fi
@@ -266,10 +274,10 @@ case "$COMMAND" in
         check_pulumi
         check_aws_credentials
         select_stack
-        pulumi destroy --stack "$STACK" --preview-only --non-interactive ||
+        pulumi destroy --stack "$STACK_REF" --preview-only --non-interactive ||
             die "$EXIT_FAILED" "the destroy preview of $STACK failed (see above): nothing was deleted."
         confirm
-        pulumi destroy --stack "$STACK" --yes --non-interactive ||
+        pulumi destroy --stack "$STACK_REF" --yes --non-interactive ||
             die "$EXIT_FAILED" "pulumi destroy of $STACK failed (see above)."
         ;;
 esac

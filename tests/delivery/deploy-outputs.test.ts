@@ -9,7 +9,7 @@ import { renderStack } from "../harness";
 const SCRIPT = fs.readFileSync(path.resolve(__dirname, "..", "..", "scripts", "deploy.sh"), "utf8");
 
 describe("delivery: deploy.sh reads stack outputs the program exports", () => {
-    const names = [...SCRIPT.matchAll(/pulumi stack output --stack "\$STACK" ([A-Za-z]+)/g)].map((m) => m[1]);
+    const names = [...SCRIPT.matchAll(/pulumi stack output --stack "\$STACK(?:_REF)?" ([A-Za-z]+)/g)].map((m) => m[1]);
 
     it("names at least the backup bucket output", () => {
         assert.deepEqual(names, ["backupBucket"]);

@@ -278,6 +278,25 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         assert.doesNotMatch(same.stderr, /warning/);
     });
 
+    it("with PULUMI_ORG (as the workflows set it) every pulumi call names <org>/<stack>", () => {
+        const env = { PULUMI_ORG: "acme", STANDIN_PULUMI_STACKS: "acme/staging", BACKUP_S3_BUCKET: "kline-backups" };
+        const r = ws.run(["status"], { env });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.calls, [
+            "pulumi stack select acme/staging",
+            "pulumi stack output --stack acme/staging",
+            "pulumi stack output --stack acme/staging backupBucket",
+            "kubectl rollout status deployment/kline-analytics --namespace kline-analytics-staging --timeout=120s",
+        ]);
+        const u = ws.run([], { env });
+        assert.equal(u.status, 0, u.stderr);
+        assert.deepEqual(u.calls, ["pulumi stack select acme/staging", preview("acme/staging"), up("acme/staging")]);
+        const bad = ws.run(["status"], { env: { PULUMI_ORG: "acme corp" } });
+        assert.equal(bad.status, 2);
+        assert.match(bad.stderr, /PULUMI_ORG='acme corp' is not a Pulumi organization name/);
+        assert.deepEqual(bad.calls, []);
+    });
+
     it("never runs up when the preview fails", () => {
         const r = ws.run([], { env: { STANDIN_PULUMI_FAIL: "preview" } });
         assert.equal(r.status, 1);
