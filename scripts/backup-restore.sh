@@ -265,6 +265,16 @@ aws_get_lock() {
     if grep -qE 'NoSuchKey|Not Found|\(404\)' "$WORK/lock.err"; then
         return 1
     fi
+    # S3 answers a missing key with 403, not 404, unless the caller may list the bucket for that very
+    # request; the writer role may list only under the prefix (an s3:prefix condition GetObject never
+    # meets), so the first backup of a bucket sees AccessDenied. A listing of the key tells them apart.
+    if grep -qE 'AccessDenied|Forbidden|\(403\)' "$WORK/lock.err"; then
+        local found
+        if found=$("$AWS_BIN" "${AWS_ARGS[@]}" s3api list-objects-v2 --bucket "$BACKUP_S3_BUCKET" --prefix "$LOCK_KEY" \
+            --max-keys 1 --query 'KeyCount' --output text 2>>"$WORK/lock.err") && [[ "$found" == 0 ]]; then
+            return 1
+        fi
+    fi
     aws_explain "reading the lock s3://$BACKUP_S3_BUCKET/$LOCK_KEY" "$WORK/lock.err"
     return 2
 }

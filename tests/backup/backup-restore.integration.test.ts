@@ -4,8 +4,9 @@
 // nothing bad is listed.
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
-import { BACKUP_NAME_RE, BackupFixture, SOURCE_DB } from "./lib/fixture";
+import { BACKUP_NAME_RE, BackupFixture, BUCKET, SOURCE_DB } from "./lib/fixture";
 import { show } from "./lib/run-script";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -217,6 +218,38 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.doesNotMatch(pgBackup.stderr + s3Backup.stderr, /not-the-(secret-key|password)/, "secrets are never printed");
         assert.deepEqual(await fx.keys(), before);
         assert.equal((await fx.lock()).expires, "0", "no lock was left behind");
+    });
+
+    it("takes the first lock of a fresh prefix when S3 answers the missing lock with 403 (stand-in CLI for AWS's answer)", async () => {
+        // AWS answers GetObject of a missing key with 403 unless the caller may list the bucket for
+        // that request; the writer role's s3:ListBucket carries an s3:prefix condition GetObject never
+        // meets. MinIO answers 404, so this stand-in CLI turns its NoSuchKey on get-object into AWS's 403.
+        const standIn = path.join(fx.home, "aws-403-stand-in");
+        fs.writeFileSync(
+            standIn,
+            [
+                "#!/usr/bin/env bash",
+                "set -uo pipefail",
+                `real=${JSON.stringify(fx.env().AWS_CLI ?? "/usr/bin/aws")}`,
+                'if [[ " $* " != *" get-object "* ]]; then exec "$real" "$@"; fi',
+                "err=$(mktemp) rc=0",
+                '"$real" "$@" 2>"$err" || rc=$?',
+                'if ((rc != 0)) && grep -q NoSuchKey "$err"; then',
+                '    echo "An error occurred (AccessDenied) when calling the GetObject operation: Access Denied" >&2',
+                "else",
+                '    cat "$err" >&2',
+                "fi",
+                'rm -f "$err"',
+                'exit "$rc"',
+                "",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const prefix = "backups/fresh-bucket/";
+        const r = await fx.ok(["backup"], { AWS_CLI: standIn, BACKUP_S3_PREFIX: prefix });
+        assert.match(r.stdout.trim(), BACKUP_NAME_RE);
+        const lock = await fx.s3.client.get(BUCKET, `${prefix}.locks/backup.lock`);
+        assert.match(lock.toString(), /^expires=0$/m, "the lock was taken and released");
     });
 
     it("refuses to restore over a non-empty database unless forced, and then keeps the old one", async () => {
