@@ -216,8 +216,13 @@ describe("monitoring: Alertmanager configuration", function () {
             );
         });
 
-        after(function () {
-            am?.kill("SIGTERM");
+        after(async function () {
+            // Alertmanager writes its silences and notification log into am-data as it shuts down:
+            // wait for it to exit, or removing the directory races with those writes (ENOTEMPTY).
+            if (!am || am.exitCode !== null || am.signalCode !== null) return;
+            const exited = new Promise((resolve) => am!.once("exit", resolve));
+            am.kill("SIGTERM");
+            await exited;
         });
 
         it("suppresses exactly the inhibited alerts (severity, maintenance mode, canary)", async function () {
