@@ -11,6 +11,7 @@ import {
     Parsed,
     checkCidr,
     checkDnsLabel,
+    checkDnsSubdomain,
     checkHostname,
     checkPromDuration,
     formatBytes,
@@ -243,7 +244,12 @@ export function buildConfig(source: ConfigSource): StackConfig {
     const ingressHost = r.required("ingressHost", checkHostname);
     const ingressClassName = r.string("ingressClassName", "nginx", checkDnsLabel);
     const ingressControllerNamespace = r.string("ingressControllerNamespace", "ingress-nginx", checkDnsLabel);
+    // Unchecked, a malformed name only shows up as ingress-nginx serving its fake certificate.
     const tlsSecretName = r.raw("ingressTlsSecretName");
+    const tlsProblem = tlsSecretName === undefined ? undefined : checkDnsSubdomain(tlsSecretName);
+    if (tlsSecretName !== undefined && tlsProblem) {
+        r.problems.push(`${source.project}:ingressTlsSecretName = ${JSON.stringify(tlsSecretName)}: ${tlsProblem}`);
+    }
     const canaryTraffic = r.integer("canaryTrafficPercent", 10, 0, 100, " (percent of production traffic)");
 
     const name = isCanary ? "kline-analytics-canary" : "kline-analytics";

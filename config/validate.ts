@@ -160,6 +160,13 @@ export function checkDnsLabel(value: string): string | undefined {
         : "a DNS-1123 label is expected (lower-case letters, digits and '-', at most 63 characters)";
 }
 
+/** A DNS-1123 subdomain (names of Secrets and most other objects). */
+export function checkDnsSubdomain(value: string): string | undefined {
+    return /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value)
+        ? undefined
+        : "a Kubernetes object name is expected (lower-case letters, digits, '-' and '.', at most 253 characters), e.g. kline-analytics-tls";
+}
+
 /** A DNS host name for an ingress rule. */
 export function checkHostname(value: string): string | undefined {
     return /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/.test(value)

@@ -131,6 +131,8 @@ describe("config: invalid values are rejected, naming key, value and what is all
     it("external database without a password", () => assert.throws(() => build({}, {}), /dbPassword is not set.*--secret dbPassword/));
     it("password stored in plain text", () =>
         assert.throws(() => build({}, { dbPassword: "pw" }, ["dbPassword"]), /dbPassword is stored in plain text/));
+    it("TLS Secret name that is not a Kubernetes object name", () =>
+        rejects({ ingressTlsSecretName: "Kline_TLS" }, /kline-analytics:ingressTlsSecretName = "Kline_TLS"/, /Kubernetes object name/));
     it("a missing required key", () => rejects({ ingressHost: "" }, /kline-analytics:ingressHost is not set/));
     it("every problem is reported at once", () =>
         rejects({ replicas: "0", javaHeap: "8g", image: "repo:latest" }, /replicas/, /javaHeap/, /image/));
