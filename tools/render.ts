@@ -39,6 +39,8 @@ export interface LoadedConfig {
     config: Record<string, string>;
     secretKeys: string[];
     warnings: string[];
+    /** Unset secret keys and the stand-in each got (warned about only when a resource uses it). */
+    standIns?: Record<string, string>;
 }
 
 function readYaml(file: string): any {
@@ -105,18 +107,18 @@ export function loadStackConfig(stack: string, opts: RenderOptions = {}): Loaded
     }
     if (problems.length > 0) throw new StackConfigFileError(problems.join("\n"));
     // Secrets live encrypted in the operator's stack config, not in this repository. Offline, an
-    // unset secret gets a stand-in (marked secret, so it renders as the placeholder) and a warning.
+    // unset secret gets a stand-in (marked secret, so it renders as the placeholder); renderStack
+    // warns about it only when a resource uses it, so a stack is never told to set a secret it
+    // does not need (the canary's dbPassword, development's generated one).
+    const standIns: Record<string, string> = {};
     for (const bare of SECRET_KEYS) {
         const key = `${name}:${bare}`;
         if (config[key] === undefined || config[key] === "") {
-            config[key] = SECURE_STAND_IN;
+            config[key] = standIns[bare] = `${SECURE_STAND_IN}:${bare}`;
             if (!secretKeys.includes(key)) secretKeys.push(key);
-            warnings.push(
-                `${bare} is not set in ${path.basename(stackFile)}; rendered with a stand-in (pulumi config set --secret ${bare} ...)`,
-            );
         }
     }
-    return { config, secretKeys, warnings };
+    return { config, secretKeys, warnings, standIns };
 }
 
 export interface ResourceRecord {
@@ -280,6 +282,12 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
         .sort((a, b) => (a.name === b.name ? a.type.localeCompare(b.type) : a.name.localeCompare(b.name)));
     const names = new Set<string>();
     const warnings = [...loaded.warnings];
+    const rawInputs = requests.map((r) => JSON.stringify(r.inputs)).join("\n");
+    for (const [bare, standIn] of Object.entries(loaded.standIns ?? {})) {
+        if (!rawInputs.includes(JSON.stringify(standIn).slice(1, -1))) continue;
+        const file = opts.stackFile ? path.basename(opts.stackFile) : `Pulumi.${stack}.yaml`;
+        warnings.push(`${bare} is not set in ${file}; rendered with a stand-in (pulumi config set --secret ${bare} ...)`);
+    }
     for (const r of requests) {
         if (names.has(r.urn)) warnings.push(`duplicate resource URN ${r.urn}: the Pulumi engine would refuse this program`);
         names.add(r.urn);
