@@ -310,7 +310,8 @@ export function buildConfig(source: ConfigSource): StackConfig {
         ]),
         password: dbPassword,
         existingSecretName: isCanary ? "kline-analytics-db" : undefined,
-        egressCidr: dbInCluster ? undefined : r.required("dbEgressCidr", checkCidr),
+        // The canary's pods are covered by production's NetworkPolicies: it needs no address block.
+        egressCidr: dbInCluster || isCanary ? undefined : r.required("dbEgressCidr", checkCidr),
         inClusterImage: r.string("dbInClusterImage", "postgres:16.6-alpine3.21", (v) => {
             const p = parseImage(v);
             return p.ok ? undefined : p.reason;

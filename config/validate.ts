@@ -71,11 +71,17 @@ export function nonHeapHeadroom(memoryLimitBytes: number): number {
     return Math.max(256 * MiB, Math.ceil(memoryLimitBytes / 4));
 }
 
-/** Metaspace and direct-memory caps, so the non-heap part cannot grow into the OOM killer. */
+/**
+ * Metaspace and direct-memory caps, so the non-heap part cannot grow into the OOM killer. They are
+ * carved out of the reserve `nonHeapHeadroom` guarantees: 45% for metaspace and 20% for direct
+ * buffers (each at most 256m, in 16m steps), leaving at least 35% of it for thread stacks, the JIT
+ * code cache and GC structures. 512Mi limit: 112m + 48m of 256Mi; 2Gi: 224m + 96m of 512Mi;
+ * 4Gi: 256m + 192m of 1Gi.
+ */
 export function jvmNonHeapLimits(memoryLimitBytes: number): { maxMetaspace: string; maxDirectMemory: string } {
-    return memoryLimitBytes <= 1 * GiB
-        ? { maxMetaspace: "128m", maxDirectMemory: "64m" }
-        : { maxMetaspace: "256m", maxDirectMemory: "256m" };
+    const reserve = nonHeapHeadroom(memoryLimitBytes);
+    const cap = (share: number) => Math.min(256, Math.floor((reserve * share) / (16 * MiB)) * 16);
+    return { maxMetaspace: `${cap(0.45)}m`, maxDirectMemory: `${cap(0.2)}m` };
 }
 
 export function formatBytes(bytes: number): string {

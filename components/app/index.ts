@@ -31,6 +31,11 @@ export function deploymentOptions(app: AppConfig): Pick<pulumi.CustomResourceOpt
     return app.hpa.enabled ? { ignoreChanges: ["spec.replicas"] } : {};
 }
 
+/** Options of the Namespace: production's is protected, so no config mistake or destroy can delete it with everything in it. */
+export function namespaceOptions(environment: EnvironmentName): Pick<pulumi.CustomResourceOptions, "protect"> {
+    return environment === "production" ? { protect: true } : {};
+}
+
 export function configChecksum(data: Record<string, string>): string {
     const hash = crypto.createHash("sha256");
     for (const key of Object.keys(data).sort()) hash.update(key).update("\0").update(data[key]).update("\0");
@@ -56,7 +61,7 @@ export class KlineApp extends pulumi.ComponentResource {
             const ns = new k8s.core.v1.Namespace(
                 `${name}-namespace`,
                 { metadata: { name: args.namespace, labels: { ...args.labels, ...podSecurityLabels("restricted") } } },
-                child,
+                { ...child, ...namespaceOptions(args.environment) },
             );
             namespace = ns.metadata.name;
         } else {
@@ -140,7 +145,6 @@ export class KlineApp extends pulumi.ComponentResource {
             ? {
                   "nginx.ingress.kubernetes.io/canary": "true",
                   "nginx.ingress.kubernetes.io/canary-weight": String(app.canary.trafficPercent),
-                  "nginx.ingress.kubernetes.io/canary-weight-total": "100",
               }
             : {};
         new k8s.networking.v1.Ingress(

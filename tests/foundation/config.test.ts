@@ -5,7 +5,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { ConfigError, ConfigSource, SECRET_KEYS, StackConfig, buildConfig } from "../../config";
 import { ENVIRONMENTS } from "../../config/environments";
-import { checkCron, parseCpu, parseImage, parseJvmSize, parseMemory } from "../../config/validate";
+import { checkCron, jvmNonHeapLimits, nonHeapHeadroom, parseCpu, parseImage, parseJvmSize, parseMemory } from "../../config/validate";
 import { PROJECT_DIR, STACKS } from "../../tools/render";
 import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 
@@ -83,6 +83,24 @@ describe("config: environment defaults", () => {
         assert.equal(cfg.app.name, "kline-analytics-canary");
         assert.equal(cfg.app.canary?.trafficPercent, 10);
         assert.equal(build({ environment: "canary", canaryTrafficPercent: "25" }).app.canary?.trafficPercent, 25);
+    });
+
+    it("the canary needs no database address block: production's NetworkPolicies cover its pods", () => {
+        const cfg = build({ environment: "canary", dbEgressCidr: "" });
+        assert.equal(cfg.database.egressCidr, undefined);
+        assert.throws(() => build({ environment: "staging", dbEgressCidr: "" }), /dbEgressCidr is not set/);
+    });
+
+    it("JVM metaspace and direct-memory caps leave at least 35% of the non-heap reserve for threads and code cache", () => {
+        for (const limit of ["512Mi", "768Mi", "1Gi", "1536Mi", "2Gi", "3Gi", "4Gi", "8Gi", "16Gi"]) {
+            const bytes = (parseMemory(limit) as { value: number }).value;
+            const { maxMetaspace, maxDirectMemory } = jvmNonHeapLimits(bytes);
+            const caps = [maxMetaspace, maxDirectMemory].map((v) => (parseJvmSize(v) as { value: number }).value);
+            assert.ok(caps[0] >= 64 * 1024 ** 2, `${limit}: metaspace ${maxMetaspace} too small for a Spring service`);
+            assert.ok(caps[0] + caps[1] <= 0.65 * nonHeapHeadroom(bytes), `${limit}: ${maxMetaspace} + ${maxDirectMemory}`);
+        }
+        assert.deepEqual(build({}).app.jvm, { maxMetaspace: "256m", maxDirectMemory: "192m" });
+        assert.deepEqual(build({ environment: "development" }).app.jvm, { maxMetaspace: "112m", maxDirectMemory: "48m" });
     });
 
     it("a stack value overrides the matrix", () => {

@@ -220,6 +220,18 @@ describe("stack specifics", () => {
     });
 });
 
+describe("resource options", () => {
+    it("production's namespace is protected; the others are not", async () => {
+        for (const stack of STACKS) {
+            const ns = resources(await renderStack(stack), "kubernetes:core/v1:Namespace").filter((r) =>
+                r.inputs.metadata.name.startsWith("kline-analytics-"),
+            );
+            assert.equal(ns.length, stack === "canary" ? 0 : 1, stack);
+            for (const n of ns) assert.equal(n.options.protect, stack === "production" ? true : undefined, stack);
+        }
+    });
+});
+
 describe("index.ts (what `pulumi up` runs)", () => {
     it("loads the stack's config and exports the stack outputs", async () => {
         const { installMocks, loadStackConfig } = await import("../../tools/render");
