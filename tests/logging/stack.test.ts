@@ -215,10 +215,11 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.deepStrictEqual(
                 violations.sort(),
                 [
-                    "container filebeat: runAsNonRoot must be true",
-                    "container filebeat: runAsUser 0",
-                    "volume varlogcontainers of type hostPath",
-                    "volume varlogpods of type hostPath",
+                    'Pod pod: container "filebeat": runAsNonRoot must be true (in the pod or container securityContext)',
+                    'Pod pod: container "filebeat": securityContext.runAsUser must not be 0 (root)',
+                    "Pod pod: securityContext.runAsUser must not be 0 (root)",
+                    'Pod pod: volume "varlogcontainers" uses hostPath; allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret',
+                    'Pod pod: volume "varlogpods" uses hostPath; allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret',
                 ].sort(),
             );
         });
