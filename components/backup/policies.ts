@@ -88,7 +88,7 @@ export function writerPolicy(bucketArn: string, prefix: string, kmsKeyArn: strin
         },
         { Sid: "ReadLock", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${prefix}${LOCK_KEY_SUFFIX}` },
     ];
-    if (kmsKeyArn) statements.push(kmsViaS3(["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"], kmsKeyArn, region));
+    if (kmsKeyArn) statements.push(kmsViaS3(["kms:GenerateDataKey", "kms:Decrypt"], kmsKeyArn, region));
     return { Version: "2012-10-17", Statement: statements };
 }
 

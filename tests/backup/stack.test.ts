@@ -162,7 +162,7 @@ for (const stack of ["development", "staging", "production"] as const) {
                 StringLike: { "s3:prefix": ["backups/", "backups/*"] },
             });
             const kms = policy.Statement.find((s: any) => s.Sid === "UseBackupKeyThroughS3");
-            assert.deepEqual(kms.Action, ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"]);
+            assert.deepEqual(kms.Action, ["kms:GenerateDataKey", "kms:Decrypt"]);
             assert.deepEqual(kms.Condition, { StringEquals: { "kms:ViaService": "s3.us-west-2.amazonaws.com" } });
         });
 
