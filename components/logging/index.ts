@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "../../config/types";
-import { podSecurityLabels, POD_SECURITY_VERSION } from "../shared/security";
+import { podSecurityLabels } from "../shared/security";
 import { buildElasticsearch, elasticsearchPodLabels } from "./elasticsearch";
 import { buildBeat, FILEBEAT_NAME, FILEBEAT_ROLE_RULES, filebeatPodLabels } from "./filebeat";
 import { buildInstallerConfigData, buildInstallerJob, buildInstallerRequests, contentHash } from "./installer";
@@ -36,15 +36,7 @@ export const INSTALLER_WAIT_SECONDS = 1200;
 
 /** Namespace labels of the shipper's namespace: enforce exactly `privileged` (hostPath), audit and warn at `baseline`. */
 export function shipperNamespaceLabels(): Record<string, string> {
-    return {
-        "pod-security.kubernetes.io/enforce": "privileged",
-        "pod-security.kubernetes.io/enforce-version": POD_SECURITY_VERSION,
-        // Every pod created here is then recorded (audit) and reported (warn) for what takes it past baseline.
-        "pod-security.kubernetes.io/audit": "baseline",
-        "pod-security.kubernetes.io/audit-version": POD_SECURITY_VERSION,
-        "pod-security.kubernetes.io/warn": "baseline",
-        "pod-security.kubernetes.io/warn-version": POD_SECURITY_VERSION,
-    };
+    return podSecurityLabels("privileged", "baseline");
 }
 
 /** Replica shards: one copy on another node when there is another node. */

@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
 import { AppConfig, EnvironmentName, MonitoringConfig } from "../../config/types";
-import { podSecurityLabels, POD_SECURITY_VERSION } from "../shared/security";
+import { podSecurityLabels } from "../shared/security";
 import { buildAlertmanagerConfig } from "./alertmanager";
 import { buildDashboard } from "./dashboard";
 import { dashboardConfigMap, Manifest, probe, prometheusRule, serviceMonitor } from "./objects";
@@ -43,14 +43,7 @@ export interface MonitoringStackArgs {
 
 /** node-exporter's namespace: enforce exactly `privileged` (host access); audit and warn at `baseline`. */
 export function nodeExporterNamespaceLabels(): Record<string, string> {
-    return {
-        "pod-security.kubernetes.io/enforce": "privileged",
-        "pod-security.kubernetes.io/enforce-version": POD_SECURITY_VERSION,
-        "pod-security.kubernetes.io/audit": "baseline",
-        "pod-security.kubernetes.io/audit-version": POD_SECURITY_VERSION,
-        "pod-security.kubernetes.io/warn": "baseline",
-        "pod-security.kubernetes.io/warn-version": POD_SECURITY_VERSION,
-    };
+    return podSecurityLabels("privileged", "baseline");
 }
 
 /** Throws when a stack that must page and notify has no receiver secrets (names the keys and the fix). */

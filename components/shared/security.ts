@@ -7,11 +7,19 @@ export const POD_SECURITY_VERSION = "v1.33";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 
-/** Namespace labels that enforce, audit and warn at one Pod Security level. */
-export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+/**
+ * Namespace labels that enforce one Pod Security level and audit and warn at `report` (by default the
+ * same level). A namespace that must enforce `privileged` for host access reports at `baseline`, so
+ * whatever takes a pod past baseline is still recorded.
+ */
+export function podSecurityLabels(level: PodSecurityLevel, report: PodSecurityLevel = level): Record<string, string> {
     const labels: Record<string, string> = {};
-    for (const mode of ["enforce", "audit", "warn"]) {
-        labels[`pod-security.kubernetes.io/${mode}`] = level;
+    for (const [mode, value] of [
+        ["enforce", level],
+        ["audit", report],
+        ["warn", report],
+    ]) {
+        labels[`pod-security.kubernetes.io/${mode}`] = value;
         labels[`pod-security.kubernetes.io/${mode}-version`] = POD_SECURITY_VERSION;
     }
     return labels;
