@@ -25,9 +25,45 @@ export function createProviders(cfg: StackConfig): Providers {
     };
 }
 
+/** Fully qualified name of a stack reference: <stack> and <project>/<stack> are completed with this stack's. */
+export function qualifiedStackName(ref: string, organization = pulumi.getOrganization(), project = pulumi.getProject()): string {
+    const parts = ref.split("/");
+    if (parts.length === 3) return ref;
+    if (parts.length === 2) return `${organization}/${ref}`;
+    return `${organization}/${project}/${ref}`;
+}
+
+/**
+ * The canary runs beside production, in production's namespace, with production's NetworkPolicies,
+ * database Secret and monitoring. A StackReference makes that dependency explicit: every canary
+ * object takes the namespace from production's outputs, so a canary before production fails at
+ * preview, naming the production stack, instead of failing half-way through `pulumi up`.
+ */
+export function productionNamespace(cfg: StackConfig): pulumi.Output<string> | undefined {
+    if (!cfg.app.canary) return undefined;
+    const name = qualifiedStackName(cfg.app.canary.productionStack);
+    const production = new pulumi.StackReference("production", { name });
+    return production.getOutput("namespace").apply((ns) => {
+        if (typeof ns !== "string" || ns === "") {
+            throw new pulumi.RunError(
+                `the canary runs in production's namespace, but the stack ${name} exports no namespace: ` +
+                    `deploy production first (pulumi up --stack production), or set productionStack to the stack that runs it`,
+            );
+        }
+        if (ns !== cfg.namespace) {
+            throw new pulumi.RunError(
+                `the production stack ${name} runs in namespace ${ns}, but this canary is configured for ${cfg.namespace}: ` +
+                    `set productionNamespace to ${ns} (pulumi config set productionNamespace ${ns} --stack ${cfg.stack})`,
+            );
+        }
+        return ns;
+    });
+}
+
 export function createStack(cfg: StackConfig) {
     const providers = createProviders(cfg);
     const k8sOpts: pulumi.ComponentResourceOptions = { providers: [providers.kubernetes] };
+    const production = productionNamespace(cfg);
 
     const app = new KlineApp(
         "kline-analytics",
@@ -35,6 +71,7 @@ export function createStack(cfg: StackConfig) {
             environment: cfg.environment,
             namespace: cfg.namespace,
             ownsNamespace: cfg.ownsNamespace,
+            existingNamespace: production,
             labels: cfg.labels,
             app: cfg.app,
             database: cfg.database,
@@ -88,8 +125,8 @@ export function createStack(cfg: StackConfig) {
         monitoring: monitoring.endpoints,
         backup: backups.outputs,
         // Top level so `pulumi stack output backupBucket` can read it (scripts/deploy.sh status checks
-        // BACKUP_S3_BUCKET against it); absent on stacks without backups.
-        backupBucket: backups.bucket?.bucketName,
+        // BACKUP_S3_BUCKET against it); absent on stacks without backups (no undefined output).
+        ...(backups.bucket ? { backupBucket: backups.bucket.bucketName } : {}),
         logging: logging
             ? { kibana: logging.kibanaUrl, elasticsearch: logging.elasticsearchUrl, dataStreams: logging.dataStreams }
             : { servedBy: "the production stack", dataStreams: ["logs-kline.analytics-canary"] },

@@ -169,6 +169,13 @@ class Reader {
     }
 }
 
+/** A Pulumi stack reference: <stack>, <project>/<stack> or <organization>/<project>/<stack>. */
+export function checkStackReference(v: string): string | undefined {
+    return /^([A-Za-z0-9][A-Za-z0-9._-]*\/){0,2}[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v)
+        ? undefined
+        : "a stack reference is expected: production, or <organization>/<project>/<stack> (letters, digits, '.', '_', '-')";
+}
+
 /** Builds the validated StackConfig from a config source; throws ConfigError listing every problem. */
 export function buildConfig(source: ConfigSource): StackConfig {
     const r = new Reader(source);
@@ -251,6 +258,10 @@ export function buildConfig(source: ConfigSource): StackConfig {
         r.problems.push(`${source.project}:ingressTlsSecretName = ${JSON.stringify(tlsSecretName)}: ${tlsProblem}`);
     }
     const canaryTraffic = r.integer("canaryTrafficPercent", 10, 0, 100, " (percent of production traffic)");
+    const productionStack = r.string("productionStack", "production", checkStackReference);
+    if (!isCanary && r.raw("productionStack") !== undefined) {
+        r.problems.push(`${source.project}:productionStack is read only by the canary stack; remove it from the ${environment} stack`);
+    }
 
     const name = isCanary ? "kline-analytics-canary" : "kline-analytics";
     const imageRef = image.value;
@@ -279,7 +290,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
             tlsSecretName,
             controllerNamespace: ingressControllerNamespace,
         },
-        canary: isCanary ? { trafficPercent: canaryTraffic, stableService: "kline-analytics" } : undefined,
+        canary: isCanary ? { trafficPercent: canaryTraffic, stableService: "kline-analytics", productionStack } : undefined,
     };
 
     // --- database -----------------------------------------------------------------------------

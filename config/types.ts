@@ -43,7 +43,12 @@ export interface AppConfig {
         controllerNamespace: string;
     };
     /** Canary routing; present only on the canary track. */
-    canary?: { trafficPercent: number; stableService: string };
+    canary?: {
+        trafficPercent: number;
+        stableService: string;
+        /** The production stack the canary runs beside (a stack reference: [<organization>/<project>/]<stack>). */
+        productionStack: string;
+    };
 }
 
 export interface DatabaseConfig {

@@ -136,9 +136,22 @@ export interface RecordedResource {
 /** Mocks that remember every resource registration in order. */
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
-    constructor(readonly region = "us-west-2") {}
+    /**
+     * @param stackOutputs the outputs a StackReference reads, by referenced stack name (offline,
+     * the canary's production stack is taken as deployed the way the canary's config expects).
+     */
+    constructor(
+        readonly region = "us-west-2",
+        readonly stackOutputs: (stack: string) => Record<string, unknown> = () => ({}),
+    ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: any } {
+        if (args.type === "pulumi:pulumi:StackReference") {
+            const stack = String(args.inputs.name);
+            const state = { name: stack, outputs: this.stackOutputs(stack), secretOutputNames: [] };
+            this.resources.push({ type: args.type, name: args.name, custom: true, inputs: args.inputs, state });
+            return { id: stack, state };
+        }
         const { id, state } = computeState(args.type, args.name, args.inputs, this.region);
         this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, state });
         return { id: args.custom === false ? undefined : id, state };

@@ -226,8 +226,11 @@ async function resolveOutputs(value: any): Promise<any> {
 
 /** Installs recording mocks for a stack and its config. The only place tests and synth set mocks. */
 export function installMocks(stack: string, loaded: LoadedConfig, region = "us-west-2") {
-    const mocks = new RecordingMocks(region);
-    pulumi.runtime.setMocks(mocks, "kline-analytics", stack, false);
+    // Offline, the canary's production stack counts as deployed with the namespace the canary expects.
+    const productionNamespace = loaded.config["kline-analytics:productionNamespace"] ?? "kline-analytics-production";
+    const mocks = new RecordingMocks(region, () => ({ namespace: productionNamespace }));
+    // "organization" is what the engine reports for a self-managed backend (stack references use it).
+    pulumi.runtime.setMocks(mocks, "kline-analytics", stack, false, "organization");
     pulumi.runtime.setAllConfig(loaded.config, loaded.secretKeys);
 
     // Record what the engine would see: parent, options and inputs of every registration.

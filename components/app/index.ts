@@ -16,6 +16,11 @@ export interface KlineAppArgs {
     namespace: string;
     /** Create the namespace and its shared objects (false on the canary stack). */
     ownsNamespace: boolean;
+    /**
+     * When the namespace is another stack's (the canary runs in production's): its name as that
+     * stack exports it, so every object here waits for, and fails early without, that stack.
+     */
+    existingNamespace?: pulumi.Input<string>;
     labels: Record<string, string>;
     app: AppConfig;
     database: DatabaseConfig;
@@ -65,19 +70,23 @@ export class KlineApp extends pulumi.ComponentResource {
             );
             namespace = ns.metadata.name;
         } else {
-            namespace = pulumi.output(args.namespace);
+            namespace = pulumi.output(args.existingNamespace ?? args.namespace);
         }
         this.namespace = namespace;
 
         // --- database credentials ----------------------------------------------------------------
+        // The pods need the Secret to exist (secretKeyRef), not the database to be up: whether the
+        // database answers is the readiness probe's business, so nothing here waits for it.
+        let dbSecret: k8s.core.v1.Secret | undefined;
         if (db.inCluster) {
             this.postgres = new InClusterPostgres(
                 `${name}-postgresql`,
                 { namespace, labels: args.labels, database: db, secretName: DB_SECRET_NAME },
                 child,
             );
+            dbSecret = this.postgres.secret;
         } else if (db.existingSecretName === undefined) {
-            new k8s.core.v1.Secret(
+            dbSecret = new k8s.core.v1.Secret(
                 `${name}-db-secret`,
                 {
                     metadata: { name: DB_SECRET_NAME, namespace, labels },
@@ -120,7 +129,7 @@ export class KlineApp extends pulumi.ComponentResource {
                     dbSecretName,
                 }),
             },
-            { ...child, ...deploymentOptions(app), dependsOn: [serviceAccount, configMap, ...(this.postgres ? [this.postgres] : [])] },
+            { ...child, ...deploymentOptions(app), dependsOn: [serviceAccount, configMap, ...(dbSecret ? [dbSecret] : [])] },
         );
 
         this.service = new k8s.core.v1.Service(
@@ -141,6 +150,8 @@ export class KlineApp extends pulumi.ComponentResource {
         this.serviceDns = pulumi.interpolate`${this.service.metadata.name}.${namespace}.svc.cluster.local`;
 
         // --- traffic: ingress-nginx; the canary ingress takes a weighted share of the same host ----
+        // No dependsOn the Service: the Ingress names it, and Pulumi's own wait for the Ingress
+        // (an address from the controller) does not need the pods behind it to be Ready.
         const canaryAnnotations: Record<string, string> = app.canary
             ? {
                   "nginx.ingress.kubernetes.io/canary": "true",
@@ -166,7 +177,7 @@ export class KlineApp extends pulumi.ComponentResource {
                     ],
                 },
             },
-            { ...child, dependsOn: [this.service] },
+            child,
         );
 
         // --- availability and scaling ----------------------------------------------------------------

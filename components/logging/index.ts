@@ -31,8 +31,32 @@ export interface LoggingStackArgs {
 export const ES_NAME = "logging";
 export const KIBANA_NAME = "logging";
 export const INSTALLER_LABELS = { "app.kubernetes.io/name": "logging-assets-installer" };
-/** How long the installer waits for the cluster (a first start pulls images and forms the cluster). */
-export const INSTALLER_WAIT_SECONDS = 1200;
+/**
+ * How long `pulumi up` waits for Elasticsearch and Kibana to report `health: green` (a first
+ * start pulls images and forms the cluster). Past it, the update fails naming the object and the
+ * condition, instead of a Job waiting behind it.
+ */
+export const HEALTH_TIMEOUT_SECONDS = { elasticsearch: 1200, kibana: 900 } as const;
+/** How long the installer script retries its requests (the cluster is already green when it starts). */
+export const INSTALLER_WAIT_SECONDS = 300;
+
+/** Pulumi's wait for the installer Job: a little over its activeDeadlineSeconds (2 x the script's wait + 300 s). */
+export const INSTALLER_JOB_TIMEOUT = `${Math.ceil((INSTALLER_WAIT_SECONDS * 2 + 300) / 60) + 5}m`;
+
+/** Makes Pulumi wait, on create and update, until the ECK object reports `health: green`. */
+export function awaitGreen(manifest: Record<string, any>, timeoutSeconds: number): Record<string, any> {
+    return {
+        ...manifest,
+        metadata: {
+            ...manifest.metadata,
+            annotations: {
+                ...(manifest.metadata.annotations ?? {}),
+                "pulumi.com/waitFor": "jsonpath={.status.health}=green",
+                "pulumi.com/timeoutSeconds": String(timeoutSeconds),
+            },
+        },
+    };
+}
 
 /** Namespace labels of the shipper's namespace: enforce exactly `privileged` (hostPath), audit and warn at `baseline`. */
 export function shipperNamespaceLabels(): Record<string, string> {
@@ -106,9 +130,10 @@ export class LoggingStack extends pulumi.ComponentResource {
         const crOpts = { ...child, dependsOn: [this.operator] };
 
         // --- Elasticsearch and Kibana ------------------------------------------------------------
-        const es = buildElasticsearch(ES_NAME, cfg.namespace, stack, labels);
+        // Both are awaited until green, so what depends on them (the installer) starts on a working cluster.
+        const es = awaitGreen(buildElasticsearch(ES_NAME, cfg.namespace, stack, labels), HEALTH_TIMEOUT_SECONDS.elasticsearch);
         this.elasticsearch = new k8s.apiextensions.CustomResource(`${name}-elasticsearch`, es as any, crOpts);
-        const kb = buildKibana(KIBANA_NAME, cfg.namespace, ES_NAME, stack, labels);
+        const kb = awaitGreen(buildKibana(KIBANA_NAME, cfg.namespace, ES_NAME, stack, labels), HEALTH_TIMEOUT_SECONDS.kibana);
         this.kibana = new k8s.apiextensions.CustomResource(`${name}-kibana`, kb as any, crOpts);
 
         // --- Filebeat ------------------------------------------------------------------------------
@@ -172,9 +197,10 @@ export class LoggingStack extends pulumi.ComponentResource {
             { metadata: job.metadata, spec: job.spec },
             {
                 ...child,
+                // Created only once Elasticsearch and Kibana are green (awaitGreen above).
                 dependsOn: [configMap, this.elasticsearch, this.kibana],
                 // Longer than the Job's own activeDeadlineSeconds, so Kubernetes, not Pulumi, decides failure.
-                customTimeouts: { create: "50m", update: "50m" },
+                customTimeouts: { create: INSTALLER_JOB_TIMEOUT, update: INSTALLER_JOB_TIMEOUT },
             },
         );
 

@@ -233,6 +233,22 @@ describe("config: Pulumi.yaml declares exactly the keys the program reads", () =
         );
     });
 
+    it("each stack file is in the form `pulumi` writes: every plain value a string (stack init leaves no diff)", () => {
+        // `pulumi stack init` and `pulumi config set` rewrite numbers and booleans as quoted strings.
+        for (const stack of STACKS) {
+            const text = fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8");
+            const values = parse(text).config;
+            for (const [key, value] of Object.entries<any>(values)) {
+                if (value !== null && typeof value === "object") continue; // secure: or structured values
+                assert.equal(typeof value, "string", `Pulumi.${stack}.yaml: ${key} is a ${typeof value}; write it as "${value}"`);
+            }
+            for (const line of text.split("\n").filter((l) => /^ {2}[\w-]+:[\w-]+: /.test(l))) {
+                const raw = line.replace(/^ {2}[\w-]+:[\w-]+: /, "");
+                if (/^(\d+|true|false)$/.test(raw)) assert.fail(`Pulumi.${stack}.yaml: ${line.trim()} must be quoted`);
+            }
+        }
+    });
+
     it("each stack file only sets declared keys, and none holds a plain-text secret", () => {
         for (const stack of STACKS) {
             const values = parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")).config;

@@ -1,7 +1,7 @@
 // LoggingStack under Pulumi mocks, for every stack file: what each logging resource is created
 // with (inputs and the dependsOn the engine would see), via the harness's renderStack.
 import * as assert from "assert";
-import { ES_NAME, KIBANA_NAME } from "../../components/logging";
+import { ES_NAME, HEALTH_TIMEOUT_SECONDS, KIBANA_NAME } from "../../components/logging";
 import { containerLogGlob } from "../../components/logging/filebeat";
 import { restrictedViolations } from "../lib/pss";
 import { STACKS, objects, renderStack, resources, RenderResult, ResourceRecord } from "../harness";
@@ -130,7 +130,7 @@ for (const stack of ["development", "staging", "production"] as const) {
                 const set = es.spec.nodeSets[0];
                 const pod = set.podTemplate.spec;
                 if (!want.zones) {
-                    assert.strictEqual(es.metadata.annotations, undefined);
+                    assert.strictEqual(es.metadata.annotations["eck.k8s.elastic.co/downward-node-labels"], undefined);
                     assert.strictEqual(set.config["node.attr.zone"], undefined);
                     assert.strictEqual(pod.topologySpreadConstraints, undefined);
                     return;
@@ -153,6 +153,28 @@ for (const stack of ["development", "staging", "production"] as const) {
                 assert.strictEqual(anti[0].topologyKey, "kubernetes.io/hostname");
             },
         );
+
+        it("Elasticsearch and Kibana are awaited until green, with a timeout; the installer Job waits for both", () => {
+            for (const [kind, timeout] of [
+                ["Elasticsearch", HEALTH_TIMEOUT_SECONDS.elasticsearch],
+                ["Kibana", HEALTH_TIMEOUT_SECONDS.kibana],
+            ] as const) {
+                const annotations = one(r, kind, "logging").metadata.annotations;
+                assert.strictEqual(annotations["pulumi.com/waitFor"], "jsonpath={.status.health}=green", kind);
+                assert.strictEqual(annotations["pulumi.com/timeoutSeconds"], String(timeout), kind);
+                assert.ok(timeout >= 600 && timeout <= 1800, `${kind}: ${timeout}s`);
+            }
+            const job = record(r, "kubernetes:batch/v1:Job", "logging-assets-installer");
+            assert.deepStrictEqual([...(job.options.dependsOn ?? [])].sort(), [
+                "logging-assets",
+                "logging-elasticsearch",
+                "logging-kibana",
+            ]);
+            // The Job no longer holds `pulumi up` for the cluster to come up: its script waits briefly.
+            const spec = one(r, "Job", "logging").spec;
+            const wait = Number(spec.template.spec.containers[0].env.find((e: any) => e.name === "WAIT_TIMEOUT_SECONDS").value);
+            assert.ok(wait <= 300, `the installer waits ${wait}s`);
+        });
 
         it(`Kibana: ${want.kibana} instance(s) on the same version, bound to the cluster`, () => {
             const es = one(r, "Elasticsearch", "logging");
