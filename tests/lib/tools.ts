@@ -9,7 +9,8 @@ import * as path from "path";
 /** Folder where .ci/setup/*.sh put tools built from Go modules (one cache per user). */
 export const toolsBinDir = path.join(process.env.KLINE_TOOLS_DIR ?? path.join(os.homedir(), ".cache", "kline-ops", "tools"), "bin");
 
-function onPath(name: string): string | undefined {
+/** An executable of that name in a PATH folder, or undefined. */
+export function onPath(name: string): string | undefined {
     for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
         const candidate = path.join(dir, name);
         try {

@@ -10,6 +10,15 @@ export interface KubeResponse {
     warnings: string[];
 }
 
+export interface RequestOptions {
+    /** Another server with the same credentials (e.g. a controller's /healthz); default: the API server. */
+    baseUrl?: string;
+    /** Do not verify the server's certificate (the controllers serve self-signed ones). */
+    insecure?: boolean;
+    /** Body type, e.g. application/merge-patch+json for a PATCH (default application/json). */
+    contentType?: string;
+}
+
 export interface ResourceInfo {
     name: string; // plural resource name
     namespaced: boolean;
@@ -24,8 +33,8 @@ export class KubeClient {
         private readonly ca: string,
     ) {}
 
-    request(method: string, urlPath: string, body?: unknown): Promise<KubeResponse> {
-        const url = new URL(urlPath, this.server);
+    request(method: string, urlPath: string, body?: unknown, opts: RequestOptions = {}): Promise<KubeResponse> {
+        const url = new URL(urlPath, opts.baseUrl ?? this.server);
         const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
         return new Promise((resolve, reject) => {
             const req = https.request(
@@ -33,10 +42,11 @@ export class KubeClient {
                 {
                     method,
                     ca: this.ca,
+                    rejectUnauthorized: !opts.insecure,
                     headers: {
                         Authorization: `Bearer ${this.token}`,
                         Accept: "application/json",
-                        ...(payload ? { "Content-Type": "application/json", "Content-Length": payload.length } : {}),
+                        ...(payload ? { "Content-Type": opts.contentType ?? "application/json", "Content-Length": payload.length } : {}),
                     },
                     timeout: 60_000,
                 },
