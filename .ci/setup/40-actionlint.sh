@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds actionlint (the GitHub Actions workflow linter) from its Go module, pinned, into the
-# shared tools cache. tests/delivery/workflows.test.ts runs it over .github/workflows/.
+# shared tools cache. tests/delivery/workflows.integration.test.ts runs it over .github/workflows/.
 # Idempotent: a cached binary of the pinned version is reused.
 set -euo pipefail
 

@@ -34,7 +34,7 @@ function escapeXml(text: string): string {
  * Value masks for free text (a message such as "login password=x"): the redaction rules of
  * components/logging/redaction.ts, the same patterns the ingest pipeline runs. The encoder applies
  * them like Elasticsearch's gsub does, with java.util.regex replaceAll, in order, so source and
- * ingest redact identically (tests/logging/redaction.test.ts runs them under java.util.regex).
+ * ingest redact identically (tests/logging/redaction.integration.test.ts runs them under java.util.regex).
  */
 export function valueMasksXml(indent = "        "): string {
     return REDACTION_RULES.map(

@@ -152,7 +152,7 @@ describe("logging assets", () => {
 
         it("applied to a document field by field (a stand-in for the ingest node), redacts message and stack_trace", () => {
             // Only gsub and the field set processors matter here; the patterns' Java semantics are
-            // proven in redaction.test.ts.
+            // proven in redaction.integration.test.ts.
             const doc: Record<string, unknown> = {
                 message: 'login failed for {"user":"bob","password":"hunter2"}',
                 stack_trace: "java.lang.IllegalArgumentException: token=abc123\n\tat x.Y.z(Y.java:1)",

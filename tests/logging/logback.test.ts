@@ -98,7 +98,7 @@ for (const stack of STACKS) {
                 "the XML carries the redaction rules unchanged (XML escaping round-trips)",
             );
             // The masks as read back from the XML redact like the rules (their Java semantics are
-            // proven in redaction.test.ts).
+            // proven in redaction.integration.test.ts).
             const fromXml = valueMasks.map((v, i) => ({ ...REDACTION_RULES[i], pattern: v.pattern, replacement: v.replacement }));
             const line = 'login ok user=bob password=hunter2 body={"apiKey":"k\\"1","tokenizer_count":3}';
             assert.strictEqual(

@@ -1,5 +1,5 @@
 // The rule groups as data: the alert catalogue the observability contract asks for, the metric
-// names they read, the runbook links, and the parameter checks. promtool.test.ts proves behaviour.
+// names they read, the runbook links, and the parameter checks. promtool.integration.test.ts proves behaviour.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
