@@ -7,7 +7,7 @@ import { requireTool } from "../lib/tools";
 const ROOT = path.resolve(__dirname, "..", "..");
 
 describe("backup shell scripts are shellcheck-clean", () => {
-    for (const script of ["scripts/backup-restore.sh", ".ci/setup/20-minio.sh"]) {
+    for (const script of ["scripts/backup-restore.sh"]) {
         it(script, () => {
             const shellcheck = requireTool("shellcheck", "apt-get install shellcheck (listed in .ci/apt/backup.txt)");
             const r = spawnSync(shellcheck, ["--severity=info", "--format=gcc", path.join(ROOT, script)], { encoding: "utf8" });
