@@ -2,11 +2,13 @@
 # Deploys kline-analytics with Pulumi: one Pulumi stack per environment.
 #
 #   ./scripts/deploy.sh                          # preview + deploy the staging stack
-#   ENVIRONMENT=production ./scripts/deploy.sh   # preview, confirm, deploy production
+#   ./scripts/deploy.sh --stack production       # preview, confirm, deploy production
+#   ENVIRONMENT=production ./scripts/deploy.sh   # the same: ENVIRONMENT names the stack too
 #   ./scripts/deploy.sh status                   # stack outputs + rollout state
 #
 # Run `./scripts/deploy.sh --help` for every command and variable. The script only ever talks to
-# the stack named by ENVIRONMENT, previews before every update, and never destroys production.
+# the stack named by --stack (or ENVIRONMENT), previews before every update, and never destroys
+# production.
 set -euo pipefail
 
 readonly STACKS=(development staging production canary)
@@ -20,9 +22,9 @@ usage() {
     local text
     # read + printf (builtins) rather than cat: the script needs no tool beyond bash itself.
     IFS= read -r -d '' text <<'EOF' || true
-Usage: scripts/deploy.sh [COMMAND] [--yes] [--help]
+Usage: scripts/deploy.sh [COMMAND] [--stack <name>] [--yes] [--help]
 
-Commands (one Pulumi stack per environment; the stack is chosen by ENVIRONMENT):
+Commands (one Pulumi stack per environment; the stack is chosen by --stack or ENVIRONMENT):
   up        preview the changes, then apply them (default; "deploy" is an alias).
             production and canary ask for confirmation first unless --yes is given.
   preview   show what an update would change (pulumi preview --diff), apply nothing.
@@ -30,13 +32,17 @@ Commands (one Pulumi stack per environment; the stack is chosen by ENVIRONMENT):
   destroy   preview, confirm and delete every resource of the stack. Refuses production.
 
 Options:
-  -y, --yes   do not ask for confirmation (for automation). Without --yes and without a
-              terminal on stdin, production/canary updates and every destroy are refused.
-  -h, --help  show this help.
+  -s, --stack <name>  the stack to work on: development | staging | production | canary
+                      (also --stack=<name>). Default: ENVIRONMENT, else staging. Given together
+                      with ENVIRONMENT, both must name the same stack.
+  -y, --yes           do not ask for confirmation (for automation). Without --yes and without a
+                      terminal on stdin, production/canary updates and every destroy are refused.
+  -h, --help          show this help.
 
 Environment:
-  ENVIRONMENT       development | staging | production | canary (default: staging)
-  NAMESPACE         namespace of the app (default: kline-analytics-<ENVIRONMENT>; canary runs in
+  ENVIRONMENT       the stack when --stack is not given: development | staging | production |
+                    canary (default: staging)
+  NAMESPACE         namespace of the app (default: kline-analytics-<stack>; canary runs in
                     kline-analytics-production). status watches the rollout there; preview and
                     up refuse to run when it differs from the stack's config (namespace, or
                     productionNamespace for canary) and print the command that changes it.
@@ -75,30 +81,61 @@ readonly REPO_ROOT
 
 # ---------------------------------------------------------------- arguments and variables
 
+is_stack() {
+    local s
+    for s in "${STACKS[@]}"; do [[ $1 == "$s" ]] && return 0; done
+    return 1
+}
+
+# --stack <name>, --stack=<name> or -s <name>: checked as soon as it is read.
+STACK_OPTION=""
+set_stack_option() {
+    local option=$1 value=$2
+    [[ -n $value ]] || die "$EXIT_USAGE" "$option needs a stack name; allowed stacks: ${STACKS[*]}"
+    is_stack "$value" || die "$EXIT_USAGE" "$option '$value' is not a stack of this project; allowed stacks: ${STACKS[*]}"
+    [[ -z $STACK_OPTION || $STACK_OPTION == "$value" ]] ||
+        die "$EXIT_USAGE" "two different stacks given ('$STACK_OPTION' and '$value'); give --stack once"
+    STACK_OPTION=$value
+}
+
 COMMAND=""
 ASSUME_YES=false
-for arg in "$@"; do
+while (($# > 0)); do
+    arg=$1
+    shift
     case "$arg" in
         -h | --help | help)
             usage
             exit 0
             ;;
         -y | --yes) ASSUME_YES=true ;;
+        -s | --stack)
+            # A missing value, or the next option in its place, is refused rather than taken as a name.
+            if (($# == 0)) || [[ $1 == -* ]]; then set_stack_option "$arg" ""; fi
+            set_stack_option "$arg" "$1"
+            shift
+            ;;
+        --stack=*) set_stack_option --stack "${arg#--stack=}" ;;
         up | deploy | preview | status | destroy)
             [[ -z $COMMAND ]] || die "$EXIT_USAGE" "more than one command given ('$COMMAND' and '$arg'); run one at a time"
             COMMAND=$arg
             ;;
-        -*) die "$EXIT_USAGE" "unknown option '$arg'; allowed: --yes, --help" ;;
+        -*) die "$EXIT_USAGE" "unknown option '$arg'; allowed: --stack <name>, --yes, --help" ;;
         *) die "$EXIT_USAGE" "unknown command '$arg'; allowed: up (default), deploy, preview, status, destroy (see --help)" ;;
     esac
 done
 [[ $COMMAND == deploy || -z $COMMAND ]] && COMMAND=up
 
-ENVIRONMENT=${ENVIRONMENT:-staging}
-valid_env=false
-for s in "${STACKS[@]}"; do [[ $ENVIRONMENT == "$s" ]] && valid_env=true; done
-$valid_env || die "$EXIT_USAGE" "ENVIRONMENT='$ENVIRONMENT' is not a stack of this project; set ENVIRONMENT to one of: ${STACKS[*]}"
-readonly STACK=$ENVIRONMENT
+# The stack: --stack, else ENVIRONMENT, else staging. When both are given they must agree: the
+# script does not guess which one was meant.
+if [[ -n $STACK_OPTION && -n ${ENVIRONMENT:-} && $ENVIRONMENT != "$STACK_OPTION" ]]; then
+    die "$EXIT_USAGE" "--stack $STACK_OPTION and ENVIRONMENT=$ENVIRONMENT name different stacks; nothing was run. Give one of them (or the same stack in both)."
+fi
+if [[ -z $STACK_OPTION ]]; then
+    ENVIRONMENT=${ENVIRONMENT:-staging}
+    is_stack "$ENVIRONMENT" || die "$EXIT_USAGE" "ENVIRONMENT='$ENVIRONMENT' is not a stack of this project; set ENVIRONMENT (or --stack) to one of: ${STACKS[*]}"
+fi
+readonly STACK=${STACK_OPTION:-$ENVIRONMENT}
 # The workflows keep the stacks in the organization PULUMI_ORG (<org>/<stack>); without it the
 # backend's default organization is used. The stack file is Pulumi.<stack>.yaml either way.
 if [[ -n ${PULUMI_ORG:-} && ! $PULUMI_ORG =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
@@ -137,7 +174,7 @@ if [[ $COMMAND == destroy && $STACK == production ]]; then
     die "$EXIT_REFUSED" "refusing to destroy the production stack: it holds the production database backups and serves live traffic. Nothing was changed. If production really has to go, unprotect its resources and run 'pulumi destroy --stack production' by hand after a review."
 fi
 if needs_confirmation && ! $ASSUME_YES && [[ ! -t 0 ]]; then
-    die "$EXIT_REFUSED" "refusing to $COMMAND the $STACK stack without confirmation: there is no terminal on stdin to ask on. Nothing was changed. Review './scripts/deploy.sh preview' (ENVIRONMENT=$STACK), then re-run with --yes."
+    die "$EXIT_REFUSED" "refusing to $COMMAND the $STACK stack without confirmation: there is no terminal on stdin to ask on. Nothing was changed. Review './scripts/deploy.sh preview --stack $STACK', then re-run with --yes."
 fi
 
 # ---------------------------------------------------------------- prerequisites
@@ -266,8 +303,8 @@ case "$COMMAND" in
         if [[ $COMMAND == up ]]; then
             needs_confirmation && confirm
             pulumi up --stack "$STACK_REF" --yes --non-interactive --policy-pack "$POLICY_PACK" ||
-                die "$EXIT_FAILED" "pulumi up of $STACK failed (see above); './scripts/deploy.sh status' shows what is running."
-            log "$STACK is up to date; './scripts/deploy.sh status' (ENVIRONMENT=$STACK) shows the rollout."
+                die "$EXIT_FAILED" "pulumi up of $STACK failed (see above); './scripts/deploy.sh status --stack $STACK' shows what is running."
+            log "$STACK is up to date; './scripts/deploy.sh status --stack $STACK' shows the rollout."
         fi
         ;;
     destroy)

@@ -311,6 +311,65 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         assert.match(r.stderr, /ENVIRONMENT='prod' is not a stack.*one of: development staging production canary/);
     });
 
+    it("--stack, --stack= and -s select the stack, as ENVIRONMENT does", () => {
+        for (const args of [["--stack", "development"], ["--stack=development"], ["-s", "development"], ["--stack", "development", "up"]]) {
+            const r = ws.run(args);
+            assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+            assert.deepEqual(r.calls, ["pulumi stack select development", preview("development"), up("development")], args.join(" "));
+        }
+        const status = ws.run(["status", "--stack", "canary"]);
+        assert.equal(status.status, 0, status.stderr);
+        assert.equal(
+            status.calls[2],
+            "kubectl rollout status deployment/kline-analytics-canary --namespace kline-analytics-production --timeout=120s",
+        );
+        // the production safeguards follow the stack, however it is named
+        const refused = ws.run(["--stack", "production"]);
+        assert.equal(refused.status, 4);
+        assert.deepEqual(refused.calls, []);
+        assert.match(refused.stderr, /refusing to up the production stack without confirmation/);
+        const destroy = ws.run(["destroy", "--yes", "--stack=production"]);
+        assert.equal(destroy.status, 4);
+        assert.match(destroy.stderr, /refusing to destroy the production stack/);
+    });
+
+    it("--stack and ENVIRONMENT naming the same stack is fine; an empty ENVIRONMENT leaves --stack alone", () => {
+        for (const env of [{ ENVIRONMENT: "development" }, { ENVIRONMENT: "" }]) {
+            const r = ws.run(["preview", "--stack", "development"], { env });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.calls, ["pulumi stack select development", preview("development")]);
+        }
+    });
+
+    it("refuses an empty, missing or unknown --stack before running anything, naming the allowed stacks", () => {
+        for (const [args, said] of [
+            [["--stack", "prod"], "--stack 'prod' is not a stack of this project"],
+            [["--stack=Production"], "--stack 'Production' is not a stack of this project"],
+            [["--stack="], "--stack needs a stack name"],
+            [["--stack", ""], "--stack needs a stack name"],
+            [["preview", "--stack"], "--stack needs a stack name"],
+            [["--stack", "--yes"], "--stack needs a stack name"],
+            [["-s", "qa"], "-s 'qa' is not a stack of this project"],
+        ] as [string[], string][]) {
+            const r = ws.run(args, { env: { ENVIRONMENT: "staging" } });
+            assert.equal(r.status, 2, args.join(" "));
+            assert.deepEqual(r.calls, [], args.join(" "));
+            assert.ok(r.stderr.includes(said), `${args.join(" ")}: ${r.stderr}`);
+            assert.match(r.stderr, /allowed stacks: development staging production canary/, args.join(" "));
+        }
+    });
+
+    it("refuses --stack and ENVIRONMENT naming different stacks, naming both, and runs nothing", () => {
+        const r = ws.run(["--yes", "--stack", "staging"], { env: { ENVIRONMENT: "production" } });
+        assert.equal(r.status, 2);
+        assert.deepEqual(r.calls, []);
+        assert.match(r.stderr, /--stack staging and ENVIRONMENT=production name different stacks; nothing was run/);
+        const twice = ws.run(["--stack", "staging", "--stack=production"]);
+        assert.equal(twice.status, 2);
+        assert.deepEqual(twice.calls, []);
+        assert.match(twice.stderr, /two different stacks given \('staging' and 'production'\)/);
+    });
+
     it("rejects bad NAMESPACE, AWS_REGION and BACKUP_S3_BUCKET values before running anything", () => {
         for (const [key, value] of [
             ["NAMESPACE", "Kline_Prod"],
@@ -330,7 +389,7 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         assert.match(cmd.stderr, /unknown command 'rollback'; allowed: up \(default\), deploy, preview, status, destroy/);
         const opt = ws.run(["--force"]);
         assert.equal(opt.status, 2);
-        assert.match(opt.stderr, /unknown option '--force'; allowed: --yes, --help/);
+        assert.match(opt.stderr, /unknown option '--force'; allowed: --stack <name>, --yes, --help/);
         assert.deepEqual(opt.calls, []);
     });
 
@@ -338,7 +397,18 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         const r = ws.run(["--help"]);
         assert.equal(r.status, 0);
         assert.deepEqual(r.calls, []);
-        for (const word of ["preview", "status", "destroy", "--yes", "NAMESPACE", "ENVIRONMENT", "BACKUP_S3_BUCKET", "AWS_REGION"]) {
+        for (const word of [
+            "preview",
+            "status",
+            "destroy",
+            "--stack <name>",
+            "--stack=<name>",
+            "--yes",
+            "NAMESPACE",
+            "ENVIRONMENT",
+            "BACKUP_S3_BUCKET",
+            "AWS_REGION",
+        ]) {
             assert.ok(r.stdout.includes(word), `--help mentions ${word}`);
         }
     });
