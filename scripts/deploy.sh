@@ -2,11 +2,13 @@
 # Deploys kline-analytics with Pulumi: one Pulumi stack per environment.
 #
 #   ./scripts/deploy.sh                          # preview + deploy the staging stack
-#   ENVIRONMENT=production ./scripts/deploy.sh   # preview, confirm, deploy production
+#   ./scripts/deploy.sh --stack production       # preview, confirm, deploy production
+#   ENVIRONMENT=production ./scripts/deploy.sh   # the same: ENVIRONMENT names the stack too
 #   ./scripts/deploy.sh status                   # stack outputs + rollout state
 #
 # Run `./scripts/deploy.sh --help` for every command and variable. The script only ever talks to
-# the stack named by ENVIRONMENT, previews before every update, and never destroys production.
+# the stack named by --stack (or ENVIRONMENT), previews before every update, and never destroys
+# production.
 set -euo pipefail
 
 readonly STACKS=(development staging production canary)
@@ -20,23 +22,30 @@ usage() {
     local text
     # read + printf (builtins) rather than cat: the script needs no tool beyond bash itself.
     IFS= read -r -d '' text <<'EOF' || true
-Usage: scripts/deploy.sh [COMMAND] [--yes] [--help]
+Usage: scripts/deploy.sh [COMMAND] [--stack <name>] [--yes] [--help]
 
-Commands (one Pulumi stack per environment; the stack is chosen by ENVIRONMENT):
-  up        preview the changes, then apply them (default; "deploy" is an alias).
-            production and canary ask for confirmation first unless --yes is given.
+Commands (one Pulumi stack per environment; the stack is chosen by --stack or ENVIRONMENT):
+  up        preview the changes, then apply exactly the previewed plan (default; "deploy" is
+            an alias): pulumi preview --save-plan <temp file>, then pulumi up --plan <file>.
+            production and canary ask for confirmation in between unless --yes is given.
+            If the program, config or stack changed after the preview, pulumi up stops with
+            nothing outside the plan applied: re-run to preview again.
   preview   show what an update would change (pulumi preview --diff), apply nothing.
   status    show the stack outputs and wait for the Deployment's rollout (kubectl).
   destroy   preview, confirm and delete every resource of the stack. Refuses production.
 
 Options:
-  -y, --yes   do not ask for confirmation (for automation). Without --yes and without a
-              terminal on stdin, production/canary updates and every destroy are refused.
-  -h, --help  show this help.
+  -s, --stack <name>  the stack to work on: development | staging | production | canary
+                      (also --stack=<name>). Default: ENVIRONMENT, else staging. Given together
+                      with ENVIRONMENT, both must name the same stack.
+  -y, --yes           do not ask for confirmation (for automation). Without --yes and without a
+                      terminal on stdin, production/canary updates and every destroy are refused.
+  -h, --help          show this help.
 
 Environment:
-  ENVIRONMENT       development | staging | production | canary (default: staging)
-  NAMESPACE         namespace of the app (default: kline-analytics-<ENVIRONMENT>; canary runs in
+  ENVIRONMENT       the stack when --stack is not given: development | staging | production |
+                    canary (default: staging)
+  NAMESPACE         namespace of the app (default: kline-analytics-<stack>; canary runs in
                     kline-analytics-production). status watches the rollout there; preview and
                     up refuse to run when it differs from the stack's config (namespace, or
                     productionNamespace for canary) and print the command that changes it.
@@ -49,6 +58,8 @@ Environment:
                     unset: the backend's default organization.
   AWS credentials   AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web-identity
                     token (AWS_WEB_IDENTITY_TOKEN_FILE) or ~/.aws/credentials.
+  TMPDIR            where up keeps the update plan while it runs (default /tmp); the file is
+                    removed when the script ends. PULUMI_EXPERIMENTAL is not needed for plans.
 
 Updates run with the policy pack in ./policy (pulumi --policy-pack policy): a violation of the
 security baseline stops the preview before anything is changed.
@@ -75,30 +86,61 @@ readonly REPO_ROOT
 
 # ---------------------------------------------------------------- arguments and variables
 
+is_stack() {
+    local s
+    for s in "${STACKS[@]}"; do [[ $1 == "$s" ]] && return 0; done
+    return 1
+}
+
+# --stack <name>, --stack=<name> or -s <name>: checked as soon as it is read.
+STACK_OPTION=""
+set_stack_option() {
+    local option=$1 value=$2
+    [[ -n $value ]] || die "$EXIT_USAGE" "$option needs a stack name; allowed stacks: ${STACKS[*]}"
+    is_stack "$value" || die "$EXIT_USAGE" "$option '$value' is not a stack of this project; allowed stacks: ${STACKS[*]}"
+    [[ -z $STACK_OPTION || $STACK_OPTION == "$value" ]] ||
+        die "$EXIT_USAGE" "two different stacks given ('$STACK_OPTION' and '$value'); give --stack once"
+    STACK_OPTION=$value
+}
+
 COMMAND=""
 ASSUME_YES=false
-for arg in "$@"; do
+while (($# > 0)); do
+    arg=$1
+    shift
     case "$arg" in
         -h | --help | help)
             usage
             exit 0
             ;;
         -y | --yes) ASSUME_YES=true ;;
+        -s | --stack)
+            # A missing value, or the next option in its place, is refused rather than taken as a name.
+            if (($# == 0)) || [[ $1 == -* ]]; then set_stack_option "$arg" ""; fi
+            set_stack_option "$arg" "$1"
+            shift
+            ;;
+        --stack=*) set_stack_option --stack "${arg#--stack=}" ;;
         up | deploy | preview | status | destroy)
             [[ -z $COMMAND ]] || die "$EXIT_USAGE" "more than one command given ('$COMMAND' and '$arg'); run one at a time"
             COMMAND=$arg
             ;;
-        -*) die "$EXIT_USAGE" "unknown option '$arg'; allowed: --yes, --help" ;;
+        -*) die "$EXIT_USAGE" "unknown option '$arg'; allowed: --stack <name>, --yes, --help" ;;
         *) die "$EXIT_USAGE" "unknown command '$arg'; allowed: up (default), deploy, preview, status, destroy (see --help)" ;;
     esac
 done
 [[ $COMMAND == deploy || -z $COMMAND ]] && COMMAND=up
 
-ENVIRONMENT=${ENVIRONMENT:-staging}
-valid_env=false
-for s in "${STACKS[@]}"; do [[ $ENVIRONMENT == "$s" ]] && valid_env=true; done
-$valid_env || die "$EXIT_USAGE" "ENVIRONMENT='$ENVIRONMENT' is not a stack of this project; set ENVIRONMENT to one of: ${STACKS[*]}"
-readonly STACK=$ENVIRONMENT
+# The stack: --stack, else ENVIRONMENT, else staging. When both are given they must agree: the
+# script does not guess which one was meant.
+if [[ -n $STACK_OPTION && -n ${ENVIRONMENT:-} && $ENVIRONMENT != "$STACK_OPTION" ]]; then
+    die "$EXIT_USAGE" "--stack $STACK_OPTION and ENVIRONMENT=$ENVIRONMENT name different stacks; nothing was run. Give one of them (or the same stack in both)."
+fi
+if [[ -z $STACK_OPTION ]]; then
+    ENVIRONMENT=${ENVIRONMENT:-staging}
+    is_stack "$ENVIRONMENT" || die "$EXIT_USAGE" "ENVIRONMENT='$ENVIRONMENT' is not a stack of this project; set ENVIRONMENT (or --stack) to one of: ${STACKS[*]}"
+fi
+readonly STACK=${STACK_OPTION:-$ENVIRONMENT}
 # The workflows keep the stacks in the organization PULUMI_ORG (<org>/<stack>); without it the
 # backend's default organization is used. The stack file is Pulumi.<stack>.yaml either way.
 if [[ -n ${PULUMI_ORG:-} && ! $PULUMI_ORG =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
@@ -137,7 +179,7 @@ if [[ $COMMAND == destroy && $STACK == production ]]; then
     die "$EXIT_REFUSED" "refusing to destroy the production stack: it holds the production database backups and serves live traffic. Nothing was changed. If production really has to go, unprotect its resources and run 'pulumi destroy --stack production' by hand after a review."
 fi
 if needs_confirmation && ! $ASSUME_YES && [[ ! -t 0 ]]; then
-    die "$EXIT_REFUSED" "refusing to $COMMAND the $STACK stack without confirmation: there is no terminal on stdin to ask on. Nothing was changed. Review './scripts/deploy.sh preview' (ENVIRONMENT=$STACK), then re-run with --yes."
+    die "$EXIT_REFUSED" "refusing to $COMMAND the $STACK stack without confirmation: there is no terminal on stdin to ask on. Nothing was changed. Review './scripts/deploy.sh preview --stack $STACK', then re-run with --yes."
 fi
 
 # ---------------------------------------------------------------- prerequisites
@@ -232,11 +274,58 @@ check_backup_bucket() {
 
 confirm() {
     $ASSUME_YES && return 0
-    local answer
-    printf 'deploy.sh: about to %s the %s stack. Type the stack name (%s) to continue: ' "$COMMAND" "$STACK" "$STACK" >&2
+    local answer what="$COMMAND the $STACK stack"
+    [[ $COMMAND == up ]] && what="apply the plan previewed above to the $STACK stack"
+    printf 'deploy.sh: about to %s. Type the stack name (%s) to continue: ' "$what" "$STACK" >&2
     if ! read -r answer || [[ $answer != "$STACK" ]]; then
         die "$EXIT_REFUSED" "not confirmed; nothing was applied to $STACK."
     fi
+}
+
+# ---------------------------------------------------------------- update plans
+
+# `up` applies the plan that was previewed and reviewed, not whatever the program says a moment
+# later: the preview saves its operations to an update plan (pulumi preview --save-plan <file>)
+# and the update is constrained to it (pulumi up --plan <file>). pulumi up checks every step
+# against the plan, in its own preview first and again while it updates, and stops at the first
+# one the plan does not hold ("violates plan", "... is not allowed by the plan"): a plan gone stale
+# (program, config or stack changed since the preview) applies nothing outside the plan.
+# Pulumi 3.248.0 takes both flags without PULUMI_EXPERIMENTAL (without it only `pulumi up --help`
+# hides --plan), so the script does not set it: it would switch on Pulumi's other experimental
+# behaviour as well.
+PLAN_FILE=""
+make_plan_file() {
+    PLAN_FILE=$(mktemp "${TMPDIR:-/tmp}/kline-deploy-$STACK-plan.XXXXXXXXXX") ||
+        die "$EXIT_PREREQ" "could not create a temporary file for the update plan in ${TMPDIR:-/tmp} (mktemp failed); set TMPDIR to a writable directory."
+    # The plan (mode 0600; secrets in it stay encrypted) lives only as long as this run: it is
+    # removed on every exit, refusals, failures and interrupts included.
+    trap 'rm -f -- "$PLAN_FILE"' EXIT
+}
+
+# Passes pulumi up's output through, line by line, and returns 10 when Pulumi reported that the
+# update left the plan. It ignores Ctrl-C and TERM: pulumi handles those itself (it cancels
+# cleanly), and a filter that died first would break the pipe and kill pulumi mid-update.
+pass_output_spot_plan_violation() {
+    trap '' INT TERM
+    local line left_plan=false
+    while IFS= read -r line || [[ -n $line ]]; do
+        printf '%s\n' "$line"
+        if [[ $line == *"violates plan"* || $line == *"not allowed by the plan"* ]]; then left_plan=true; fi
+    done
+    if $left_plan; then return 10; fi
+}
+
+apply_plan() {
+    local color=() status=(0 0)
+    # pulumi's output reaches the terminal through the filter: keep its colours there.
+    if [[ -t 1 ]]; then color=(--color always); fi
+    pulumi up --stack "$STACK_REF" --yes --non-interactive --policy-pack "$POLICY_PACK" --plan "$PLAN_FILE" ${color[@]+"${color[@]}"} |
+        pass_output_spot_plan_violation || status=("${PIPESTATUS[@]}")
+    ((status[0] == 0)) && return 0
+    if ((status[1] == 10)); then
+        die "$EXIT_FAILED" "pulumi up of $STACK stopped: the plan previewed and reviewed above was stale (the program, its config or the stack's resources changed between the preview and the update, see 'violates plan' above). Nothing outside that plan was applied: pulumi up checks every step against the plan and stopped at the first one the plan does not hold (usually in its own preview, before any change). Fix: re-run './scripts/deploy.sh up --stack $STACK' to preview again, review the new plan and apply it; './scripts/deploy.sh status --stack $STACK' shows what is running. If it fails the same way right after a fresh preview, see 'Update plans' in docs/operations.md."
+    fi
+    die "$EXIT_FAILED" "pulumi up of $STACK failed (see above); './scripts/deploy.sh status --stack $STACK' shows what is running."
 }
 
 # ---------------------------------------------------------------- commands
@@ -259,15 +348,19 @@ case "$COMMAND" in
         check_aws_credentials
         ensure_node_modules "$REPO_ROOT"
         ensure_node_modules "$REPO_ROOT/$POLICY_PACK"
+        save_plan=()
+        if [[ $COMMAND == up ]]; then
+            make_plan_file
+            save_plan=(--save-plan "$PLAN_FILE")
+        fi
         select_stack
         check_env_matches_config
-        pulumi preview --stack "$STACK_REF" --diff --non-interactive --policy-pack "$POLICY_PACK" ||
+        pulumi preview --stack "$STACK_REF" --diff --non-interactive --policy-pack "$POLICY_PACK" ${save_plan[@]+"${save_plan[@]}"} ||
             die "$EXIT_FAILED" "the preview of $STACK failed (see above): nothing was applied."
         if [[ $COMMAND == up ]]; then
             needs_confirmation && confirm
-            pulumi up --stack "$STACK_REF" --yes --non-interactive --policy-pack "$POLICY_PACK" ||
-                die "$EXIT_FAILED" "pulumi up of $STACK failed (see above); './scripts/deploy.sh status' shows what is running."
-            log "$STACK is up to date; './scripts/deploy.sh status' (ENVIRONMENT=$STACK) shows the rollout."
+            apply_plan
+            log "$STACK is up to date with the plan previewed above; './scripts/deploy.sh status --stack $STACK' shows the rollout."
         fi
         ;;
     destroy)

@@ -53,7 +53,14 @@ describe("delivery: docs/operations.md matches the code", () => {
             const env = /ENVIRONMENT=(\S+)/.exec(call)?.[1];
             if (env && !env.startsWith("<")) assert.ok(STACKS.includes(env), call);
             const args = call.split("./scripts/deploy.sh")[1].split(/&&|;/)[0].trim().split(/\s+/).filter(Boolean);
-            for (const a of args) assert.ok(["up", "deploy", "preview", "status", "destroy", "--yes"].includes(a), `${call}: ${a}`);
+            for (let i = 0; i < args.length; i++) {
+                if (args[i] === "--stack") {
+                    const stack = args[++i];
+                    if (!stack?.startsWith("<")) assert.ok(STACKS.includes(stack), `${call}: --stack ${stack}`);
+                    continue;
+                }
+                assert.ok(["up", "deploy", "preview", "status", "destroy", "--yes"].includes(args[i]), `${call}: ${args[i]}`);
+            }
         }
     });
 

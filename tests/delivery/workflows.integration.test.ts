@@ -187,7 +187,10 @@ describe("delivery: GitHub workflows", () => {
             pulumiSteps.every((s) => s.with["pulumi-version"] === "3.248.0"),
             "Pulumi CLI pinned to the SDK's version",
         );
+        // the stack goes in by --stack, from an env variable (no ${{ }} expansion inside the script)
         const last = steps(up, "up").at(-1);
-        assert.equal(last.run, "./scripts/deploy.sh status");
+        assert.equal(last.run, './scripts/deploy.sh status --stack "${STACK}"');
+        assert.equal(last.env.STACK, "${{ inputs.stack }}");
+        assert.equal(last.env.ENVIRONMENT, undefined, "one way of naming the stack, not two");
     });
 });
