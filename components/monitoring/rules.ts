@@ -51,6 +51,8 @@ export interface Thresholds {
     cpuThrottledRatio: number;
     /** Mean GC pause (seconds, 5m) for KlineAnalyticsHighGCPause. */
     gcAvgPauseSeconds: number;
+    /** Share of wall-clock time a pod spends in GC pauses (5m) for KlineAnalyticsHighGCTime. */
+    gcTimeRatio: number;
     /** Signals per second below which KlineAnalyticsLowSignalGeneration fires. */
     minSignalsPerSecond: number;
     /** p95 matching-engine time per order (seconds) for KlineAnalyticsHighOrderProcessingTime. */
@@ -123,6 +125,7 @@ export function defaultThresholds(environment: string): Thresholds {
         containerMemoryLimitRatio: 0.95,
         cpuThrottledRatio: 0.25,
         gcAvgPauseSeconds: 0.5,
+        gcTimeRatio: 0.1,
         minSignalsPerSecond: 1,
         orderProcessingP95Seconds: 0.25,
         matchingEngineP99Seconds: 1,
@@ -444,6 +447,16 @@ function resourceAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
             for: "10m",
             summary: "kline-analytics spends long pauses in garbage collection.",
             description: `The mean GC pause of pod {{ $labels.namespace }}/{{ $labels.pod }} is {{ $value | humanizeDuration }} over the last 5 minutes (threshold ${t.gcAvgPauseSeconds}s).`,
+        }),
+        f.alert({
+            // Many moderate pauses add up: the mean pause can look fine while the JVM stands still
+            // for a large share of the time (seconds of pause per second = share of wall time).
+            name: "KlineAnalyticsHighGCTime",
+            severity: "warning",
+            expr: `${REC.gcTimeShare}${ts} > ${t.gcTimeRatio}`,
+            for: "10m",
+            summary: "kline-analytics spends much of its time in garbage collection.",
+            description: `Pod {{ $labels.namespace }}/{{ $labels.pod }} spent {{ $value | humanizePercentage }} of its time in GC pauses over the last 5 minutes (threshold ${pct(t.gcTimeRatio)}).`,
         }),
         f.alert({
             name: "KlineAnalyticsContainerMemoryNearLimit",

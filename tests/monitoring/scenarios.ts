@@ -453,6 +453,27 @@ function trackScenarios(t: Target): Part[] {
                 ),
             ],
         ),
+        // Last in the list, so the pairings of the scenarios above stay as they were.
+        scenario(
+            `${who}: the first pod pauses 60 times a minute for 150 ms each (15% of its time; the mean pause looks fine)`,
+            30,
+            (w) => setGc(w, t, 0, 60, 0.15),
+            [
+                at(
+                    "20m",
+                    "KlineAnalyticsHighGCTime",
+                    expected(
+                        "KlineAnalyticsHighGCTime",
+                        "warning",
+                        t,
+                        { namespace: NS, pod: p0, track: t.track },
+                        "kline-analytics spends much of its time in garbage collection.",
+                        `Pod ${NS}/${p0} spent 15% of its time in GC pauses over the last 5 minutes (threshold 10%).`,
+                    ),
+                ),
+                at("20m", "KlineAnalyticsHighGCPause"),
+            ],
+        ),
     ];
 }
 
