@@ -63,8 +63,10 @@ export interface Thresholds {
     segmentationErrorRatio: number;
     /** Container restarts within one hour for KlineAnalyticsPodRestarting. */
     restartsPerHour: number;
-    /** Hours without a successful backup run for KlineAnalyticsBackupTooOld. */
+    /** Hours without a successful backup run for KlineAnalyticsBackupTooOld (and without a scheduled one for KlineAnalyticsBackupNotScheduled). */
     backupMaxAgeHours: number;
+    /** Hours the CronJob's next run may be overdue for KlineAnalyticsBackupScheduleMissed (its startingDeadlineSeconds). */
+    backupScheduleLateHours: number;
     /** Mean blackbox probe duration (seconds) for KlineAnalyticsProbeSlow. */
     probeSlowSeconds: number;
     /** Days before certificate expiry: warning, then critical. */
@@ -133,6 +135,7 @@ export function defaultThresholds(environment: string): Thresholds {
         segmentationErrorRatio: 0.1,
         restartsPerHour: 2,
         backupMaxAgeHours: 26,
+        backupScheduleLateHours: 1,
         probeSlowSeconds: 2,
         certWarningDays: 14,
         certCriticalDays: 3,
@@ -543,6 +546,7 @@ function businessAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
 function backupAlerts(p: RuleParams, f: AlertFactory, cronjob: string): AlertingRule[] {
     const t = p.thresholds;
     const cj = sel({ namespace: p.namespace, cronjob });
+    const notSuspended = `unless on (namespace, cronjob)\nmax by (namespace, cronjob) (kube_cronjob_spec_suspend${cj}) > 0`;
     return [
         f.alert({
             name: "KlineAnalyticsBackupTooOld",
@@ -562,6 +566,35 @@ function backupAlerts(p: RuleParams, f: AlertFactory, cronjob: string): Alerting
             summary: "A kline-analytics backup job failed.",
             description:
                 "Backup Job {{ $labels.namespace }}/{{ $labels.job_name }} of CronJob {{ $labels.owner_name }} failed. Delete the Job once the cause is fixed to clear this alert.",
+        }),
+        // Scheduling: the CronJob controller creates no Job at all, so nothing fails and nothing is
+        // logged. A suspended CronJob is reported as such, not as a missed schedule.
+        f.alert({
+            name: "KlineAnalyticsBackupNotScheduled",
+            severity: "warning",
+            // A CronJob never scheduled has no last-schedule-time: its age counts from creation.
+            expr: `(\n  (\n    time() - max by (namespace, cronjob) (kube_cronjob_status_last_schedule_time${cj})\n    or\n    (time() - max by (namespace, cronjob) (kube_cronjob_created${cj}))\n      unless on (namespace, cronjob) kube_cronjob_status_last_schedule_time${cj}\n  ) > ${t.backupMaxAgeHours} * 3600\n)\n${notSuspended}`,
+            for: "5m",
+            summary: "The kline-analytics backup CronJob has not been scheduled recently.",
+            description: `CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} last scheduled a backup run {{ $value | humanizeDuration }} ago (limit ${t.backupMaxAgeHours}h) although it is not suspended.`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsBackupScheduleMissed",
+            severity: "warning",
+            // kube-state-metrics' next schedule time is the first slot after the last scheduled run.
+            expr: `(\n  time() - max by (namespace, cronjob) (kube_cronjob_next_schedule_time${cj}) > ${t.backupScheduleLateHours} * 3600\n)\n${notSuspended}`,
+            for: "5m",
+            summary: "The kline-analytics backup CronJob missed its schedule.",
+            description: `The next run of CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} was due {{ $value | humanizeDuration }} ago and has not been scheduled (limit ${t.backupScheduleLateHours}h).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsBackupSuspended",
+            severity: "warning",
+            expr: `max by (namespace, cronjob) (kube_cronjob_spec_suspend${cj}) > 0`,
+            for: "1h",
+            summary: "The kline-analytics backup CronJob is suspended.",
+            description:
+                "CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has been suspended for over an hour: no backup runs until it is resumed.",
         }),
     ];
 }

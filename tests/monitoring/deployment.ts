@@ -264,7 +264,10 @@ function setNamespace(w: World): void {
     const m = w.minutes;
     const cj = { namespace: NS, cronjob: BACKUP_CRONJOB, ...KSM };
     w.set("kube_cronjob_created", cj, gauge(-30 * 86400, m)); // created a month ago
-    w.set("kube_cronjob_status_last_successful_time", cj, gauge(-3600, m)); // last night's run, an hour ago
+    w.set("kube_cronjob_status_last_schedule_time", cj, gauge(-4200, m)); // last night's run started 70 minutes ago
+    w.set("kube_cronjob_status_last_successful_time", cj, gauge(-3600, m)); // and succeeded an hour ago
+    w.set("kube_cronjob_next_schedule_time", cj, gauge(-4200 + 86400, m)); // daily: the next run in 22h50m
+    w.set("kube_cronjob_spec_suspend", cj, gauge(0, m));
     const job = { namespace: NS, job_name: BACKUP_JOB, ...KSM };
     w.set("kube_job_owner", { ...job, owner_kind: "CronJob", owner_name: BACKUP_CRONJOB, owner_is_controller: "true" }, gauge(1, m));
     w.set("kube_job_status_failed", job, gauge(0, m));

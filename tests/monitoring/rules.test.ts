@@ -140,6 +140,9 @@ describe("monitoring: rule groups as data", function () {
         const names = new Set(canaryAlerts.map((a) => a.alert));
         for (const n of [
             "KlineAnalyticsBackupTooOld",
+            "KlineAnalyticsBackupNotScheduled",
+            "KlineAnalyticsBackupScheduleMissed",
+            "KlineAnalyticsBackupSuspended",
             "KlineAnalyticsProbeFailed",
             "KlineAnalyticsMaintenanceMode",
             "KlineAnalyticsAvailabilityBudgetBurn",

@@ -583,6 +583,21 @@ function productionScenarios(): Part[] {
             "No kline-analytics backup has succeeded recently.",
             `The last successful run of CronJob ${NS}/${BACKUP_CRONJOB} was ${age} ago (limit 26h).`,
         );
+    const cj = { namespace: NS, cronjob: BACKUP_CRONJOB, job: "kube-state-metrics", instance: "10.0.9.20:8080" };
+    const cronJobAlert = (name: string, summary: string, description: string) =>
+        expected(name, "warning", t, { namespace: NS, cronjob: BACKUP_CRONJOB }, summary, description);
+    const notScheduled = (age: string) =>
+        cronJobAlert(
+            "KlineAnalyticsBackupNotScheduled",
+            "The kline-analytics backup CronJob has not been scheduled recently.",
+            `CronJob ${NS}/${BACKUP_CRONJOB} last scheduled a backup run ${age} ago (limit 26h) although it is not suspended.`,
+        );
+    const scheduleMissed = (late: string) =>
+        cronJobAlert(
+            "KlineAnalyticsBackupScheduleMissed",
+            "The kline-analytics backup CronJob missed its schedule.",
+            `The next run of CronJob ${NS}/${BACKUP_CRONJOB} was due ${late} ago and has not been scheduled (limit 1h).`,
+        );
     const cert = (severity: string, left: string, days: number) =>
         expected(
             "KlineAnalyticsCertificateExpiry",
@@ -796,6 +811,73 @@ function productionScenarios(): Part[] {
             (w) => w.set("probe_ssl_earliest_cert_expiry", probeLabels, gauge(2 * 86400, w.minutes)),
             [at("20m", "KlineAnalyticsCertificateExpiry", cert("warning", "1d 23h 40m 0s", 14), cert("critical", "1d 23h 40m 0s", 3))],
         ),
+        // ---- backup scheduling: the CronJob controller creates no Job, so nothing fails ----------
+        scenario(
+            "stable: the CronJob controller stops creating backup Jobs: the run due 30 minutes before the test never starts",
+            50,
+            (w) => {
+                w.set("kube_cronjob_status_last_schedule_time", cj, gauge(-88200, w.minutes)); // 24.5 hours before the test
+                w.set("kube_cronjob_status_last_successful_time", cj, gauge(-87600, w.minutes));
+                w.set("kube_cronjob_next_schedule_time", cj, gauge(-1800, w.minutes));
+            },
+            [
+                at("30m", "KlineAnalyticsBackupScheduleMissed"), // exactly an hour late: not yet
+                at("45m", "KlineAnalyticsBackupScheduleMissed", scheduleMissed("1h 15m 0s")),
+                at("45m", "KlineAnalyticsBackupNotScheduled"), // 25h15m since the last run: within 26h
+            ],
+        ),
+        scenario(
+            "stable: the backup CronJob is suspended since yesterday's run, 25 hours before the test",
+            80,
+            (w) => {
+                w.set("kube_cronjob_spec_suspend", cj, gauge(1, w.minutes));
+                w.set("kube_cronjob_status_last_schedule_time", cj, gauge(-90600, w.minutes));
+                w.remove("kube_cronjob_next_schedule_time"); // kube-state-metrics drops it while suspended
+            },
+            [
+                at("55m", "KlineAnalyticsBackupSuspended"),
+                at(
+                    "65m",
+                    "KlineAnalyticsBackupSuspended",
+                    cronJobAlert(
+                        "KlineAnalyticsBackupSuspended",
+                        "The kline-analytics backup CronJob is suspended.",
+                        `CronJob ${NS}/${BACKUP_CRONJOB} has been suspended for over an hour: no backup runs until it is resumed.`,
+                    ),
+                ),
+                // 26h15m since the last run, but suspended: reported as suspended only
+                at("65m", "KlineAnalyticsBackupNotScheduled"),
+                at("65m", "KlineAnalyticsBackupScheduleMissed"),
+            ],
+        ),
+        scenario(
+            "stable: the backup schedule was changed to weekly: last scheduled 25h40m before the test, the next run in 5 days",
+            40,
+            (w) => {
+                w.set("kube_cronjob_status_last_schedule_time", cj, gauge(-92400, w.minutes));
+                w.set("kube_cronjob_next_schedule_time", cj, gauge(5 * 86400, w.minutes));
+            },
+            [
+                at("20m", "KlineAnalyticsBackupNotScheduled"), // exactly 26h: not yet
+                at("35m", "KlineAnalyticsBackupNotScheduled", notScheduled("1d 2h 15m 0s")),
+                at("35m", "KlineAnalyticsBackupScheduleMissed"), // the next run is not due yet
+            ],
+        ),
+        scenario(
+            "stable: the backup CronJob was created 27 hours ago and has never been scheduled (its first run was due 4 hours ago)",
+            30,
+            (w) => {
+                w.remove("kube_cronjob_status_last_schedule_time");
+                w.remove("kube_cronjob_status_last_successful_time");
+                w.set("kube_cronjob_created", cj, gauge(-27 * 3600, w.minutes));
+                w.set("kube_cronjob_next_schedule_time", cj, gauge(-4 * 3600, w.minutes));
+            },
+            [
+                at("20m", "KlineAnalyticsBackupNotScheduled", notScheduled("1d 3h 20m 0s")),
+                at("20m", "KlineAnalyticsBackupScheduleMissed", scheduleMissed("4h 20m 0s")),
+                at("20m", "KlineAnalyticsBackupTooOld", backupTooOld("1d 3h 20m 0s")),
+            ],
+        ),
     ];
 }
 
@@ -811,15 +893,32 @@ export function fireScenarios(): Scenario[] {
     const canary = trackScenarios(CANARY);
     const paired = stable.map((s, i) => combine(s, canary[(i + 2) % canary.length]));
     // Production-only failures touch disjoint series and raise no alert another one checks, so they
-    // share groups: [absent targets, low signals, job failed, probe failed, cert 10 days],
-    // [no orders, slow probe, backup 26h old, cert 2 days], [backup never succeeded].
-    const [absent, signals, orders, backupOld, backupNever, jobFailed, probeFailed, probeSlow, cert10, cert2] = productionScenarios();
+    // share groups: [absent targets, low signals, job failed, probe failed, cert 10 days, schedule
+    // missed], [no orders, slow probe, backup 26h old, cert 2 days, CronJob suspended], [backup
+    // never succeeded, schedule changed to weekly], [CronJob never scheduled].
+    const [
+        absent,
+        signals,
+        orders,
+        backupOld,
+        backupNever,
+        jobFailed,
+        probeFailed,
+        probeSlow,
+        cert10,
+        cert2,
+        scheduleMissed,
+        suspended,
+        weekly,
+        neverScheduled,
+    ] = productionScenarios();
     return [
         ...paired,
         ...sloScenarios().map((p) => combine(p)),
-        combine(absent, signals, jobFailed, probeFailed, cert10),
-        combine(orders, probeSlow, backupOld, cert2),
-        combine(backupNever),
+        combine(absent, signals, jobFailed, probeFailed, cert10, scheduleMissed),
+        combine(orders, probeSlow, backupOld, cert2, suspended),
+        combine(backupNever, weekly),
+        combine(neverScheduled),
     ];
 }
 
