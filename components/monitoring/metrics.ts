@@ -30,7 +30,12 @@ const TIMER_SUFFIXES = ["_bucket", "_count", "_sum", "_max"];
 
 /** Standard exporters' metrics: Prometheus itself, kube-state-metrics, cAdvisor (kubelet), blackbox. */
 export const STANDARD_METRICS = {
-    prometheus: ["up", "scrape_duration_seconds"],
+    prometheus: [
+        "up",
+        "scrape_duration_seconds",
+        "prometheus_rule_evaluation_failures_total",
+        "prometheus_rule_group_iterations_missed_total",
+    ],
     kubeStateMetrics: [
         "kube_pod_container_status_restarts_total",
         "kube_pod_container_status_waiting_reason",

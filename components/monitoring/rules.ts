@@ -100,8 +100,22 @@ export interface RuleParams {
     backupCronJob?: string;
     /** `job` label of the blackbox Probe of the app's external URL; undefined: no probe alerts. */
     probeJob?: string;
+    /**
+     * The Prometheus and Alertmanager this stack installs (their namespace and scrape jobs):
+     * alerts on rule evaluation failures of the kline-analytics rule groups. Undefined on stacks
+     * that install no monitoring (the canary).
+     */
+    selfMonitoring?: SelfMonitoring;
     /** While true, KlineAnalyticsMaintenanceMode fires and Alertmanager inhibits warning/info of the namespace. */
     maintenanceMode: boolean;
+}
+
+export interface SelfMonitoring {
+    namespace: string;
+    /** `job` of Prometheus' own metrics (the chart's Service `kube-prometheus-stack-prometheus`). */
+    prometheusJob: string;
+    /** `job` of Alertmanager's own metrics (`kube-prometheus-stack-alertmanager`). */
+    alertmanagerJob: string;
 }
 
 /** SRE-workbook multiwindow, multi-burn-rate windows (kubernetes-mixin's `for` durations). */
@@ -116,6 +130,8 @@ export const BURN_RATE_WINDOWS = [
 export const RATIO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
 
 export const MAINTENANCE_ALERT = "KlineAnalyticsMaintenanceMode";
+/** Every rule group of this module is named `kline-analytics.<...>`. */
+export const GROUP_PREFIX = "kline-analytics";
 
 /** Defaults per environment. Development is noisy and small, so its business floor is lower. */
 export function defaultThresholds(environment: string): Thresholds {
@@ -277,9 +293,9 @@ export function recordingGroups(p: Pick<RuleParams, "namespace" | "container" | 
         },
     ];
     return [
-        { name: "kline-analytics.recording.http", rules: slo },
-        { name: "kline-analytics.recording.resources", rules: resources },
-        { name: "kline-analytics.recording.business", rules: business },
+        { name: `${GROUP_PREFIX}.recording.http`, rules: slo },
+        { name: `${GROUP_PREFIX}.recording.resources`, rules: resources },
+        { name: `${GROUP_PREFIX}.recording.business`, rules: business },
     ];
 }
 
@@ -643,6 +659,38 @@ function probeAlerts(p: RuleParams, f: AlertFactory, probeJob: string): Alerting
     ];
 }
 
+/**
+ * The alerting pipeline itself: Prometheus failing to evaluate (or skipping) this module's rule
+ * groups. kube-prometheus-stack's default rules watch all groups (PrometheusRuleFailures,
+ * PrometheusMissingRuleEvaluations); these add the groups that carry kline-analytics' alerts,
+ * one alert per group over both replicas, and a runbook.
+ */
+function pipelineAlerts(f: AlertFactory, m: SelfMonitoring): AlertingRule[] {
+    const prom = sel({ namespace: m.namespace, job: m.prometheusJob, rule_group: `=~.*;${GROUP_PREFIX}[.].*` });
+    const byGroup = "namespace, job, rule_group";
+    return [
+        f.alert({
+            name: "KlineAnalyticsRuleEvaluationFailures",
+            severity: "warning",
+            // rule_group is `<rule file>;<group name>`; the chart's PrometheusRuleFailures pages for every group.
+            expr: `max by (${byGroup}) (increase(prometheus_rule_evaluation_failures_total${prom}[5m])) > 0`,
+            for: "10m",
+            summary: "Prometheus fails to evaluate kline-analytics rules.",
+            description:
+                'Prometheus failed {{ $value | printf "%.0f" }} rule evaluations of group {{ $labels.rule_group }} in the last 5 minutes: the alerts of that group cannot fire and its recorded series have gaps.',
+        }),
+        f.alert({
+            name: "KlineAnalyticsRuleGroupIterationsMissed",
+            severity: "warning",
+            expr: `max by (${byGroup}) (increase(prometheus_rule_group_iterations_missed_total${prom}[5m])) > 0`,
+            for: "15m",
+            summary: "Prometheus skips evaluations of kline-analytics rules.",
+            description:
+                'Prometheus skipped {{ $value | printf "%.0f" }} evaluations of rule group {{ $labels.rule_group }} in the last 5 minutes because the previous one was still running: its alerts and recorded series lag behind.',
+        }),
+    ];
+}
+
 function maintenanceAlert(p: RuleParams, f: AlertFactory): AlertingRule {
     // Always present so the switch is visible in Prometheus; `vector(0) > 0` never fires.
     return f.alert({
@@ -658,7 +706,7 @@ function maintenanceAlert(p: RuleParams, f: AlertFactory): AlertingRule {
 /** Alert groups of one track. */
 export function alertGroups(p: RuleParams): RuleGroup[] {
     const f = new AlertFactory(p);
-    const prefix = `kline-analytics.${p.track}`;
+    const prefix = `${GROUP_PREFIX}.${p.track}`;
     const groups: RuleGroup[] = [
         { name: `${prefix}.availability`, rules: availabilityAlerts(p, f) },
         { name: `${prefix}.workload`, rules: workloadAlerts(p, f) },
@@ -668,6 +716,7 @@ export function alertGroups(p: RuleParams): RuleGroup[] {
     if (p.track === "stable") {
         if (p.backupCronJob) groups.push({ name: `${prefix}.backup`, rules: backupAlerts(p, f, p.backupCronJob) });
         if (p.probeJob) groups.push({ name: `${prefix}.probe`, rules: probeAlerts(p, f, p.probeJob) });
+        if (p.selfMonitoring) groups.push({ name: `${prefix}.pipeline`, rules: pipelineAlerts(f, p.selfMonitoring) });
         groups.push({ name: `${prefix}.maintenance`, rules: [maintenanceAlert(p, f)] });
     }
     return groups;
@@ -702,7 +751,13 @@ function validateParams(p: RuleParams): void {
         fail(`runbookBaseUrl '${p.runbookBaseUrl}' must be an http(s) URL (the runbook page, e.g. .../docs/monitoring.md)`);
     if (p.runbookBaseUrl.includes("#"))
         fail(`runbookBaseUrl '${p.runbookBaseUrl}' must not contain '#': each alert appends its own anchor`);
-    for (const [k, v] of Object.entries({ namespace: p.namespace, job: p.job, deployment: p.deployment, container: p.container })) {
+    const names: Record<string, string> = { namespace: p.namespace, job: p.job, deployment: p.deployment, container: p.container };
+    if (p.selfMonitoring) {
+        names["selfMonitoring.namespace"] = p.selfMonitoring.namespace;
+        names["selfMonitoring.prometheusJob"] = p.selfMonitoring.prometheusJob;
+        names["selfMonitoring.alertmanagerJob"] = p.selfMonitoring.alertmanagerJob;
+    }
+    for (const [k, v] of Object.entries(names)) {
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v)) fail(`${k} '${v}' is not a Kubernetes name (lower-case letters, digits, '-')`);
     }
     for (const [k, v] of [

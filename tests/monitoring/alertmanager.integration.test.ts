@@ -11,7 +11,7 @@ import { buildAlertmanagerConfig, MuteWindow, RECEIVERS } from "../../components
 import { placeholderAlertmanagerParams } from "../../components/monitoring/params";
 import { exportMonitoring, ExportedFiles } from "../../tools/export-rules";
 import { requireTool, runTool } from "../lib/tools";
-import { NS, RUNBOOK } from "./deployment";
+import { MONITORING_NS, NS, RUNBOOK } from "./deployment";
 
 const AMTOOL_HINT = "apt-get install prometheus-alertmanager (Debian package listed in .ci/apt/monitoring.txt)";
 
@@ -44,6 +44,7 @@ describe("monitoring: Alertmanager configuration", function () {
             maintenanceMode: false,
             backups: true,
             probe: true,
+            monitoringNamespace: MONITORING_NS,
             canary: true,
             alertmanager: placeholderAlertmanagerParams(WINDOWS),
         });

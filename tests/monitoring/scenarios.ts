@@ -13,9 +13,13 @@ import {
     healthyWorld,
     HEALTHY_HTTP,
     ksmPodLabels,
+    MONITORING_NS,
     NS,
     PROBE_URL,
     probeLabels,
+    PROMETHEUS_JOB,
+    prometheusLabels,
+    RULE_GROUPS,
     RUNBOOK,
     setCpu,
     setEngine,
@@ -881,6 +885,69 @@ function productionScenarios(): Part[] {
     ];
 }
 
+// ---- the alerting pipeline (production's stack installs Prometheus and Alertmanager) ---------------
+
+function pipelineScenarios(): Part[] {
+    const t = STABLE;
+    const bothPrometheus = (w: World, metric: string, group: string, perMinute: number) => {
+        for (const i of [0, 1]) {
+            w.set(
+                metric,
+                { ...prometheusLabels(i), rule_group: group },
+                counterPhases([
+                    [0, 5],
+                    [perMinute, w.minutes],
+                ]),
+            );
+        }
+    };
+    return [
+        scenario(
+            "both Prometheus replicas fail every evaluation of kline-analytics.stable.backup from minute 5 (a chart's group failing too is left to the chart's PrometheusRuleFailures)",
+            30,
+            (w) => {
+                bothPrometheus(w, "prometheus_rule_evaluation_failures_total", RULE_GROUPS.stableBackup, 4);
+                bothPrometheus(w, "prometheus_rule_evaluation_failures_total", RULE_GROUPS.chartApps, 4);
+            },
+            [
+                at("15m", "KlineAnalyticsRuleEvaluationFailures"),
+                at(
+                    "25m",
+                    "KlineAnalyticsRuleEvaluationFailures",
+                    expected(
+                        "KlineAnalyticsRuleEvaluationFailures",
+                        "warning",
+                        t,
+                        { namespace: MONITORING_NS, job: PROMETHEUS_JOB, rule_group: RULE_GROUPS.stableBackup },
+                        "Prometheus fails to evaluate kline-analytics rules.",
+                        `Prometheus failed 20 rule evaluations of group ${RULE_GROUPS.stableBackup} in the last 5 minutes: the alerts of that group cannot fire and its recorded series have gaps.`,
+                    ),
+                ),
+            ],
+        ),
+        scenario(
+            "both Prometheus replicas skip every other iteration of kline-analytics.recording.http from minute 5 (it runs longer than the interval)",
+            40,
+            (w) => bothPrometheus(w, "prometheus_rule_group_iterations_missed_total", RULE_GROUPS.recordingHttp, 2),
+            [
+                at("20m", "KlineAnalyticsRuleGroupIterationsMissed"),
+                at(
+                    "30m",
+                    "KlineAnalyticsRuleGroupIterationsMissed",
+                    expected(
+                        "KlineAnalyticsRuleGroupIterationsMissed",
+                        "warning",
+                        t,
+                        { namespace: MONITORING_NS, job: PROMETHEUS_JOB, rule_group: RULE_GROUPS.recordingHttp },
+                        "Prometheus skips evaluations of kline-analytics rules.",
+                        `Prometheus skipped 10 evaluations of rule group ${RULE_GROUPS.recordingHttp} in the last 5 minutes because the previous one was still running: its alerts and recorded series lag behind.`,
+                    ),
+                ),
+            ],
+        ),
+    ];
+}
+
 /**
  * Every fire scenario of the production rule set plus the canary rule set. Each stable failure
  * shares its test group with a different canary failure (two apart in the list, so no failure's
@@ -895,7 +962,8 @@ export function fireScenarios(): Scenario[] {
     // Production-only failures touch disjoint series and raise no alert another one checks, so they
     // share groups: [absent targets, low signals, job failed, probe failed, cert 10 days, schedule
     // missed], [no orders, slow probe, backup 26h old, cert 2 days, CronJob suspended], [backup
-    // never succeeded, schedule changed to weekly], [CronJob never scheduled].
+    // never succeeded, schedule changed to weekly], [CronJob never scheduled, rule evaluation
+    // failures, missed rule iterations].
     const [
         absent,
         signals,
@@ -912,13 +980,14 @@ export function fireScenarios(): Scenario[] {
         weekly,
         neverScheduled,
     ] = productionScenarios();
+    const [ruleFailures, iterationsMissed] = pipelineScenarios();
     return [
         ...paired,
         ...sloScenarios().map((p) => combine(p)),
         combine(absent, signals, jobFailed, probeFailed, cert10, scheduleMissed),
         combine(orders, probeSlow, backupOld, cert2, suspended),
         combine(backupNever, weekly),
-        combine(neverScheduled),
+        combine(neverScheduled, ruleFailures, iterationsMissed),
     ];
 }
 
