@@ -28,7 +28,7 @@ export const TIMER_METRICS: readonly string[] = [
 ];
 const TIMER_SUFFIXES = ["_bucket", "_count", "_sum", "_max"];
 
-/** Standard exporters' metrics: Prometheus itself, kube-state-metrics, cAdvisor (kubelet), blackbox. */
+/** Standard exporters' metrics: Prometheus and Alertmanager themselves, kube-state-metrics, cAdvisor (kubelet), blackbox. */
 export const STANDARD_METRICS = {
     prometheus: [
         "up",
@@ -36,6 +36,7 @@ export const STANDARD_METRICS = {
         "prometheus_rule_evaluation_failures_total",
         "prometheus_rule_group_iterations_missed_total",
     ],
+    alertmanager: ["alertmanager_notifications_total", "alertmanager_notifications_failed_total"],
     kubeStateMetrics: [
         "kube_pod_container_status_restarts_total",
         "kube_pod_container_status_waiting_reason",

@@ -102,8 +102,8 @@ export interface RuleParams {
     probeJob?: string;
     /**
      * The Prometheus and Alertmanager this stack installs (their namespace and scrape jobs):
-     * alerts on rule evaluation failures of the kline-analytics rule groups. Undefined on stacks
-     * that install no monitoring (the canary).
+     * alerts on rule evaluation failures of the kline-analytics rule groups and on failed
+     * notifications. Undefined on stacks that install no monitoring (the canary).
      */
     selfMonitoring?: SelfMonitoring;
     /** While true, KlineAnalyticsMaintenanceMode fires and Alertmanager inhibits warning/info of the namespace. */
@@ -130,6 +130,8 @@ export const BURN_RATE_WINDOWS = [
 export const RATIO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
 
 export const MAINTENANCE_ALERT = "KlineAnalyticsMaintenanceMode";
+/** Alertmanager routes this one through another integration than the failing one (alertmanager.ts). */
+export const NOTIFICATIONS_FAILING_ALERT = "KlineAnalyticsNotificationsFailing";
 /** Every rule group of this module is named `kline-analytics.<...>`. */
 export const GROUP_PREFIX = "kline-analytics";
 
@@ -661,13 +663,17 @@ function probeAlerts(p: RuleParams, f: AlertFactory, probeJob: string): Alerting
 
 /**
  * The alerting pipeline itself: Prometheus failing to evaluate (or skipping) this module's rule
- * groups. kube-prometheus-stack's default rules watch all groups (PrometheusRuleFailures,
- * PrometheusMissingRuleEvaluations); these add the groups that carry kline-analytics' alerts,
- * one alert per group over both replicas, and a runbook.
+ * groups, and Alertmanager failing to deliver. kube-prometheus-stack's default rules watch all
+ * groups and integrations (PrometheusRuleFailures, PrometheusMissingRuleEvaluations,
+ * AlertmanagerFailedToSendAlerts, AlertmanagerClusterFailedToSendAlerts); these add the groups
+ * that carry kline-analytics' alerts, one alert per group or integration over all replicas, a
+ * runbook, and for notifications a route through another integration (alertmanager.ts).
  */
 function pipelineAlerts(f: AlertFactory, m: SelfMonitoring): AlertingRule[] {
     const prom = sel({ namespace: m.namespace, job: m.prometheusJob, rule_group: `=~.*;${GROUP_PREFIX}[.].*` });
+    const am = sel({ namespace: m.namespace, job: m.alertmanagerJob });
     const byGroup = "namespace, job, rule_group";
+    const byIntegration = "namespace, job, integration";
     return [
         f.alert({
             name: "KlineAnalyticsRuleEvaluationFailures",
@@ -687,6 +693,16 @@ function pipelineAlerts(f: AlertFactory, m: SelfMonitoring): AlertingRule[] {
             summary: "Prometheus skips evaluations of kline-analytics rules.",
             description:
                 'Prometheus skipped {{ $value | printf "%.0f" }} evaluations of rule group {{ $labels.rule_group }} in the last 5 minutes because the previous one was still running: its alerts and recorded series lag behind.',
+        }),
+        f.alert({
+            name: NOTIFICATIONS_FAILING_ALERT,
+            severity: "critical",
+            // Summed over the Alertmanager replicas (one of them sends); failures carry a `reason`.
+            expr: `sum by (${byIntegration}) (rate(alertmanager_notifications_failed_total${am}[5m]))\n/\nsum by (${byIntegration}) (rate(alertmanager_notifications_total${am}[5m]))\n> 0`,
+            for: "10m",
+            summary: "Alertmanager fails to deliver notifications.",
+            description:
+                "Alertmanager failed to deliver {{ $value | humanizePercentage }} of its {{ $labels.integration }} notifications over the last 5 minutes: the alerts routed there reach nobody. This alert is sent through another integration.",
         }),
     ];
 }

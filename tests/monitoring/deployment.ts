@@ -9,9 +9,10 @@ export const CONTAINER = "kline-analytics";
 export const BACKUP_CRONJOB = "kline-analytics-backup";
 export const PROBE_JOB = "kline-analytics-blackbox";
 export const PROBE_URL = "https://kline.example.com/actuator/health/readiness";
-/** kube-prometheus-stack's namespace and the scrape job of its Prometheus. */
+/** kube-prometheus-stack's namespace and the scrape jobs of its Prometheus and Alertmanager. */
 export const MONITORING_NS = "monitoring";
 export const PROMETHEUS_JOB = "kube-prometheus-stack-prometheus";
+export const ALERTMANAGER_JOB = "kube-prometheus-stack-alertmanager";
 const MiB = 1048576;
 const GiB = 1024 * MiB;
 
@@ -282,7 +283,7 @@ function setNamespace(w: World): void {
     w.set("probe_ssl_earliest_cert_expiry", probeLabels, gauge(60 * 86400, m)); // 60 days left
 }
 
-// ---- the monitoring stack itself: Prometheus' rule evaluation --------------------------------------
+// ---- the monitoring stack itself: Prometheus' rule evaluation, Alertmanager's notifications ---------
 
 /** Labels of Prometheus' own series (the chart's ServiceMonitor), replica `i` of production's two. */
 export function prometheusLabels(i: number): Labels {
@@ -294,6 +295,19 @@ export function prometheusLabels(i: number): Labels {
         pod: `prometheus-kube-prometheus-stack-prometheus-${i}`,
         container: "prometheus",
         instance: `10.0.3.${10 + i}:9090`,
+    };
+}
+
+/** Labels of Alertmanager's own series, replica `i` of production's three. */
+export function alertmanagerLabels(i: number): Labels {
+    return {
+        namespace: MONITORING_NS,
+        job: ALERTMANAGER_JOB,
+        service: ALERTMANAGER_JOB,
+        endpoint: "http-web",
+        pod: `alertmanager-kube-prometheus-stack-alertmanager-${i}`,
+        container: "alertmanager",
+        instance: `10.0.3.${20 + i}:9093`,
     };
 }
 
@@ -313,12 +327,32 @@ export const RULE_GROUPS = {
     canaryAvailability: ruleGroup(CANARY_RULES, "kline-analytics.canary.availability"),
     chartApps: ruleGroup(CHART_RULES, "kubernetes-apps"),
 };
+export const INTEGRATIONS = ["pagerduty", "slack", "webhook"];
+/** Alertmanager 0.26+ labels failed notifications with one of these reasons. */
+export const FAILURE_REASONS = ["clientError", "serverError", "contextCanceled", "contextDeadlineExceeded", "other"];
+
+/**
+ * Alertmanager's notifications: per integration and minute, on the replica that sends (the first
+ * of the cluster; the others only count zeros). Healthy: the Watchdog heartbeat every minute,
+ * a warning to Slack now and then, nothing paged.
+ */
+export const HEALTHY_NOTIFICATIONS: Record<string, number> = { pagerduty: 0, slack: 0.2, webhook: 1 };
+
 function setMonitoringStack(w: World): void {
     const m = w.minutes;
     for (const i of [0, 1]) {
         for (const group of Object.values(RULE_GROUPS)) {
             w.set("prometheus_rule_evaluation_failures_total", { ...prometheusLabels(i), rule_group: group }, gauge(0, m));
             w.set("prometheus_rule_group_iterations_missed_total", { ...prometheusLabels(i), rule_group: group }, gauge(0, m));
+        }
+    }
+    for (const i of [0, 1, 2]) {
+        for (const integration of INTEGRATIONS) {
+            const perMinute = i === 0 ? HEALTHY_NOTIFICATIONS[integration] : 0;
+            w.set("alertmanager_notifications_total", { ...alertmanagerLabels(i), integration }, counterPhases([[perMinute, m]]));
+            for (const reason of FAILURE_REASONS) {
+                w.set("alertmanager_notifications_failed_total", { ...alertmanagerLabels(i), integration, reason }, gauge(0, m));
+            }
         }
     }
 }

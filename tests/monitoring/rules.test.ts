@@ -110,12 +110,16 @@ describe("monitoring: rule groups as data", function () {
         assert.deepEqual([...used].sort(), [...APP_METRICS].sort());
     });
 
-    it("watches its own alerting pipeline: our rule groups' evaluation in Prometheus", function () {
+    it("watches its own alerting pipeline: our rule groups' evaluation in Prometheus, Alertmanager's deliveries per integration", function () {
         const pipeline = stableGroups.find((g) => g.name === "kline-analytics.stable.pipeline")!;
         const alerts = allAlerts([pipeline]);
         assert.deepEqual(
             alerts.map((a) => `${a.alert}:${a.labels.severity}:${a.for}`),
-            ["KlineAnalyticsRuleEvaluationFailures:warning:10m", "KlineAnalyticsRuleGroupIterationsMissed:warning:15m"],
+            [
+                "KlineAnalyticsRuleEvaluationFailures:warning:10m",
+                "KlineAnalyticsRuleGroupIterationsMissed:warning:15m",
+                "KlineAnalyticsNotificationsFailing:critical:10m",
+            ],
         );
         for (const a of alerts)
             assert.match(a.expr, /\{namespace="monitoring", job="kube-prometheus-stack-(prometheus|alertmanager)"/, a.alert);
@@ -124,6 +128,7 @@ describe("monitoring: rule groups as data", function () {
         for (const g of [...stableGroups, ...canaryGroups])
             assert.ok(groupRegex.test(`/etc/prometheus/rules/x/ns-name-uid.yaml;${g.name}`), g.name);
         assert.ok(!groupRegex.test("/etc/prometheus/rules/x/monitoring-kube-prometheus-stack-kubernetes-apps-uid.yaml;kubernetes-apps"));
+        assert.match(alerts[2].expr, /sum by \(namespace, job, integration\)/);
     });
 
     it("keeps expensive expressions in recording rules: alerts use no quantile and no raw window over 1h", function () {
@@ -159,6 +164,7 @@ describe("monitoring: rule groups as data", function () {
             "KlineAnalyticsBackupNotScheduled",
             "KlineAnalyticsBackupScheduleMissed",
             "KlineAnalyticsBackupSuspended",
+            "KlineAnalyticsNotificationsFailing",
             "KlineAnalyticsRuleEvaluationFailures",
             "KlineAnalyticsProbeFailed",
             "KlineAnalyticsMaintenanceMode",
@@ -187,7 +193,7 @@ describe("monitoring: rule groups as data", function () {
         assert.match(devAlerts.find((a) => a.alert === "KlineAnalyticsHighResponseTime")!.expr, /> 2$/);
         assert.ok(!devAlerts.some((a) => a.alert.startsWith("KlineAnalyticsBackup") || a.alert.startsWith("KlineAnalyticsProbe")));
         assert.ok(
-            devAlerts.some((a) => a.alert === "KlineAnalyticsRuleEvaluationFailures"),
+            devAlerts.some((a) => a.alert === "KlineAnalyticsNotificationsFailing"),
             "development installs its own monitoring",
         );
         const unmonitored = allAlerts(buildRuleGroups(ruleParamsFor({ ...ruleTarget(STABLE), monitoringNamespace: undefined })));

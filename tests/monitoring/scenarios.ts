@@ -3,6 +3,8 @@
 // out. Scenarios on the canary's pods expect only the canary's alert (labelled track=canary); the
 // production alert of the same name must stay silent, or promtool reports it as unexpected.
 import {
+    ALERTMANAGER_JOB,
+    alertmanagerLabels,
     appLabels,
     BACKUP_CRONJOB,
     BACKUP_JOB,
@@ -889,6 +891,16 @@ function productionScenarios(): Part[] {
 
 function pipelineScenarios(): Part[] {
     const t = STABLE;
+    const notificationsFailing = (integration: string, share: string) =>
+        expected(
+            "KlineAnalyticsNotificationsFailing",
+            "critical",
+            t,
+            { namespace: MONITORING_NS, job: ALERTMANAGER_JOB, integration },
+            "Alertmanager fails to deliver notifications.",
+            `Alertmanager failed to deliver ${share} of its ${integration} notifications over the last 5 minutes: the alerts routed there reach nobody. This alert is sent through another integration.`,
+        );
+    const am0 = alertmanagerLabels(0);
     const bothPrometheus = (w: World, metric: string, group: string, perMinute: number) => {
         for (const i of [0, 1]) {
             w.set(
@@ -902,6 +914,49 @@ function pipelineScenarios(): Part[] {
         }
     };
     return [
+        scenario(
+            "Slack rejects every notification from minute 5 (the webhook was revoked); one heartbeat fails at minute 10 (transient: no alert)",
+            30,
+            (w) => {
+                w.set("alertmanager_notifications_total", { ...am0, integration: "slack" }, counterPhases([[2, w.minutes]]));
+                w.set(
+                    "alertmanager_notifications_failed_total",
+                    { ...am0, integration: "slack", reason: "clientError" },
+                    counterPhases([
+                        [0, 5],
+                        [2, w.minutes],
+                    ]),
+                );
+                w.set(
+                    "alertmanager_notifications_failed_total",
+                    { ...am0, integration: "webhook", reason: "serverError" },
+                    gaugePhases([
+                        [0, 9],
+                        [1, w.minutes],
+                    ]),
+                );
+            },
+            [
+                at("15m", "KlineAnalyticsNotificationsFailing"), // pending: failing for 10 minutes first
+                at("25m", "KlineAnalyticsNotificationsFailing", notificationsFailing("slack", "100%")),
+            ],
+        ),
+        scenario(
+            "PagerDuty answers one notification in three with a 5xx from minute 5",
+            30,
+            (w) => {
+                w.set("alertmanager_notifications_total", { ...am0, integration: "pagerduty" }, counterPhases([[3, w.minutes]]));
+                w.set(
+                    "alertmanager_notifications_failed_total",
+                    { ...am0, integration: "pagerduty", reason: "serverError" },
+                    counterPhases([
+                        [0, 5],
+                        [1, w.minutes],
+                    ]),
+                );
+            },
+            [at("25m", "KlineAnalyticsNotificationsFailing", notificationsFailing("pagerduty", "33.33%"))],
+        ),
         scenario(
             "both Prometheus replicas fail every evaluation of kline-analytics.stable.backup from minute 5 (a chart's group failing too is left to the chart's PrometheusRuleFailures)",
             30,
@@ -962,8 +1017,8 @@ export function fireScenarios(): Scenario[] {
     // Production-only failures touch disjoint series and raise no alert another one checks, so they
     // share groups: [absent targets, low signals, job failed, probe failed, cert 10 days, schedule
     // missed], [no orders, slow probe, backup 26h old, cert 2 days, CronJob suspended], [backup
-    // never succeeded, schedule changed to weekly], [CronJob never scheduled, rule evaluation
-    // failures, missed rule iterations].
+    // never succeeded, schedule changed to weekly, PagerDuty failing], [CronJob never scheduled,
+    // Slack failing, rule evaluation failures, missed rule iterations].
     const [
         absent,
         signals,
@@ -980,14 +1035,14 @@ export function fireScenarios(): Scenario[] {
         weekly,
         neverScheduled,
     ] = productionScenarios();
-    const [ruleFailures, iterationsMissed] = pipelineScenarios();
+    const [slackFailing, pagerdutyFailing, ruleFailures, iterationsMissed] = pipelineScenarios();
     return [
         ...paired,
         ...sloScenarios().map((p) => combine(p)),
         combine(absent, signals, jobFailed, probeFailed, cert10, scheduleMissed),
         combine(orders, probeSlow, backupOld, cert2, suspended),
-        combine(backupNever, weekly),
-        combine(neverScheduled, ruleFailures, iterationsMissed),
+        combine(backupNever, weekly, pagerdutyFailing),
+        combine(neverScheduled, slackFailing, ruleFailures, iterationsMissed),
     ];
 }
 

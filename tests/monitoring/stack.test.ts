@@ -106,7 +106,7 @@ for (const stack of ["development", "staging", "production"] as const) {
                 alerts.some((a) => a.alert === "KlineAnalyticsBackupTooOld"),
                 "backup alerts where the stack runs backups",
             );
-            for (const name of ["KlineAnalyticsRuleEvaluationFailures"]) {
+            for (const name of ["KlineAnalyticsNotificationsFailing", "KlineAnalyticsRuleEvaluationFailures"]) {
                 assert.ok(
                     alerts.some((a) => a.alert === name),
                     `${name} where the stack installs Prometheus and Alertmanager`,
