@@ -7,6 +7,9 @@ import { muteWindowProblems } from "../components/monitoring/alertmanager";
 import { EnvironmentName, HelmChartRef, MonitoringConfig, MuteWindowConfig, PodResources } from "./types";
 import { checkDnsLabel, Parsed, parseDuration, parseMemory } from "./validate";
 
+/** Namespace of kube-prometheus-stack and the blackbox exporter. */
+export const MONITORING_NAMESPACE = "monitoring";
+
 export const KUBE_PROMETHEUS_STACK_CHART: HelmChartRef = {
     name: "kube-prometheus-stack",
     version: "88.5.3",
@@ -149,7 +152,7 @@ export function readMonitoringConfig(
 ): MonitoringConfig {
     const d = MONITORING_ENVIRONMENTS[environment];
     const base: MonitoringConfig = {
-        namespace: "monitoring",
+        namespace: MONITORING_NAMESPACE,
         scrapeInterval: r.string("scrapeInterval", scrapeIntervalDefault, checkScrapeInterval),
         maintenanceMode: r.boolean("maintenanceMode", false),
         pagerdutyRoutingKey: r.secret("pagerdutyRoutingKey"),

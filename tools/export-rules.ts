@@ -9,7 +9,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { AlertmanagerParams, buildAlertmanagerConfig } from "../components/monitoring/alertmanager";
 import { namespaceFor } from "../config/environments";
-import { DEFAULT_RUNBOOK_BASE_URL } from "../config/monitoring";
+import { DEFAULT_RUNBOOK_BASE_URL, MONITORING_NAMESPACE } from "../config/monitoring";
 import { buildDashboard, DASHBOARD_FILE } from "../components/monitoring/dashboard";
 import { dashboardParams, placeholderAlertmanagerParams, ruleParamsFor, RuleTarget } from "../components/monitoring/params";
 import { buildRuleGroups, RuleGroup } from "../components/monitoring/rules";
@@ -24,6 +24,8 @@ export interface ExportInput {
     maintenanceMode: boolean;
     backups: boolean;
     probe: boolean;
+    /** Namespace of the environment's kube-prometheus-stack (alerts on its Prometheus and Alertmanager). */
+    monitoringNamespace: string;
     /** Also write the canary stack's rules (it runs in this namespace). */
     canary: boolean;
     alertmanager: AlertmanagerParams;
@@ -53,6 +55,7 @@ export function exportMonitoring(outDir: string, input: ExportInput): ExportedFi
         runbookBaseUrl: input.runbookBaseUrl,
         backups: input.backups,
         probe: input.probe,
+        monitoringNamespace: input.monitoringNamespace,
         maintenanceMode: input.maintenanceMode,
     };
     fs.mkdirSync(path.join(outDir, "dashboards"), { recursive: true });
@@ -115,6 +118,7 @@ if (require.main === module) {
             maintenanceMode: o.maintenance,
             backups: true,
             probe: true,
+            monitoringNamespace: MONITORING_NAMESPACE,
             canary: o.env === "production",
             alertmanager: placeholderAlertmanagerParams(),
         });

@@ -1,11 +1,12 @@
-// Alertmanager configuration as data. Routing: Watchdog -> heartbeat, canary-track alerts -> a
+// Alertmanager configuration as data. Routing: Watchdog -> heartbeat, failed notifications ->
+// through another integration than the failing one, canary-track alerts -> a
 // chat channel of their own (never the pager), then by severity: critical -> pager,
 // warning -> chat, info/none -> nothing. Inhibition: critical hides warning/info of the same
 // alert, warning hides info, maintenance mode hides warning/info of its namespace, and a critical
 // production alert hides the canary's copy of it. The secrets (PagerDuty key, Slack webhook,
 // heartbeat URL) are parameters: Pulumi secrets in the stack, placeholders in tests and exports.
 import type * as pulumi from "@pulumi/pulumi";
-import { MAINTENANCE_ALERT } from "./rules";
+import { MAINTENANCE_ALERT, NOTIFICATIONS_FAILING_ALERT } from "./rules";
 
 /** A receiver secret: a plain string in tests and exports, a Pulumi secret Output in the stack. */
 export type SecretValue = string | pulumi.Output<string>;
@@ -120,6 +121,11 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
             },
             // kube-prometheus-stack's helper alert that only exists to inhibit info alerts.
             { receiver: RECEIVERS.none, matchers: ['alertname="InfoInhibitor"'] },
+            // A failing integration must not carry the alert about itself: PagerDuty's failures go
+            // to chat, the others' (Slack, which chat and canary-chat share, and the heartbeat
+            // webhook) to the pager. Not muted by planned windows, like the heartbeat.
+            { receiver: RECEIVERS.chat, matchers: [`alertname="${NOTIFICATIONS_FAILING_ALERT}"`, 'integration="pagerduty"'] },
+            { receiver: RECEIVERS.pager, matchers: [`alertname="${NOTIFICATIONS_FAILING_ALERT}"`], repeat_interval: "1h" },
             // A canary never pages, whatever its severity: it goes to its own channel.
             { receiver: RECEIVERS.canary, matchers: ['track="canary"'], group_by: [...GROUP_BY, "track"], ...muted("canary") },
             { receiver: RECEIVERS.pager, matchers: ['severity="critical"'], repeat_interval: "1h", ...muted("critical") },

@@ -192,6 +192,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 runbookBaseUrl: m.runbookBaseUrl,
                 backups: args.backups,
                 probe: track === "stable" && install !== undefined,
+                monitoringNamespace: track === "stable" && install !== undefined ? m.namespace : undefined,
                 maintenanceMode: m.maintenanceMode,
             }),
         );

@@ -28,9 +28,15 @@ export const TIMER_METRICS: readonly string[] = [
 ];
 const TIMER_SUFFIXES = ["_bucket", "_count", "_sum", "_max"];
 
-/** Standard exporters' metrics: Prometheus itself, kube-state-metrics, cAdvisor (kubelet), blackbox. */
+/** Standard exporters' metrics: Prometheus and Alertmanager themselves, kube-state-metrics, cAdvisor (kubelet), blackbox. */
 export const STANDARD_METRICS = {
-    prometheus: ["up", "scrape_duration_seconds"],
+    prometheus: [
+        "up",
+        "scrape_duration_seconds",
+        "prometheus_rule_evaluation_failures_total",
+        "prometheus_rule_group_iterations_missed_total",
+    ],
+    alertmanager: ["alertmanager_notifications_total", "alertmanager_notifications_failed_total"],
     kubeStateMetrics: [
         "kube_pod_container_status_restarts_total",
         "kube_pod_container_status_waiting_reason",
@@ -39,6 +45,9 @@ export const STANDARD_METRICS = {
         "kube_deployment_spec_replicas",
         "kube_deployment_status_replicas_available",
         "kube_cronjob_status_last_successful_time",
+        "kube_cronjob_status_last_schedule_time",
+        "kube_cronjob_next_schedule_time",
+        "kube_cronjob_spec_suspend",
         "kube_cronjob_created",
         "kube_job_status_failed",
         "kube_job_failed",

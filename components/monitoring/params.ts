@@ -3,6 +3,7 @@
 import { AlertmanagerParams, MuteWindow } from "./alertmanager";
 import { DashboardParams } from "./dashboard";
 import { DEFAULT_SLO, defaultThresholds, RuleParams, SloTargets, Thresholds, Track } from "./rules";
+import { ALERTMANAGER_SERVICE, PROMETHEUS_SERVICE } from "./values";
 
 /** Name of the application container in the pod (components/app). */
 export const APP_CONTAINER = "kline-analytics";
@@ -29,6 +30,11 @@ export interface RuleTarget {
     backups: boolean;
     /** The stack probes the app's external URL with the blackbox exporter. */
     probe: boolean;
+    /**
+     * Namespace of the kube-prometheus-stack the stack installs: its Prometheus' rule evaluation
+     * and its Alertmanager's notifications are alerted on. Undefined: installs none (canary).
+     */
+    monitoringNamespace?: string;
     maintenanceMode: boolean;
     thresholds?: Partial<Thresholds>;
     slo?: SloTargets;
@@ -47,6 +53,11 @@ export function ruleParamsFor(t: RuleTarget): RuleParams {
         slo: t.slo ?? DEFAULT_SLO,
         backupCronJob: t.track === "stable" && t.backups ? BACKUP_CRONJOB : undefined,
         probeJob: t.track === "stable" && t.probe ? PROBE_JOB : undefined,
+        // The chart's ServiceMonitors scrape Prometheus and Alertmanager with `job` = their Service.
+        selfMonitoring:
+            t.track === "stable" && t.monitoringNamespace !== undefined
+                ? { namespace: t.monitoringNamespace, prometheusJob: PROMETHEUS_SERVICE, alertmanagerJob: ALERTMANAGER_SERVICE }
+                : undefined,
         maintenanceMode: t.maintenanceMode,
     };
 }

@@ -51,6 +51,8 @@ export interface Thresholds {
     cpuThrottledRatio: number;
     /** Mean GC pause (seconds, 5m) for KlineAnalyticsHighGCPause. */
     gcAvgPauseSeconds: number;
+    /** Share of wall-clock time a pod spends in GC pauses (5m) for KlineAnalyticsHighGCTime. */
+    gcTimeRatio: number;
     /** Signals per second below which KlineAnalyticsLowSignalGeneration fires. */
     minSignalsPerSecond: number;
     /** p95 matching-engine time per order (seconds) for KlineAnalyticsHighOrderProcessingTime. */
@@ -61,8 +63,10 @@ export interface Thresholds {
     segmentationErrorRatio: number;
     /** Container restarts within one hour for KlineAnalyticsPodRestarting. */
     restartsPerHour: number;
-    /** Hours without a successful backup run for KlineAnalyticsBackupTooOld. */
+    /** Hours without a successful backup run for KlineAnalyticsBackupTooOld (and without a scheduled one for KlineAnalyticsBackupNotScheduled). */
     backupMaxAgeHours: number;
+    /** Hours the CronJob's next run may be overdue for KlineAnalyticsBackupScheduleMissed (its startingDeadlineSeconds). */
+    backupScheduleLateHours: number;
     /** Mean blackbox probe duration (seconds) for KlineAnalyticsProbeSlow. */
     probeSlowSeconds: number;
     /** Days before certificate expiry: warning, then critical. */
@@ -96,8 +100,22 @@ export interface RuleParams {
     backupCronJob?: string;
     /** `job` label of the blackbox Probe of the app's external URL; undefined: no probe alerts. */
     probeJob?: string;
+    /**
+     * The Prometheus and Alertmanager this stack installs (their namespace and scrape jobs):
+     * alerts on rule evaluation failures of the kline-analytics rule groups and on failed
+     * notifications. Undefined on stacks that install no monitoring (the canary).
+     */
+    selfMonitoring?: SelfMonitoring;
     /** While true, KlineAnalyticsMaintenanceMode fires and Alertmanager inhibits warning/info of the namespace. */
     maintenanceMode: boolean;
+}
+
+export interface SelfMonitoring {
+    namespace: string;
+    /** `job` of Prometheus' own metrics (the chart's Service `kube-prometheus-stack-prometheus`). */
+    prometheusJob: string;
+    /** `job` of Alertmanager's own metrics (`kube-prometheus-stack-alertmanager`). */
+    alertmanagerJob: string;
 }
 
 /** SRE-workbook multiwindow, multi-burn-rate windows (kubernetes-mixin's `for` durations). */
@@ -112,6 +130,10 @@ export const BURN_RATE_WINDOWS = [
 export const RATIO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
 
 export const MAINTENANCE_ALERT = "KlineAnalyticsMaintenanceMode";
+/** Alertmanager routes this one through another integration than the failing one (alertmanager.ts). */
+export const NOTIFICATIONS_FAILING_ALERT = "KlineAnalyticsNotificationsFailing";
+/** Every rule group of this module is named `kline-analytics.<...>`. */
+export const GROUP_PREFIX = "kline-analytics";
 
 /** Defaults per environment. Development is noisy and small, so its business floor is lower. */
 export function defaultThresholds(environment: string): Thresholds {
@@ -123,6 +145,7 @@ export function defaultThresholds(environment: string): Thresholds {
         containerMemoryLimitRatio: 0.95,
         cpuThrottledRatio: 0.25,
         gcAvgPauseSeconds: 0.5,
+        gcTimeRatio: 0.1,
         minSignalsPerSecond: 1,
         orderProcessingP95Seconds: 0.25,
         matchingEngineP99Seconds: 1,
@@ -130,6 +153,7 @@ export function defaultThresholds(environment: string): Thresholds {
         segmentationErrorRatio: 0.1,
         restartsPerHour: 2,
         backupMaxAgeHours: 26,
+        backupScheduleLateHours: 1,
         probeSlowSeconds: 2,
         certWarningDays: 14,
         certCriticalDays: 3,
@@ -271,9 +295,9 @@ export function recordingGroups(p: Pick<RuleParams, "namespace" | "container" | 
         },
     ];
     return [
-        { name: "kline-analytics.recording.http", rules: slo },
-        { name: "kline-analytics.recording.resources", rules: resources },
-        { name: "kline-analytics.recording.business", rules: business },
+        { name: `${GROUP_PREFIX}.recording.http`, rules: slo },
+        { name: `${GROUP_PREFIX}.recording.resources`, rules: resources },
+        { name: `${GROUP_PREFIX}.recording.business`, rules: business },
     ];
 }
 
@@ -446,6 +470,16 @@ function resourceAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
             description: `The mean GC pause of pod {{ $labels.namespace }}/{{ $labels.pod }} is {{ $value | humanizeDuration }} over the last 5 minutes (threshold ${t.gcAvgPauseSeconds}s).`,
         }),
         f.alert({
+            // Many moderate pauses add up: the mean pause can look fine while the JVM stands still
+            // for a large share of the time (seconds of pause per second = share of wall time).
+            name: "KlineAnalyticsHighGCTime",
+            severity: "warning",
+            expr: `${REC.gcTimeShare}${ts} > ${t.gcTimeRatio}`,
+            for: "10m",
+            summary: "kline-analytics spends much of its time in garbage collection.",
+            description: `Pod {{ $labels.namespace }}/{{ $labels.pod }} spent {{ $value | humanizePercentage }} of its time in GC pauses over the last 5 minutes (threshold ${pct(t.gcTimeRatio)}).`,
+        }),
+        f.alert({
             name: "KlineAnalyticsContainerMemoryNearLimit",
             severity: "warning",
             expr: `${REC.memoryRatio}${pods} > ${t.containerMemoryLimitRatio}`,
@@ -530,6 +564,7 @@ function businessAlerts(p: RuleParams, f: AlertFactory): AlertingRule[] {
 function backupAlerts(p: RuleParams, f: AlertFactory, cronjob: string): AlertingRule[] {
     const t = p.thresholds;
     const cj = sel({ namespace: p.namespace, cronjob });
+    const notSuspended = `unless on (namespace, cronjob)\nmax by (namespace, cronjob) (kube_cronjob_spec_suspend${cj}) > 0`;
     return [
         f.alert({
             name: "KlineAnalyticsBackupTooOld",
@@ -549,6 +584,35 @@ function backupAlerts(p: RuleParams, f: AlertFactory, cronjob: string): Alerting
             summary: "A kline-analytics backup job failed.",
             description:
                 "Backup Job {{ $labels.namespace }}/{{ $labels.job_name }} of CronJob {{ $labels.owner_name }} failed. Delete the Job once the cause is fixed to clear this alert.",
+        }),
+        // Scheduling: the CronJob controller creates no Job at all, so nothing fails and nothing is
+        // logged. A suspended CronJob is reported as such, not as a missed schedule.
+        f.alert({
+            name: "KlineAnalyticsBackupNotScheduled",
+            severity: "warning",
+            // A CronJob never scheduled has no last-schedule-time: its age counts from creation.
+            expr: `(\n  (\n    time() - max by (namespace, cronjob) (kube_cronjob_status_last_schedule_time${cj})\n    or\n    (time() - max by (namespace, cronjob) (kube_cronjob_created${cj}))\n      unless on (namespace, cronjob) kube_cronjob_status_last_schedule_time${cj}\n  ) > ${t.backupMaxAgeHours} * 3600\n)\n${notSuspended}`,
+            for: "5m",
+            summary: "The kline-analytics backup CronJob has not been scheduled recently.",
+            description: `CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} last scheduled a backup run {{ $value | humanizeDuration }} ago (limit ${t.backupMaxAgeHours}h) although it is not suspended.`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsBackupScheduleMissed",
+            severity: "warning",
+            // kube-state-metrics' next schedule time is the first slot after the last scheduled run.
+            expr: `(\n  time() - max by (namespace, cronjob) (kube_cronjob_next_schedule_time${cj}) > ${t.backupScheduleLateHours} * 3600\n)\n${notSuspended}`,
+            for: "5m",
+            summary: "The kline-analytics backup CronJob missed its schedule.",
+            description: `The next run of CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} was due {{ $value | humanizeDuration }} ago and has not been scheduled (limit ${t.backupScheduleLateHours}h).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsBackupSuspended",
+            severity: "warning",
+            expr: `max by (namespace, cronjob) (kube_cronjob_spec_suspend${cj}) > 0`,
+            for: "1h",
+            summary: "The kline-analytics backup CronJob is suspended.",
+            description:
+                "CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has been suspended for over an hour: no backup runs until it is resumed.",
         }),
     ];
 }
@@ -597,6 +661,52 @@ function probeAlerts(p: RuleParams, f: AlertFactory, probeJob: string): Alerting
     ];
 }
 
+/**
+ * The alerting pipeline itself: Prometheus failing to evaluate (or skipping) this module's rule
+ * groups, and Alertmanager failing to deliver. kube-prometheus-stack's default rules watch all
+ * groups and integrations (PrometheusRuleFailures, PrometheusMissingRuleEvaluations,
+ * AlertmanagerFailedToSendAlerts, AlertmanagerClusterFailedToSendAlerts); these add the groups
+ * that carry kline-analytics' alerts, one alert per group or integration over all replicas, a
+ * runbook, and for notifications a route through another integration (alertmanager.ts).
+ */
+function pipelineAlerts(f: AlertFactory, m: SelfMonitoring): AlertingRule[] {
+    const prom = sel({ namespace: m.namespace, job: m.prometheusJob, rule_group: `=~.*;${GROUP_PREFIX}[.].*` });
+    const am = sel({ namespace: m.namespace, job: m.alertmanagerJob });
+    const byGroup = "namespace, job, rule_group";
+    const byIntegration = "namespace, job, integration";
+    return [
+        f.alert({
+            name: "KlineAnalyticsRuleEvaluationFailures",
+            severity: "warning",
+            // rule_group is `<rule file>;<group name>`; the chart's PrometheusRuleFailures pages for every group.
+            expr: `max by (${byGroup}) (increase(prometheus_rule_evaluation_failures_total${prom}[5m])) > 0`,
+            for: "10m",
+            summary: "Prometheus fails to evaluate kline-analytics rules.",
+            description:
+                'Prometheus failed {{ $value | printf "%.0f" }} rule evaluations of group {{ $labels.rule_group }} in the last 5 minutes: the alerts of that group cannot fire and its recorded series have gaps.',
+        }),
+        f.alert({
+            name: "KlineAnalyticsRuleGroupIterationsMissed",
+            severity: "warning",
+            expr: `max by (${byGroup}) (increase(prometheus_rule_group_iterations_missed_total${prom}[5m])) > 0`,
+            for: "15m",
+            summary: "Prometheus skips evaluations of kline-analytics rules.",
+            description:
+                'Prometheus skipped {{ $value | printf "%.0f" }} evaluations of rule group {{ $labels.rule_group }} in the last 5 minutes because the previous one was still running: its alerts and recorded series lag behind.',
+        }),
+        f.alert({
+            name: NOTIFICATIONS_FAILING_ALERT,
+            severity: "critical",
+            // Summed over the Alertmanager replicas (one of them sends); failures carry a `reason`.
+            expr: `sum by (${byIntegration}) (rate(alertmanager_notifications_failed_total${am}[5m]))\n/\nsum by (${byIntegration}) (rate(alertmanager_notifications_total${am}[5m]))\n> 0`,
+            for: "10m",
+            summary: "Alertmanager fails to deliver notifications.",
+            description:
+                "Alertmanager failed to deliver {{ $value | humanizePercentage }} of its {{ $labels.integration }} notifications over the last 5 minutes: the alerts routed there reach nobody. This alert is sent through another integration.",
+        }),
+    ];
+}
+
 function maintenanceAlert(p: RuleParams, f: AlertFactory): AlertingRule {
     // Always present so the switch is visible in Prometheus; `vector(0) > 0` never fires.
     return f.alert({
@@ -612,7 +722,7 @@ function maintenanceAlert(p: RuleParams, f: AlertFactory): AlertingRule {
 /** Alert groups of one track. */
 export function alertGroups(p: RuleParams): RuleGroup[] {
     const f = new AlertFactory(p);
-    const prefix = `kline-analytics.${p.track}`;
+    const prefix = `${GROUP_PREFIX}.${p.track}`;
     const groups: RuleGroup[] = [
         { name: `${prefix}.availability`, rules: availabilityAlerts(p, f) },
         { name: `${prefix}.workload`, rules: workloadAlerts(p, f) },
@@ -622,6 +732,7 @@ export function alertGroups(p: RuleParams): RuleGroup[] {
     if (p.track === "stable") {
         if (p.backupCronJob) groups.push({ name: `${prefix}.backup`, rules: backupAlerts(p, f, p.backupCronJob) });
         if (p.probeJob) groups.push({ name: `${prefix}.probe`, rules: probeAlerts(p, f, p.probeJob) });
+        if (p.selfMonitoring) groups.push({ name: `${prefix}.pipeline`, rules: pipelineAlerts(f, p.selfMonitoring) });
         groups.push({ name: `${prefix}.maintenance`, rules: [maintenanceAlert(p, f)] });
     }
     return groups;
@@ -656,7 +767,13 @@ function validateParams(p: RuleParams): void {
         fail(`runbookBaseUrl '${p.runbookBaseUrl}' must be an http(s) URL (the runbook page, e.g. .../docs/monitoring.md)`);
     if (p.runbookBaseUrl.includes("#"))
         fail(`runbookBaseUrl '${p.runbookBaseUrl}' must not contain '#': each alert appends its own anchor`);
-    for (const [k, v] of Object.entries({ namespace: p.namespace, job: p.job, deployment: p.deployment, container: p.container })) {
+    const names: Record<string, string> = { namespace: p.namespace, job: p.job, deployment: p.deployment, container: p.container };
+    if (p.selfMonitoring) {
+        names["selfMonitoring.namespace"] = p.selfMonitoring.namespace;
+        names["selfMonitoring.prometheusJob"] = p.selfMonitoring.prometheusJob;
+        names["selfMonitoring.alertmanagerJob"] = p.selfMonitoring.alertmanagerJob;
+    }
+    for (const [k, v] of Object.entries(names)) {
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v)) fail(`${k} '${v}' is not a Kubernetes name (lower-case letters, digits, '-')`);
     }
     for (const [k, v] of [

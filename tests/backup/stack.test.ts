@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions } from "../../components/backup";
 import { BACKUP_CRONJOB } from "../../components/monitoring/params";
+import { defaultThresholds } from "../../components/monitoring/rules";
 import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, renderStack, resources } from "../harness";
 import { restrictedViolations } from "../lib/pss";
 
@@ -190,6 +191,13 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(jobTemplate.spec.activeDeadlineSeconds, 4 * 3600);
             assert.equal(jobTemplate.spec.ttlSecondsAfterFinished, 3 * 86400);
             assert.equal(BACKUP_CRONJOB, BACKUP_CRONJOB_NAME, "the monitoring freshness alert watches this CronJob");
+            const t = defaultThresholds(stack);
+            assert.equal(
+                t.backupScheduleLateHours * 3600,
+                spec.startingDeadlineSeconds,
+                "KlineAnalyticsBackupScheduleMissed waits the starting deadline",
+            );
+            assert.ok(t.backupMaxAgeHours > 24, "the daily schedule fits KlineAnalyticsBackupTooOld/NotScheduled's limit");
         });
 
         it("backup pod: restricted, read-only root with /tmp emptyDir, pinned image, the script from the ConfigMap, settings from config", () => {

@@ -8,10 +8,11 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { buildAlertmanagerConfig, MuteWindow, RECEIVERS } from "../../components/monitoring/alertmanager";
-import { placeholderAlertmanagerParams } from "../../components/monitoring/params";
+import { placeholderAlertmanagerParams, ruleParamsFor } from "../../components/monitoring/params";
+import { allAlerts, buildRuleGroups, NOTIFICATIONS_FAILING_ALERT } from "../../components/monitoring/rules";
 import { exportMonitoring, ExportedFiles } from "../../tools/export-rules";
 import { requireTool, runTool } from "../lib/tools";
-import { NS, RUNBOOK } from "./deployment";
+import { MONITORING_NS, NS, ruleTarget, RUNBOOK, STABLE } from "./deployment";
 
 const AMTOOL_HINT = "apt-get install prometheus-alertmanager (Debian package listed in .ci/apt/monitoring.txt)";
 
@@ -44,6 +45,7 @@ describe("monitoring: Alertmanager configuration", function () {
             maintenanceMode: false,
             backups: true,
             probe: true,
+            monitoringNamespace: MONITORING_NS,
             canary: true,
             alertmanager: placeholderAlertmanagerParams(WINDOWS),
         });
@@ -54,7 +56,7 @@ describe("monitoring: Alertmanager configuration", function () {
     });
 
     describe("as data", function () {
-        it("routes Watchdog and InfoInhibitor first, then the canary track, then by severity", function () {
+        it("routes Watchdog and InfoInhibitor first, then failed notifications through another integration, then the canary track, then by severity", function () {
             const c = buildAlertmanagerConfig(placeholderAlertmanagerParams());
             assert.deepEqual(c.route.group_by, ["namespace", "alertname"]);
             assert.equal(c.route.receiver, RECEIVERS.chat);
@@ -63,6 +65,8 @@ describe("monitoring: Alertmanager configuration", function () {
                 [
                     'alertname="Watchdog" -> heartbeat',
                     'alertname="InfoInhibitor" -> null',
+                    'alertname="KlineAnalyticsNotificationsFailing",integration="pagerduty" -> chat',
+                    'alertname="KlineAnalyticsNotificationsFailing" -> pager',
                     'track="canary" -> canary-chat',
                     'severity="critical" -> pager',
                     'severity="warning" -> chat',
@@ -102,6 +106,9 @@ describe("monitoring: Alertmanager configuration", function () {
             assert.deepEqual(mutes['pager:severity="critical"'], ["db-migration"]);
             assert.deepEqual(mutes['chat:severity="warning"'], ["weekly-maintenance", "db-migration"]);
             assert.deepEqual(mutes['canary-chat:track="canary"'], ["weekly-maintenance"]);
+            // Failed notifications are never muted (planned work does not stop them mattering).
+            assert.deepEqual(mutes['pager:alertname="KlineAnalyticsNotificationsFailing"'], []);
+            assert.deepEqual(mutes['chat:alertname="KlineAnalyticsNotificationsFailing"'], []);
             assert.deepEqual(
                 c.time_intervals!.map((t) => t.name),
                 ["weekly-maintenance", "db-migration"],
@@ -151,6 +158,15 @@ describe("monitoring: Alertmanager configuration", function () {
             assert.ok(!fs.readFileSync(exported.alertmanager, "utf8").includes("hooks.slack.com"), "export must hold placeholders only");
         });
 
+        // KlineAnalyticsNotificationsFailing as the rules build it (its severity and static labels)
+        // with the labels its expression keeps, but the integration.
+        const failing = allAlerts(buildRuleGroups(ruleParamsFor(ruleTarget(STABLE)))).find((a) => a.alert === NOTIFICATIONS_FAILING_ALERT)!;
+        const notificationsFailing = [
+            `alertname=${failing.alert}`,
+            ...Object.entries(failing.labels).map(([k, v]) => `${k}=${v}`),
+            `namespace=${MONITORING_NS}`,
+            "job=kube-prometheus-stack-alertmanager",
+        ];
         const cases: Array<[what: string, labels: string[], receiver: string]> = [
             ["critical production alert pages", ["alertname=KlineAnalyticsDown", "severity=critical", `namespace=${NS}`], "pager"],
             [
@@ -173,6 +189,10 @@ describe("monitoring: Alertmanager configuration", function () {
             ],
             ["InfoInhibitor is not notified", ["alertname=InfoInhibitor", "severity=none", `namespace=${NS}`], "null"],
             ["an alert without severity still reaches chat", ["alertname=SomethingNew", `namespace=${NS}`], "chat"],
+            // The alert about a failing integration goes out through another one.
+            ["failing Slack notifications page", [...notificationsFailing, "integration=slack"], "pager"],
+            ["failing PagerDuty notifications go to chat", [...notificationsFailing, "integration=pagerduty"], "chat"],
+            ["a failing heartbeat webhook pages", [...notificationsFailing, "integration=webhook"], "pager"],
         ];
         for (const [what, labels, receiver] of cases) {
             it(`amtool config routes test: ${what} (-> ${receiver})`, function () {

@@ -9,6 +9,10 @@ export const CONTAINER = "kline-analytics";
 export const BACKUP_CRONJOB = "kline-analytics-backup";
 export const PROBE_JOB = "kline-analytics-blackbox";
 export const PROBE_URL = "https://kline.example.com/actuator/health/readiness";
+/** kube-prometheus-stack's namespace and the scrape jobs of its Prometheus and Alertmanager. */
+export const MONITORING_NS = "monitoring";
+export const PROMETHEUS_JOB = "kube-prometheus-stack-prometheus";
+export const ALERTMANAGER_JOB = "kube-prometheus-stack-alertmanager";
 const MiB = 1048576;
 const GiB = 1024 * MiB;
 
@@ -58,6 +62,7 @@ export function ruleTarget(t: Target, maintenanceMode = false): RuleTarget {
         runbookBaseUrl: RUNBOOK,
         backups: true,
         probe: true,
+        monitoringNamespace: MONITORING_NS,
         maintenanceMode,
     };
 }
@@ -264,7 +269,10 @@ function setNamespace(w: World): void {
     const m = w.minutes;
     const cj = { namespace: NS, cronjob: BACKUP_CRONJOB, ...KSM };
     w.set("kube_cronjob_created", cj, gauge(-30 * 86400, m)); // created a month ago
-    w.set("kube_cronjob_status_last_successful_time", cj, gauge(-3600, m)); // last night's run, an hour ago
+    w.set("kube_cronjob_status_last_schedule_time", cj, gauge(-4200, m)); // last night's run started 70 minutes ago
+    w.set("kube_cronjob_status_last_successful_time", cj, gauge(-3600, m)); // and succeeded an hour ago
+    w.set("kube_cronjob_next_schedule_time", cj, gauge(-4200 + 86400, m)); // daily: the next run in 22h50m
+    w.set("kube_cronjob_spec_suspend", cj, gauge(0, m));
     const job = { namespace: NS, job_name: BACKUP_JOB, ...KSM };
     w.set("kube_job_owner", { ...job, owner_kind: "CronJob", owner_name: BACKUP_CRONJOB, owner_is_controller: "true" }, gauge(1, m));
     w.set("kube_job_status_failed", job, gauge(0, m));
@@ -275,11 +283,86 @@ function setNamespace(w: World): void {
     w.set("probe_ssl_earliest_cert_expiry", probeLabels, gauge(60 * 86400, m)); // 60 days left
 }
 
-/** Production's namespace while a canary runs: everything healthy. */
+// ---- the monitoring stack itself: Prometheus' rule evaluation, Alertmanager's notifications ---------
+
+/** Labels of Prometheus' own series (the chart's ServiceMonitor), replica `i` of production's two. */
+export function prometheusLabels(i: number): Labels {
+    return {
+        namespace: MONITORING_NS,
+        job: PROMETHEUS_JOB,
+        service: PROMETHEUS_JOB,
+        endpoint: "http-web",
+        pod: `prometheus-kube-prometheus-stack-prometheus-${i}`,
+        container: "prometheus",
+        instance: `10.0.3.${10 + i}:9090`,
+    };
+}
+
+/** Labels of Alertmanager's own series, replica `i` of production's three. */
+export function alertmanagerLabels(i: number): Labels {
+    return {
+        namespace: MONITORING_NS,
+        job: ALERTMANAGER_JOB,
+        service: ALERTMANAGER_JOB,
+        endpoint: "http-web",
+        pod: `alertmanager-kube-prometheus-stack-alertmanager-${i}`,
+        container: "alertmanager",
+        instance: `10.0.3.${20 + i}:9093`,
+    };
+}
+
+const RULE_DIR = "/etc/prometheus/rules/prometheus-kube-prometheus-stack-prometheus-rulefiles-0";
+/**
+ * `rule_group` as Prometheus labels it: the file prometheus-operator writes for a PrometheusRule
+ * (`<namespace>-<name>-<uid>.yaml`), `;`, the group's name.
+ */
+const ruleGroup = (ruleFile: string, group: string) => `${RULE_DIR}/${ruleFile};${group}`;
+const STABLE_RULES = `${NS}-kline-analytics-3f1c2a9e-6b1d-4c59-9a57-1e0f4d2b8c71.yaml`;
+const CANARY_RULES = `${NS}-kline-analytics-canary-5b0e7d3a-2c8f-4a61-8e2d-9c4b1f7a6e30.yaml`;
+const CHART_RULES = "monitoring-kube-prometheus-stack-kubernetes-apps-8d2e5b1c-0a4f-4e7b-b1c9-5f3a2d6e9c04.yaml";
+/** Rule groups the healthy Prometheus reports: some of ours (stable and canary) and one of the chart's. */
+export const RULE_GROUPS = {
+    recordingHttp: ruleGroup(STABLE_RULES, "kline-analytics.recording.http"),
+    stableBackup: ruleGroup(STABLE_RULES, "kline-analytics.stable.backup"),
+    canaryAvailability: ruleGroup(CANARY_RULES, "kline-analytics.canary.availability"),
+    chartApps: ruleGroup(CHART_RULES, "kubernetes-apps"),
+};
+export const INTEGRATIONS = ["pagerduty", "slack", "webhook"];
+/** Alertmanager 0.26+ labels failed notifications with one of these reasons. */
+export const FAILURE_REASONS = ["clientError", "serverError", "contextCanceled", "contextDeadlineExceeded", "other"];
+
+/**
+ * Alertmanager's notifications: per integration and minute, on the replica that sends (the first
+ * of the cluster; the others only count zeros). Healthy: the Watchdog heartbeat every minute,
+ * a warning to Slack now and then, nothing paged.
+ */
+export const HEALTHY_NOTIFICATIONS: Record<string, number> = { pagerduty: 0, slack: 0.2, webhook: 1 };
+
+function setMonitoringStack(w: World): void {
+    const m = w.minutes;
+    for (const i of [0, 1]) {
+        for (const group of Object.values(RULE_GROUPS)) {
+            w.set("prometheus_rule_evaluation_failures_total", { ...prometheusLabels(i), rule_group: group }, gauge(0, m));
+            w.set("prometheus_rule_group_iterations_missed_total", { ...prometheusLabels(i), rule_group: group }, gauge(0, m));
+        }
+    }
+    for (const i of [0, 1, 2]) {
+        for (const integration of INTEGRATIONS) {
+            const perMinute = i === 0 ? HEALTHY_NOTIFICATIONS[integration] : 0;
+            w.set("alertmanager_notifications_total", { ...alertmanagerLabels(i), integration }, counterPhases([[perMinute, m]]));
+            for (const reason of FAILURE_REASONS) {
+                w.set("alertmanager_notifications_failed_total", { ...alertmanagerLabels(i), integration, reason }, gauge(0, m));
+            }
+        }
+    }
+}
+
+/** Production's namespace while a canary runs, and the monitoring stack: everything healthy. */
 export function healthyWorld(minutes: number): World {
     const w = new World(minutes);
     setTarget(w, STABLE);
     setTarget(w, CANARY);
     setNamespace(w);
+    setMonitoringStack(w);
     return w;
 }

@@ -10,7 +10,7 @@ import { allAlerts, RuleGroup } from "../../components/monitoring/rules";
 import { placeholderAlertmanagerParams } from "../../components/monitoring/params";
 import { exportMonitoring, ExportedFiles, namespaceOf } from "../../tools/export-rules";
 import { requireTool, runTool } from "../lib/tools";
-import { NS, RUNBOOK } from "./deployment";
+import { MONITORING_NS, NS, RUNBOOK } from "./deployment";
 import { buildTestFiles, rulesWithoutFiringCase } from "./promtool-tests";
 
 const PROMTOOL_HINT = "apt-get install prometheus (Debian package listed in .ci/apt/monitoring.txt)";
@@ -23,6 +23,7 @@ function exportFor(dir: string, environment: "development" | "staging" | "produc
         maintenanceMode,
         backups: true,
         probe: true,
+        monitoringNamespace: MONITORING_NS,
         canary: environment === "production",
         alertmanager: placeholderAlertmanagerParams(),
     });

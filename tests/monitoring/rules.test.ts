@@ -110,6 +110,27 @@ describe("monitoring: rule groups as data", function () {
         assert.deepEqual([...used].sort(), [...APP_METRICS].sort());
     });
 
+    it("watches its own alerting pipeline: our rule groups' evaluation in Prometheus, Alertmanager's deliveries per integration", function () {
+        const pipeline = stableGroups.find((g) => g.name === "kline-analytics.stable.pipeline")!;
+        const alerts = allAlerts([pipeline]);
+        assert.deepEqual(
+            alerts.map((a) => `${a.alert}:${a.labels.severity}:${a.for}`),
+            [
+                "KlineAnalyticsRuleEvaluationFailures:warning:10m",
+                "KlineAnalyticsRuleGroupIterationsMissed:warning:15m",
+                "KlineAnalyticsNotificationsFailing:critical:10m",
+            ],
+        );
+        for (const a of alerts)
+            assert.match(a.expr, /\{namespace="monitoring", job="kube-prometheus-stack-(prometheus|alertmanager)"/, a.alert);
+        // Only the groups of this module (all named kline-analytics.*), stable and canary alike.
+        const groupRegex = new RegExp(`^${/rule_group=~"([^"]+)"/.exec(alerts[0].expr)![1]}$`);
+        for (const g of [...stableGroups, ...canaryGroups])
+            assert.ok(groupRegex.test(`/etc/prometheus/rules/x/ns-name-uid.yaml;${g.name}`), g.name);
+        assert.ok(!groupRegex.test("/etc/prometheus/rules/x/monitoring-kube-prometheus-stack-kubernetes-apps-uid.yaml;kubernetes-apps"));
+        assert.match(alerts[2].expr, /sum by \(namespace, job, integration\)/);
+    });
+
     it("keeps expensive expressions in recording rules: alerts use no quantile and no raw window over 1h", function () {
         for (const a of [...stableAlerts, ...canaryAlerts]) {
             assert.doesNotMatch(a.expr, /histogram_quantile/, a.alert);
@@ -134,12 +155,17 @@ describe("monitoring: rule groups as data", function () {
         }
     });
 
-    it("canary rules: alerts only (recording rules come with production), all labelled track=canary, none for backups or the probe", function () {
+    it("canary rules: alerts only (recording rules come with production), all labelled track=canary, none for backups, the probe or the pipeline", function () {
         assert.equal(recordedNames(canaryGroups).size, 0);
         assert.ok(canaryAlerts.every((a) => a.labels.track === "canary" && a.labels.environment === "canary"));
         const names = new Set(canaryAlerts.map((a) => a.alert));
         for (const n of [
             "KlineAnalyticsBackupTooOld",
+            "KlineAnalyticsBackupNotScheduled",
+            "KlineAnalyticsBackupScheduleMissed",
+            "KlineAnalyticsBackupSuspended",
+            "KlineAnalyticsNotificationsFailing",
+            "KlineAnalyticsRuleEvaluationFailures",
             "KlineAnalyticsProbeFailed",
             "KlineAnalyticsMaintenanceMode",
             "KlineAnalyticsAvailabilityBudgetBurn",
@@ -153,7 +179,7 @@ describe("monitoring: rule groups as data", function () {
         assert.ok(podRegex(canaryGroups).test(CANARY.pods[0]) && !podRegex(canaryGroups).test(STABLE.pods[0]));
     });
 
-    it("follows its parameters: namespace, per-environment thresholds, optional backup and probe alerts, maintenance switch", function () {
+    it("follows its parameters: namespace, per-environment thresholds, optional backup, probe and pipeline alerts, maintenance switch", function () {
         const dev = ruleParamsFor({
             ...ruleTarget(STABLE),
             environment: "development",
@@ -166,6 +192,12 @@ describe("monitoring: rule groups as data", function () {
         assert.match(devAlerts.find((a) => a.alert === "KlineAnalyticsLowSignalGeneration")!.expr, /< 0\.01$/);
         assert.match(devAlerts.find((a) => a.alert === "KlineAnalyticsHighResponseTime")!.expr, /> 2$/);
         assert.ok(!devAlerts.some((a) => a.alert.startsWith("KlineAnalyticsBackup") || a.alert.startsWith("KlineAnalyticsProbe")));
+        assert.ok(
+            devAlerts.some((a) => a.alert === "KlineAnalyticsNotificationsFailing"),
+            "development installs its own monitoring",
+        );
+        const unmonitored = allAlerts(buildRuleGroups(ruleParamsFor({ ...ruleTarget(STABLE), monitoringNamespace: undefined })));
+        assert.ok(!unmonitored.some((a) => a.expr.includes("kube-prometheus-stack")), "no pipeline alerts without a monitoring namespace");
         assert.match(stableAlerts.find((a) => a.alert === "KlineAnalyticsLowSignalGeneration")!.expr, /< 1$/);
         const on = allAlerts(buildRuleGroups({ ...dev, maintenanceMode: true })).find((a) => a.alert === "KlineAnalyticsMaintenanceMode")!;
         assert.equal(on.expr, "vector(1) > 0");

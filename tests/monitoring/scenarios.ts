@@ -3,6 +3,8 @@
 // out. Scenarios on the canary's pods expect only the canary's alert (labelled track=canary); the
 // production alert of the same name must stay silent, or promtool reports it as unexpected.
 import {
+    ALERTMANAGER_JOB,
+    alertmanagerLabels,
     appLabels,
     BACKUP_CRONJOB,
     BACKUP_JOB,
@@ -13,9 +15,13 @@ import {
     healthyWorld,
     HEALTHY_HTTP,
     ksmPodLabels,
+    MONITORING_NS,
     NS,
     PROBE_URL,
     probeLabels,
+    PROMETHEUS_JOB,
+    prometheusLabels,
+    RULE_GROUPS,
     RUNBOOK,
     setCpu,
     setEngine,
@@ -453,6 +459,27 @@ function trackScenarios(t: Target): Part[] {
                 ),
             ],
         ),
+        // Last in the list, so the pairings of the scenarios above stay as they were.
+        scenario(
+            `${who}: the first pod pauses 60 times a minute for 150 ms each (15% of its time; the mean pause looks fine)`,
+            30,
+            (w) => setGc(w, t, 0, 60, 0.15),
+            [
+                at(
+                    "20m",
+                    "KlineAnalyticsHighGCTime",
+                    expected(
+                        "KlineAnalyticsHighGCTime",
+                        "warning",
+                        t,
+                        { namespace: NS, pod: p0, track: t.track },
+                        "kline-analytics spends much of its time in garbage collection.",
+                        `Pod ${NS}/${p0} spent 15% of its time in GC pauses over the last 5 minutes (threshold 10%).`,
+                    ),
+                ),
+                at("20m", "KlineAnalyticsHighGCPause"),
+            ],
+        ),
     ];
 }
 
@@ -561,6 +588,21 @@ function productionScenarios(): Part[] {
             { namespace: NS, cronjob: BACKUP_CRONJOB },
             "No kline-analytics backup has succeeded recently.",
             `The last successful run of CronJob ${NS}/${BACKUP_CRONJOB} was ${age} ago (limit 26h).`,
+        );
+    const cj = { namespace: NS, cronjob: BACKUP_CRONJOB, job: "kube-state-metrics", instance: "10.0.9.20:8080" };
+    const cronJobAlert = (name: string, summary: string, description: string) =>
+        expected(name, "warning", t, { namespace: NS, cronjob: BACKUP_CRONJOB }, summary, description);
+    const notScheduled = (age: string) =>
+        cronJobAlert(
+            "KlineAnalyticsBackupNotScheduled",
+            "The kline-analytics backup CronJob has not been scheduled recently.",
+            `CronJob ${NS}/${BACKUP_CRONJOB} last scheduled a backup run ${age} ago (limit 26h) although it is not suspended.`,
+        );
+    const scheduleMissed = (late: string) =>
+        cronJobAlert(
+            "KlineAnalyticsBackupScheduleMissed",
+            "The kline-analytics backup CronJob missed its schedule.",
+            `The next run of CronJob ${NS}/${BACKUP_CRONJOB} was due ${late} ago and has not been scheduled (limit 1h).`,
         );
     const cert = (severity: string, left: string, days: number) =>
         expected(
@@ -775,6 +817,189 @@ function productionScenarios(): Part[] {
             (w) => w.set("probe_ssl_earliest_cert_expiry", probeLabels, gauge(2 * 86400, w.minutes)),
             [at("20m", "KlineAnalyticsCertificateExpiry", cert("warning", "1d 23h 40m 0s", 14), cert("critical", "1d 23h 40m 0s", 3))],
         ),
+        // ---- backup scheduling: the CronJob controller creates no Job, so nothing fails ----------
+        scenario(
+            "stable: the CronJob controller stops creating backup Jobs: the run due 30 minutes before the test never starts",
+            50,
+            (w) => {
+                w.set("kube_cronjob_status_last_schedule_time", cj, gauge(-88200, w.minutes)); // 24.5 hours before the test
+                w.set("kube_cronjob_status_last_successful_time", cj, gauge(-87600, w.minutes));
+                w.set("kube_cronjob_next_schedule_time", cj, gauge(-1800, w.minutes));
+            },
+            [
+                at("30m", "KlineAnalyticsBackupScheduleMissed"), // exactly an hour late: not yet
+                at("45m", "KlineAnalyticsBackupScheduleMissed", scheduleMissed("1h 15m 0s")),
+                at("45m", "KlineAnalyticsBackupNotScheduled"), // 25h15m since the last run: within 26h
+            ],
+        ),
+        scenario(
+            "stable: the backup CronJob is suspended since yesterday's run, 25 hours before the test",
+            80,
+            (w) => {
+                w.set("kube_cronjob_spec_suspend", cj, gauge(1, w.minutes));
+                w.set("kube_cronjob_status_last_schedule_time", cj, gauge(-90600, w.minutes));
+                w.remove("kube_cronjob_next_schedule_time"); // kube-state-metrics drops it while suspended
+            },
+            [
+                at("55m", "KlineAnalyticsBackupSuspended"),
+                at(
+                    "65m",
+                    "KlineAnalyticsBackupSuspended",
+                    cronJobAlert(
+                        "KlineAnalyticsBackupSuspended",
+                        "The kline-analytics backup CronJob is suspended.",
+                        `CronJob ${NS}/${BACKUP_CRONJOB} has been suspended for over an hour: no backup runs until it is resumed.`,
+                    ),
+                ),
+                // 26h15m since the last run, but suspended: reported as suspended only
+                at("65m", "KlineAnalyticsBackupNotScheduled"),
+                at("65m", "KlineAnalyticsBackupScheduleMissed"),
+            ],
+        ),
+        scenario(
+            "stable: the backup schedule was changed to weekly: last scheduled 25h40m before the test, the next run in 5 days",
+            40,
+            (w) => {
+                w.set("kube_cronjob_status_last_schedule_time", cj, gauge(-92400, w.minutes));
+                w.set("kube_cronjob_next_schedule_time", cj, gauge(5 * 86400, w.minutes));
+            },
+            [
+                at("20m", "KlineAnalyticsBackupNotScheduled"), // exactly 26h: not yet
+                at("35m", "KlineAnalyticsBackupNotScheduled", notScheduled("1d 2h 15m 0s")),
+                at("35m", "KlineAnalyticsBackupScheduleMissed"), // the next run is not due yet
+            ],
+        ),
+        scenario(
+            "stable: the backup CronJob was created 27 hours ago and has never been scheduled (its first run was due 4 hours ago)",
+            30,
+            (w) => {
+                w.remove("kube_cronjob_status_last_schedule_time");
+                w.remove("kube_cronjob_status_last_successful_time");
+                w.set("kube_cronjob_created", cj, gauge(-27 * 3600, w.minutes));
+                w.set("kube_cronjob_next_schedule_time", cj, gauge(-4 * 3600, w.minutes));
+            },
+            [
+                at("20m", "KlineAnalyticsBackupNotScheduled", notScheduled("1d 3h 20m 0s")),
+                at("20m", "KlineAnalyticsBackupScheduleMissed", scheduleMissed("4h 20m 0s")),
+                at("20m", "KlineAnalyticsBackupTooOld", backupTooOld("1d 3h 20m 0s")),
+            ],
+        ),
+    ];
+}
+
+// ---- the alerting pipeline (production's stack installs Prometheus and Alertmanager) ---------------
+
+function pipelineScenarios(): Part[] {
+    const t = STABLE;
+    const notificationsFailing = (integration: string, share: string) =>
+        expected(
+            "KlineAnalyticsNotificationsFailing",
+            "critical",
+            t,
+            { namespace: MONITORING_NS, job: ALERTMANAGER_JOB, integration },
+            "Alertmanager fails to deliver notifications.",
+            `Alertmanager failed to deliver ${share} of its ${integration} notifications over the last 5 minutes: the alerts routed there reach nobody. This alert is sent through another integration.`,
+        );
+    const am0 = alertmanagerLabels(0);
+    const bothPrometheus = (w: World, metric: string, group: string, perMinute: number) => {
+        for (const i of [0, 1]) {
+            w.set(
+                metric,
+                { ...prometheusLabels(i), rule_group: group },
+                counterPhases([
+                    [0, 5],
+                    [perMinute, w.minutes],
+                ]),
+            );
+        }
+    };
+    return [
+        scenario(
+            "Slack rejects every notification from minute 5 (the webhook was revoked); one heartbeat fails at minute 10 (transient: no alert)",
+            30,
+            (w) => {
+                w.set("alertmanager_notifications_total", { ...am0, integration: "slack" }, counterPhases([[2, w.minutes]]));
+                w.set(
+                    "alertmanager_notifications_failed_total",
+                    { ...am0, integration: "slack", reason: "clientError" },
+                    counterPhases([
+                        [0, 5],
+                        [2, w.minutes],
+                    ]),
+                );
+                w.set(
+                    "alertmanager_notifications_failed_total",
+                    { ...am0, integration: "webhook", reason: "serverError" },
+                    gaugePhases([
+                        [0, 9],
+                        [1, w.minutes],
+                    ]),
+                );
+            },
+            [
+                at("15m", "KlineAnalyticsNotificationsFailing"), // pending: failing for 10 minutes first
+                at("25m", "KlineAnalyticsNotificationsFailing", notificationsFailing("slack", "100%")),
+            ],
+        ),
+        scenario(
+            "PagerDuty answers one notification in three with a 5xx from minute 5",
+            30,
+            (w) => {
+                w.set("alertmanager_notifications_total", { ...am0, integration: "pagerduty" }, counterPhases([[3, w.minutes]]));
+                w.set(
+                    "alertmanager_notifications_failed_total",
+                    { ...am0, integration: "pagerduty", reason: "serverError" },
+                    counterPhases([
+                        [0, 5],
+                        [1, w.minutes],
+                    ]),
+                );
+            },
+            [at("25m", "KlineAnalyticsNotificationsFailing", notificationsFailing("pagerduty", "33.33%"))],
+        ),
+        scenario(
+            "both Prometheus replicas fail every evaluation of kline-analytics.stable.backup from minute 5 (a chart's group failing too is left to the chart's PrometheusRuleFailures)",
+            30,
+            (w) => {
+                bothPrometheus(w, "prometheus_rule_evaluation_failures_total", RULE_GROUPS.stableBackup, 4);
+                bothPrometheus(w, "prometheus_rule_evaluation_failures_total", RULE_GROUPS.chartApps, 4);
+            },
+            [
+                at("15m", "KlineAnalyticsRuleEvaluationFailures"),
+                at(
+                    "25m",
+                    "KlineAnalyticsRuleEvaluationFailures",
+                    expected(
+                        "KlineAnalyticsRuleEvaluationFailures",
+                        "warning",
+                        t,
+                        { namespace: MONITORING_NS, job: PROMETHEUS_JOB, rule_group: RULE_GROUPS.stableBackup },
+                        "Prometheus fails to evaluate kline-analytics rules.",
+                        `Prometheus failed 20 rule evaluations of group ${RULE_GROUPS.stableBackup} in the last 5 minutes: the alerts of that group cannot fire and its recorded series have gaps.`,
+                    ),
+                ),
+            ],
+        ),
+        scenario(
+            "both Prometheus replicas skip every other iteration of kline-analytics.recording.http from minute 5 (it runs longer than the interval)",
+            40,
+            (w) => bothPrometheus(w, "prometheus_rule_group_iterations_missed_total", RULE_GROUPS.recordingHttp, 2),
+            [
+                at("20m", "KlineAnalyticsRuleGroupIterationsMissed"),
+                at(
+                    "30m",
+                    "KlineAnalyticsRuleGroupIterationsMissed",
+                    expected(
+                        "KlineAnalyticsRuleGroupIterationsMissed",
+                        "warning",
+                        t,
+                        { namespace: MONITORING_NS, job: PROMETHEUS_JOB, rule_group: RULE_GROUPS.recordingHttp },
+                        "Prometheus skips evaluations of kline-analytics rules.",
+                        `Prometheus skipped 10 evaluations of rule group ${RULE_GROUPS.recordingHttp} in the last 5 minutes because the previous one was still running: its alerts and recorded series lag behind.`,
+                    ),
+                ),
+            ],
+        ),
     ];
 }
 
@@ -790,15 +1015,34 @@ export function fireScenarios(): Scenario[] {
     const canary = trackScenarios(CANARY);
     const paired = stable.map((s, i) => combine(s, canary[(i + 2) % canary.length]));
     // Production-only failures touch disjoint series and raise no alert another one checks, so they
-    // share groups: [absent targets, low signals, job failed, probe failed, cert 10 days],
-    // [no orders, slow probe, backup 26h old, cert 2 days], [backup never succeeded].
-    const [absent, signals, orders, backupOld, backupNever, jobFailed, probeFailed, probeSlow, cert10, cert2] = productionScenarios();
+    // share groups: [absent targets, low signals, job failed, probe failed, cert 10 days, schedule
+    // missed], [no orders, slow probe, backup 26h old, cert 2 days, CronJob suspended], [backup
+    // never succeeded, schedule changed to weekly, PagerDuty failing], [CronJob never scheduled,
+    // Slack failing, rule evaluation failures, missed rule iterations].
+    const [
+        absent,
+        signals,
+        orders,
+        backupOld,
+        backupNever,
+        jobFailed,
+        probeFailed,
+        probeSlow,
+        cert10,
+        cert2,
+        scheduleMissed,
+        suspended,
+        weekly,
+        neverScheduled,
+    ] = productionScenarios();
+    const [slackFailing, pagerdutyFailing, ruleFailures, iterationsMissed] = pipelineScenarios();
     return [
         ...paired,
         ...sloScenarios().map((p) => combine(p)),
-        combine(absent, signals, jobFailed, probeFailed, cert10),
-        combine(orders, probeSlow, backupOld, cert2),
-        combine(backupNever),
+        combine(absent, signals, jobFailed, probeFailed, cert10, scheduleMissed),
+        combine(orders, probeSlow, backupOld, cert2, suspended),
+        combine(backupNever, weekly, pagerdutyFailing),
+        combine(neverScheduled, slackFailing, ruleFailures, iterationsMissed),
     ];
 }
 

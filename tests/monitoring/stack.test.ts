@@ -98,12 +98,20 @@ for (const stack of ["development", "staging", "production"] as const) {
                     /^https:\/\/github.com\/stocksanalyses\/kline-ops\/blob\/main\/docs\/monitoring.md#klineanalytics/,
                 );
                 assert.equal(a.labels.environment, stack);
-                assert.ok(a.expr.includes(appNs) || a.alert === "KlineAnalyticsMaintenanceMode", `${a.alert} does not select ${appNs}`);
+                // The pipeline alerts watch this stack's own Prometheus and Alertmanager.
+                const selects = a.expr.includes(appNs) || /\{namespace="monitoring", job="kube-prometheus-stack-/.test(a.expr);
+                assert.ok(selects || a.alert === "KlineAnalyticsMaintenanceMode", `${a.alert} does not select ${appNs}`);
             }
             assert.ok(
                 alerts.some((a) => a.alert === "KlineAnalyticsBackupTooOld"),
                 "backup alerts where the stack runs backups",
             );
+            for (const name of ["KlineAnalyticsNotificationsFailing", "KlineAnalyticsRuleEvaluationFailures"]) {
+                assert.ok(
+                    alerts.some((a) => a.alert === name),
+                    `${name} where the stack installs Prometheus and Alertmanager`,
+                );
+            }
         });
 
         it("probes the external health URL through the blackbox exporter", function () {
@@ -165,7 +173,8 @@ describe("monitoring in stack canary", function () {
         assert.equal(sm.spec.endpoints[0].interval, "15s");
         const rule = one(r, "PrometheusRule", "kline-analytics-canary");
         const alerts = allAlerts(rule.spec.groups as RuleGroup[]);
-        assert.equal(alerts.length, 15);
+        assert.equal(alerts.length, 16);
+        assert.ok(!alerts.some((a) => a.expr.includes("kube-prometheus-stack")), "production's rules watch the shared pipeline");
         assert.ok(alerts.every((a) => a.labels.track === "canary" && a.labels.environment === "canary"));
         assert.ok(
             rule.spec.groups.every((g: RuleGroup) => g.rules.every((x) => "alert" in x)),
