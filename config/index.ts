@@ -58,6 +58,15 @@ const appHeap = bounded(parseJvmSize, 64 * MiB, 256 * GiB, showJvm);
 /** The app's scrape interval: at least 5s, and at most 1m so the 5m rate() windows of the alerts hold 4+ samples. */
 export const SCRAPE_INTERVAL_BOUNDS = { min: 5, max: 60 } as const;
 
+/**
+ * Production-only keys (key: what it lets production run without). Without the key such a
+ * production stack is refused; while it is true, `pulumi preview` and `npm run synth` warn.
+ */
+export const PRODUCTION_OVERRIDES = {
+    allowProductionWithoutBackups: "backupEnabled",
+    allowProductionWithoutHeartbeat: "heartbeatUrl",
+} as const;
+
 /** Where values come from: the stack's Pulumi config, or a plain map in tests. */
 export interface ConfigSource {
     project: string;
@@ -479,6 +488,46 @@ export function buildConfig(source: ConfigSource): StackConfig {
         );
     }
 
+    // --- production's safety nets ---------------------------------------------------------------
+    const warnings: string[] = [];
+    const overridden = (key: keyof typeof PRODUCTION_OVERRIDES): boolean => {
+        const on = r.boolean(key, false);
+        // Pulumi.yaml's default "false" reaches every stack; only a true elsewhere is a mistake.
+        if (environment !== "production" && on) {
+            r.problems.push(
+                `${source.project}:${key} = "true" is read only by the production stack; remove it from the ${environment} stack`,
+            );
+        }
+        return on && environment === "production";
+    };
+    const withoutBackups = overridden("allowProductionWithoutBackups");
+    const withoutHeartbeat = overridden("allowProductionWithoutHeartbeat");
+    if (environment === "production") {
+        if (!backup.enabled && !withoutBackups) {
+            r.problems.push(
+                `${source.project}:backupEnabled = "false": production runs with backups; set backupEnabled to true, or, knowingly, allowProductionWithoutBackups to true`,
+            );
+        }
+        if (withoutBackups) {
+            warnings.push(
+                "OVERRIDE allowProductionWithoutBackups = true: production may run WITHOUT BACKUPS (backupEnabled false); remove the key to require them again",
+            );
+        }
+        // Whether the secret is set in this stack's config. Offline (npm run synth) an unset secret has a
+        // stand-in and counts as set; synth says so, and a real `pulumi preview` sees it unset.
+        if (monitoring.heartbeatUrl === undefined && !withoutHeartbeat) {
+            r.problems.push(
+                `${source.project}:heartbeatUrl is not set: production needs a dead man's switch for the Watchdog alert ` +
+                    `(\`pulumi config set --secret heartbeatUrl <url>\`), or, knowingly, allowProductionWithoutHeartbeat set to true`,
+            );
+        }
+        if (withoutHeartbeat) {
+            warnings.push(
+                "OVERRIDE allowProductionWithoutHeartbeat = true: production may run WITHOUT A DEAD MAN'S SWITCH (heartbeatUrl unset), so nobody hears when alerting itself stops; remove the key to require it again",
+            );
+        }
+    }
+
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
         project: source.project,
@@ -497,5 +546,6 @@ export function buildConfig(source: ConfigSource): StackConfig {
         aws,
         monitoring,
         logging,
+        warnings,
     };
 }
