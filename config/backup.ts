@@ -4,7 +4,7 @@
 // same ConfigError.
 import { EnvironmentDefaults } from "./environments";
 import { BackupConfig } from "./types";
-import { Parsed, checkCron, parseDuration, parseImage, parseMemory } from "./validate";
+import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, parseMemory, showBytes, showSeconds } from "./validate";
 
 /**
  * The backup and restore image: PostgreSQL 16 client tools (pg_dump must not be older than the
@@ -33,9 +33,18 @@ export interface BackupConfigReader {
 
 const checkImage = (v: string) => {
     const p = parseImage(v);
-    if (!p.ok) return p.reason;
-    return p.value.tag === "latest" ? "a pinned tag is expected, not latest" : undefined;
+    return p.ok ? undefined : p.reason;
 };
+
+/** PostgreSQL's own databases: a restore never writes into them. */
+export const SYSTEM_DATABASES = ["postgres", "template0", "template1"];
+/** The restore pod's scratch space holds one compressed backup: from 1Gi to 1Ti (node ephemeral storage). */
+const parseScratchSize = bounded(parseMemory, 1024 ** 3, 1024 ** 4, showBytes);
+
+/** A replay or restore window: from 1h (backups are at most hourly) to the backup retention (nothing older is kept). */
+function windowParser(retentionDays: number): (v: string) => Parsed<number> {
+    return bounded(parseDuration, 3600, retentionDays * 86400, showSeconds);
+}
 
 export function readBackupConfig(
     r: BackupConfigReader,
@@ -59,7 +68,7 @@ export function readBackupConfig(
     const restoreName = r.raw("restoreBackupName");
     const restoreWindow = r.raw("restoreWindow");
     if (restoreWindow !== undefined) {
-        const d = parseDuration(restoreWindow);
+        const d = windowParser(retentionDays)(restoreWindow);
         if (!d.ok) r.problems.push(`${project}:restoreWindow = ${JSON.stringify(restoreWindow)}: ${d.reason}`);
     }
     if (restoreName !== undefined && !BACKUP_NAME_PATTERN.test(restoreName)) {
@@ -67,11 +76,14 @@ export function readBackupConfig(
             `${project}:restoreBackupName = ${JSON.stringify(restoreName)}: a backup name such as kline_analytics_backup_20240101_020000.dump.zst is expected (see \`backup-restore.sh list\`)`,
         );
     }
-    const restoreTarget = r.string("restoreTargetDb", `${dbName}_restored`, (v) =>
-        new RegExp(`^[a-z_][a-z0-9_]{0,${MAX_RESTORE_TARGET_LENGTH - 1}}$`).test(v)
-            ? undefined
-            : `a lower-case PostgreSQL identifier of at most ${MAX_RESTORE_TARGET_LENGTH} characters is expected (the script keeps a replaced database as <name>__pre_restore_<YYYYMMDDHHMMSS>, within PostgreSQL's 63)`,
-    );
+    const restoreTarget = r.string("restoreTargetDb", `${dbName}_restored`, (v) => {
+        if (!new RegExp(`^[a-z_][a-z0-9_]{0,${MAX_RESTORE_TARGET_LENGTH - 1}}$`).test(v)) {
+            return `a lower-case PostgreSQL identifier of at most ${MAX_RESTORE_TARGET_LENGTH} characters is expected (the script keeps a replaced database as <name>__pre_restore_<YYYYMMDDHHMMSS>, within PostgreSQL's 63)`;
+        }
+        return SYSTEM_DATABASES.includes(v)
+            ? `${v} is a PostgreSQL system database (${SYSTEM_DATABASES.join(", ")} are refused); restore into a new name such as ${dbName}_restored`
+            : undefined;
+    });
     const restoreRequested = restoreName !== undefined || restoreWindow !== undefined;
     if (restoreName !== undefined && restoreWindow !== undefined) {
         r.problems.push(`${project}:restoreBackupName and restoreWindow are both set: set one of them`);
@@ -81,23 +93,25 @@ export function readBackupConfig(
             `${project}:${restoreName !== undefined ? "restoreBackupName" : "restoreWindow"} is set but this stack has no backups${isCanary ? " (the canary shares production's: restore from the production stack)" : " (backupEnabled is false)"}`,
         );
     }
-    if (restoreRequested && restoreTarget === dbName) {
+    // Refused even without a restore request: the next request would otherwise pick it up.
+    if (restoreTarget === dbName) {
         r.problems.push(
             `${project}:restoreTargetDb = "${restoreTarget}": the restore Job never replaces the live database; restore into another name and switch over (docs/backups.md)`,
         );
     }
 
+    // A schedule that is set is checked even while backups are off: it is what turning them on would run.
+    const schedule = enabled || r.raw("backupSchedule") !== undefined ? r.string("backupSchedule", env.backupSchedule, checkCron) : "";
+
     return {
         enabled,
-        schedule: enabled ? r.string("backupSchedule", env.backupSchedule, checkCron) : "",
-        timeZone: r.string("backupTimeZone", "UTC", (v) =>
-            /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(v) ? undefined : "an IANA time zone such as UTC or Europe/Berlin is expected",
-        ),
+        schedule: enabled ? schedule : "",
+        timeZone: r.string("backupTimeZone", "UTC", checkTimeZone),
         retentionDays,
         concurrency: r.integer("backupConcurrency", env.backupConcurrency, 1, 16),
-        replayWindow: r.parsed("backupReplayWindow", "24h", parseDuration).text,
+        replayWindow: r.parsed("backupReplayWindow", "24h", windowParser(retentionDays)).text,
         restore: restoreRequested ? { backupName: restoreName, window: restoreWindow, targetDatabase: restoreTarget } : undefined,
-        restoreScratchSize: r.parsed("restoreScratchSize", "20Gi", parseMemory).text,
+        restoreScratchSize: r.parsed("restoreScratchSize", "20Gi", parseScratchSize).text,
         encryption: r.oneOf<"kms" | "s3">("backupEncryption", "kms", ["kms", "s3"]),
         objectLockDays,
         accessLogging: r.boolean("backupAccessLogging", false),

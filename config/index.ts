@@ -3,24 +3,34 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENTS, namespaceFor } from "./environments";
 import { readBackupConfig } from "./backup";
-import { readLoggingConfig } from "./logging";
-import { readMonitoringConfig } from "./monitoring";
+import { LOGGING_NAMESPACES, readLoggingConfig } from "./logging";
+import { MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE, readMonitoringConfig } from "./monitoring";
 import { AntiAffinity, AppConfig, DatabaseConfig, ENVIRONMENT_NAMES, EnvironmentName, LogLevel, StackConfig } from "./types";
 import {
     ConfigError,
+    MAX_VOLUME_BYTES,
     Parsed,
-    checkCidr,
+    bounded,
     checkDnsLabel,
     checkDnsSubdomain,
     checkHostname,
-    checkPromDuration,
+    checkNoSurroundingWhitespace,
+    cidrContains,
+    forbiddenHost,
     formatBytes,
     jvmNonHeapLimits,
     nonHeapHeadroom,
+    parseCidr,
     parseCpu,
     parseImage,
+    parseIp,
     parseJvmSize,
     parseMemory,
+    parsePromDuration,
+    showBytes,
+    showCpu,
+    showJvm,
+    showSeconds,
 } from "./validate";
 
 // isConfigSecret is exported by the runtime but marked internal in its typings.
@@ -35,6 +45,27 @@ export { ConfigError } from "./validate";
  * committed (the stack files say which ones each stack needs).
  */
 export const SECRET_KEYS = ["dbPassword", "pagerdutyRoutingKey", "slackWebhookUrl", "heartbeatUrl"] as const;
+
+/** Most pods one track may run (replicas and the autoscaler's maximum); Kubernetes itself takes up to 2^31-1. */
+export const MAX_REPLICAS = 100;
+
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+/** The app container's CPU (10m to 64 cores) and memory (64Mi to 256Gi) requests and limits; the heap from 64m. */
+const appCpu = bounded(parseCpu, 10, 64_000, showCpu);
+const appMemory = bounded(parseMemory, 64 * MiB, 256 * GiB, showBytes);
+const appHeap = bounded(parseJvmSize, 64 * MiB, 256 * GiB, showJvm);
+/** The app's scrape interval: at least 5s, and at most 1m so the 5m rate() windows of the alerts hold 4+ samples. */
+export const SCRAPE_INTERVAL_BOUNDS = { min: 5, max: 60 } as const;
+
+/**
+ * Production-only keys (key: what it lets production run without). Without the key such a
+ * production stack is refused; while it is true, `pulumi preview` and `npm run synth` warn.
+ */
+export const PRODUCTION_OVERRIDES = {
+    allowProductionWithoutBackups: "backupEnabled",
+    allowProductionWithoutHeartbeat: "heartbeatUrl",
+} as const;
 
 /** Where values come from: the stack's Pulumi config, or a plain map in tests. */
 export interface ConfigSource {
@@ -77,15 +108,27 @@ export function loadConfig(): StackConfig {
 class Reader {
     readonly problems: string[] = [];
     readonly keysRead = new Set<string>();
+    private readonly whitespaceReported = new Set<string>();
     constructor(readonly source: ConfigSource) {}
 
-    private fail(key: string, value: string, reason: string): void {
+    fail(key: string, value: string, reason: string): void {
         this.problems.push(`${this.source.project}:${key} = ${JSON.stringify(value)}: ${reason}`);
     }
 
+    /**
+     * The plain value of a key. Surrounding whitespace is refused for every key (reported once);
+     * the trimmed value is returned so the other checks report only what else is wrong.
+     */
     raw(key: string): string | undefined {
         this.keysRead.add(key);
-        return this.source.get(key);
+        const value = this.source.get(key);
+        if (value === undefined) return undefined;
+        const reason = checkNoSurroundingWhitespace(value);
+        if (reason && !this.whitespaceReported.has(key)) {
+            this.whitespaceReported.add(key);
+            this.fail(key, value, reason);
+        }
+        return value.trim();
     }
 
     /** A value checked by `check`; the fallback when unset. */
@@ -129,7 +172,8 @@ class Reader {
         const text = this.raw(key);
         if (text === undefined) return fallback;
         const n = Number(text);
-        const reason = Number.isFinite(n) && text.trim() !== "" ? check(n) : "a number is expected";
+        // Decimal notation only: Number() would also take "0x1", "1e-3" or "Infinity".
+        const reason = /^(\d+(\.\d*)?|\.\d+)$/.test(text) && Number.isFinite(n) ? check(n) : "a decimal number is expected";
         if (reason) {
             this.fail(key, text, reason);
             return fallback;
@@ -165,6 +209,14 @@ class Reader {
                 `${this.source.project}:${key} is stored in plain text: remove it and set it with \`pulumi config set --secret ${key} <value>\``,
             );
         }
+        // Secrets are used verbatim too (a webhook URL with a trailing newline); the value is not shown.
+        const plain = this.source.get(key);
+        if (value !== undefined && plain !== undefined && checkNoSurroundingWhitespace(plain)) {
+            this.problems.push(
+                `${this.source.project}:${key} (secret, value not shown) has leading or trailing whitespace, which would be used verbatim: ` +
+                    `set it again without it (\`pulumi config set --secret ${key} <value>\`)`,
+            );
+        }
         return value;
     }
 }
@@ -194,17 +246,18 @@ export function buildConfig(source: ConfigSource): StackConfig {
     // --- namespace and image -------------------------------------------------------------
     const productionNamespace = r.string("productionNamespace", namespaceFor("production"), checkDnsLabel);
     const namespace = isCanary ? productionNamespace : r.string("namespace", namespaceFor(environment), checkDnsLabel);
+    const namespaceKey = isCanary ? "productionNamespace" : "namespace";
     const image = r.parsed("image", r.raw("image") ?? "", (v) =>
         v === "" ? { ok: false, reason: "the image is not set: set `image` to registry/repository:tag" } : parseImage(v),
     );
 
     // --- sizing -------------------------------------------------------------------------------
-    const replicas = r.integer("replicas", env.replicas, 1);
-    const cpuRequest = r.parsed("cpuRequest", env.cpuRequest, parseCpu);
-    const cpuLimit = r.parsed("cpuLimit", env.cpuLimit, parseCpu);
-    const memoryRequest = r.parsed("memoryRequest", env.memoryRequest, parseMemory);
-    const memoryLimit = r.parsed("memoryLimit", env.memoryLimit, parseMemory);
-    const heap = r.parsed("javaHeap", env.javaHeap, parseJvmSize);
+    const replicas = r.integer("replicas", env.replicas, 1, MAX_REPLICAS);
+    const cpuRequest = r.parsed("cpuRequest", env.cpuRequest, appCpu);
+    const cpuLimit = r.parsed("cpuLimit", env.cpuLimit, appCpu);
+    const memoryRequest = r.parsed("memoryRequest", env.memoryRequest, appMemory);
+    const memoryLimit = r.parsed("memoryLimit", env.memoryLimit, appMemory);
+    const heap = r.parsed("javaHeap", env.javaHeap, appHeap);
     if (cpuRequest.value !== undefined && cpuLimit.value !== undefined && cpuRequest.value > cpuLimit.value) {
         r.problems.push(
             `${source.project}:cpuRequest = "${cpuRequest.text}" is larger than cpuLimit = "${cpuLimit.text}": a request may not exceed its limit`,
@@ -239,7 +292,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     const antiAffinity = r.oneOf<AntiAffinity>("antiAffinity", env.antiAffinity, ["none", "preferred", "required"]);
     const zoneSpread = r.boolean("zoneSpread", env.zoneSpread);
     const hpaEnabled = r.boolean("hpaEnabled", env.hpaEnabled);
-    const hpaMaxReplicas = r.integer("hpaMaxReplicas", Math.max(env.hpaMaxReplicas, replicas), 1);
+    const hpaMaxReplicas = r.integer("hpaMaxReplicas", Math.max(env.hpaMaxReplicas, replicas), 1, MAX_REPLICAS);
     const hpaTargetCpu = r.integer("hpaTargetCpuUtilization", 70, 10, 100, " (percent)");
     if (hpaEnabled && hpaMaxReplicas < replicas) {
         r.problems.push(
@@ -305,9 +358,11 @@ export function buildConfig(source: ConfigSource): StackConfig {
             ? "kline-analytics-postgresql"
             : r.required("dbHost", (v) => (/^[a-zA-Z0-9.-]+$/.test(v) ? undefined : "a host name is expected")),
         port: r.integer("dbPort", 5432, 1, 65535),
-        name: r.string("dbName", "kline_analytics", (v) =>
-            /^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier is expected",
-        ),
+        name: r.string("dbName", "kline_analytics", (v) => {
+            if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) return "a lower-case PostgreSQL identifier is expected";
+            // Whatever lands in a template database is copied into every database created after.
+            return /^template[01]$/.test(v) ? "a template database cannot hold the app's data; name the app's own database" : undefined;
+        }),
         user: r.string("dbUser", "kline", (v) =>
             /^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier is expected",
         ),
@@ -322,13 +377,33 @@ export function buildConfig(source: ConfigSource): StackConfig {
         password: dbPassword,
         existingSecretName: isCanary ? "kline-analytics-db" : undefined,
         // The canary's pods are covered by production's NetworkPolicies: it needs no address block.
-        egressCidr: dbInCluster || isCanary ? undefined : r.required("dbEgressCidr", checkCidr),
+        egressCidr:
+            dbInCluster || isCanary
+                ? undefined
+                : r.required("dbEgressCidr", (v) => {
+                      const p = parseCidr(v);
+                      return p.ok ? undefined : p.reason;
+                  }),
         inClusterImage: r.string("dbInClusterImage", "postgres:16.6-alpine3.21", (v) => {
             const p = parseImage(v);
             return p.ok ? undefined : p.reason;
         }),
-        inClusterStorage: r.parsed("dbInClusterStorage", "10Gi", parseMemory).text,
+        inClusterStorage: r.parsed("dbInClusterStorage", "10Gi", bounded(parseMemory, GiB, MAX_VOLUME_BYTES, showBytes)).text,
     };
+    // An address literal as the host: never loopback or link-local, and inside the block egress allows.
+    if (!dbInCluster && !isCanary && database.host !== "") {
+        const why = forbiddenHost(database.host);
+        if (why) r.fail("dbHost", database.host, `${why}: the database must be a network address the pods can reach`);
+        const ip = parseIp(database.host);
+        const block = database.egressCidr === undefined ? undefined : parseCidr(database.egressCidr);
+        if (!why && ip && block?.ok && !cidrContains(block.value, ip)) {
+            r.fail(
+                "dbHost",
+                database.host,
+                `the address is outside dbEgressCidr = "${database.egressCidr}", so NetworkPolicy would block the connection; widen dbEgressCidr or fix dbHost`,
+            );
+        }
+    }
     if (!dbInCluster && !isCanary && dbPassword === undefined) {
         r.problems.push(
             `${source.project}:dbPassword is not set: this stack uses an external PostgreSQL; set it with \`pulumi config set --secret dbPassword <password>\``,
@@ -341,23 +416,117 @@ export function buildConfig(source: ConfigSource): StackConfig {
     // --- AWS ----------------------------------------------------------------------------------
     const region = source.getIn("aws", "region");
     if (region === undefined) r.problems.push("aws:region is not set: set it with `pulumi config set aws:region <region>`");
+    if (region !== undefined) {
+        const reason =
+            checkNoSurroundingWhitespace(region) ??
+            (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? undefined : "an AWS region such as us-west-2 is expected");
+        if (reason) r.problems.push(`aws:region = ${JSON.stringify(region)}: ${reason}`);
+    }
+    const issuer = /^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/;
     const aws = {
         region: region ?? "",
-        oidcProviderArn: r.required("oidcProviderArn", (v) =>
-            /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/.test(v)
+        oidcProviderArn: r.required("oidcProviderArn", (v) => {
+            // IAM takes no wildcard in a Federated principal: a role trusting one could never be assumed.
+            if (/[*?]/.test(v)) return "wildcards (* or ?) are not allowed: name the cluster's own OIDC provider";
+            const m = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/(.+)$/.exec(v);
+            return m && issuer.test(m[1])
                 ? undefined
-                : "an IAM OIDC provider ARN is expected (arn:aws:iam::<account>:oidc-provider/<issuer>)",
-        ),
+                : "an IAM OIDC provider ARN is expected (arn:aws:iam::<account>:oidc-provider/<issuer>)";
+        }),
         oidcProviderUrl: r.required("oidcProviderUrl", (v) =>
-            /^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/.test(v)
-                ? undefined
-                : "the issuer without https://, e.g. oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
+            issuer.test(v) ? undefined : "the issuer without https://, e.g. oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
         ),
     };
+    // The trust condition is "<url>:sub"; tokens carry the provider's issuer. A mismatch makes every IRSA role unusable.
+    const arnIssuer = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/(.+)$/.exec(aws.oidcProviderArn)?.[1];
+    if (arnIssuer !== undefined && issuer.test(arnIssuer) && issuer.test(aws.oidcProviderUrl) && arnIssuer !== aws.oidcProviderUrl) {
+        r.fail(
+            "oidcProviderUrl",
+            aws.oidcProviderUrl,
+            `does not match oidcProviderArn, whose provider is "${arnIssuer}": the roles' trust condition would never match a token; set both from the same cluster`,
+        );
+    }
 
     // --- monitoring and logging ---------------------------------------------------------------
-    const monitoring = readMonitoringConfig(r, source.project, environment, ingressHost, env.scrapeInterval, checkPromDuration);
+    const scrapeInterval = bounded(parsePromDuration, SCRAPE_INTERVAL_BOUNDS.min, SCRAPE_INTERVAL_BOUNDS.max, showSeconds);
+    const monitoring = readMonitoringConfig(r, source.project, environment, ingressHost, env.scrapeInterval, (v) => {
+        const p = scrapeInterval(v);
+        return p.ok ? undefined : p.reason;
+    });
     const logging = readLoggingConfig(r, source.project, environment, logRetentionDays);
+
+    // --- namespaces the stack does not own -----------------------------------------------------
+    // The app namespace gets default-deny NetworkPolicies, a ResourceQuota and Pod Security labels:
+    // in another component's namespace (or one of Kubernetes') they would break that component.
+    const otherNamespaces = new Map<string, string>([
+        ["default", "Kubernetes' default namespace"],
+        [MONITORING_NAMESPACE, "the monitoring stack's namespace (Prometheus, Alertmanager, Grafana)"],
+        [NODE_EXPORTER_NAMESPACE, "node-exporter's namespace (Pod Security privileged)"],
+        [LOGGING_NAMESPACES.namespace, "the logging namespace (Elasticsearch, Kibana)"],
+        [LOGGING_NAMESPACES.shipperNamespace, "Filebeat's namespace (Pod Security privileged)"],
+        [LOGGING_NAMESPACES.operatorNamespace, "the ECK operator's namespace"],
+    ]);
+    const foreignNamespace = (ns: string): string | undefined => {
+        if (/^kube-/.test(ns)) return "kube-* namespaces belong to Kubernetes";
+        if (ns === ingressControllerNamespace) return "it is the ingress controller's namespace (ingressControllerNamespace)";
+        return otherNamespaces.has(ns) ? `it is ${otherNamespaces.get(ns)}` : undefined;
+    };
+    const appNamespaces: Array<[string, string, string]> = [[namespaceKey, namespace, namespaceFor(environment)]];
+    if (!isCanary) appNamespaces.push(["productionNamespace", productionNamespace, namespaceFor("production")]);
+    for (const [key, ns, example] of appNamespaces) {
+        const why = checkDnsLabel(ns) ? undefined : foreignNamespace(ns);
+        if (why) r.fail(key, ns, `${why}; the app needs a namespace of its own, such as ${example}`);
+    }
+    // The controller's namespace is the only source NetworkPolicy lets reach the app's HTTP port.
+    const controllerNs = ingressControllerNamespace;
+    if (!checkDnsLabel(controllerNs) && controllerNs !== namespace && otherNamespaces.has(controllerNs)) {
+        r.fail(
+            "ingressControllerNamespace",
+            controllerNs,
+            `it is ${otherNamespaces.get(controllerNs)}, and every pod in it could reach the app's HTTP port; ` +
+                `name the ingress controller's own namespace (default ingress-nginx)`,
+        );
+    }
+
+    // --- production's safety nets ---------------------------------------------------------------
+    const warnings: string[] = [];
+    const overridden = (key: keyof typeof PRODUCTION_OVERRIDES): boolean => {
+        const on = r.boolean(key, false);
+        // Pulumi.yaml's default "false" reaches every stack; only a true elsewhere is a mistake.
+        if (environment !== "production" && on) {
+            r.problems.push(
+                `${source.project}:${key} = "true" is read only by the production stack; remove it from the ${environment} stack`,
+            );
+        }
+        return on && environment === "production";
+    };
+    const withoutBackups = overridden("allowProductionWithoutBackups");
+    const withoutHeartbeat = overridden("allowProductionWithoutHeartbeat");
+    if (environment === "production") {
+        if (!backup.enabled && !withoutBackups) {
+            r.problems.push(
+                `${source.project}:backupEnabled = "false": production runs with backups; set backupEnabled to true, or, knowingly, allowProductionWithoutBackups to true`,
+            );
+        }
+        if (withoutBackups) {
+            warnings.push(
+                "OVERRIDE allowProductionWithoutBackups = true: production may run WITHOUT BACKUPS (backupEnabled false); remove the key to require them again",
+            );
+        }
+        // Whether the secret is set in this stack's config. Offline (npm run synth) an unset secret has a
+        // stand-in and counts as set; synth says so, and a real `pulumi preview` sees it unset.
+        if (monitoring.heartbeatUrl === undefined && !withoutHeartbeat) {
+            r.problems.push(
+                `${source.project}:heartbeatUrl is not set: production needs a dead man's switch for the Watchdog alert ` +
+                    `(\`pulumi config set --secret heartbeatUrl <url>\`), or, knowingly, allowProductionWithoutHeartbeat set to true`,
+            );
+        }
+        if (withoutHeartbeat) {
+            warnings.push(
+                "OVERRIDE allowProductionWithoutHeartbeat = true: production may run WITHOUT A DEAD MAN'S SWITCH (heartbeatUrl unset), so nobody hears when alerting itself stops; remove the key to require it again",
+            );
+        }
+    }
 
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
@@ -377,5 +546,6 @@ export function buildConfig(source: ConfigSource): StackConfig {
         aws,
         monitoring,
         logging,
+        warnings,
     };
 }

@@ -3,7 +3,19 @@
 // Called by config/index.ts with its Reader, so problems land in the same ConfigError.
 import { ENVIRONMENTS } from "./environments";
 import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "./types";
-import { checkDnsLabel, formatBytes, Parsed, parseCpu, parseJvmSize, parseMemory } from "./validate";
+import {
+    MAX_VOLUME_BYTES,
+    bounded,
+    checkDnsLabel,
+    formatBytes,
+    Parsed,
+    parseCpu,
+    parseJvmSize,
+    parseMemory,
+    showBytes,
+    showCpu,
+    showJvm,
+} from "./validate";
 
 /** eck-operator Helm chart, pinned; its CRDs are what tools/verify checks our resources against. */
 export const ECK_OPERATOR_CHART = { name: "eck-operator", version: "3.5.0", repo: "https://helm.elastic.co" } as const;
@@ -13,6 +25,13 @@ export const ECK_OPERATOR_CHART = { name: "eck-operator", version: "3.5.0", repo
  * restricted-compatible default security context on Elasticsearch's own containers.
  */
 export const DEFAULT_STACK_VERSION = "8.19.8";
+
+/** The namespaces of the logging stack: ECK operator, Elasticsearch and Kibana, Filebeat (Pod Security privileged). */
+export const LOGGING_NAMESPACES = {
+    operatorNamespace: "elastic-system",
+    namespace: "logging",
+    shipperNamespace: "logging-shipper",
+} as const;
 
 export interface LoggingDefaults {
     /** false: this stack installs no logging (the canary's logs go to production's stack). */
@@ -114,19 +133,24 @@ export function readLoggingConfig(
     retentionDays: number,
 ): LoggingConfig {
     const d = LOGGING_ENVIRONMENTS[environment];
-    const base = { operatorNamespace: "elastic-system", namespace: "logging", shipperNamespace: "logging-shipper", retentionDays };
+    const base = { ...LOGGING_NAMESPACES, retentionDays };
     if (!d.install) return base;
 
     const stackVersion = r.string("logStackVersion", DEFAULT_STACK_VERSION, checkStackVersion);
     const nodes = r.integer("elasticsearchNodes", d.elasticsearchNodes, 1, 9);
     const storage = r.parsed("elasticsearchStorage", d.elasticsearchStorage, (v) => {
         const p = parseMemory(v);
-        return p.ok && p.value < GiB ? { ok: false, reason: "at least 1Gi is expected" } : p;
+        if (p.ok && p.value < GiB) return { ok: false, reason: "at least 1Gi is expected" };
+        return p.ok && p.value > MAX_VOLUME_BYTES ? { ok: false, reason: `at most ${showBytes(MAX_VOLUME_BYTES)} is expected` } : p;
     });
     const storageClass = r.string("elasticsearchStorageClass", "", (v) => (v === "" ? undefined : checkDnsLabel(v)));
-    const memory = r.parsed("elasticsearchMemory", d.elasticsearchMemory, parseMemory);
-    const cpu = r.parsed("elasticsearchCpu", d.elasticsearchCpu, parseCpu);
-    const heap = r.parsed("elasticsearchHeap", d.elasticsearchHeap, parseJvmSize);
+    // Per node: 1Gi to 128Gi of memory, 100m to 32 CPUs, a heap of at least 256m (at most 31g, below).
+    const memory = r.parsed("elasticsearchMemory", d.elasticsearchMemory, bounded(parseMemory, GiB, 128 * GiB, showBytes));
+    const cpu = r.parsed("elasticsearchCpu", d.elasticsearchCpu, bounded(parseCpu, 100, 32_000, showCpu));
+    const heap = r.parsed("elasticsearchHeap", d.elasticsearchHeap, (v) => {
+        const p = parseJvmSize(v);
+        return p.ok && p.value < 256 * 1024 ** 2 ? { ok: false, reason: `at least ${showJvm(256 * 1024 ** 2)} is expected` } : p;
+    });
     const zoneAwareness = r.boolean("elasticsearchZoneAwareness", d.elasticsearchZoneAwareness);
     const kibanaCount = r.integer("kibanaCount", d.kibanaCount, 1, 5);
 

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { muteWindowProblems } from "../components/monitoring/alertmanager";
 import { EnvironmentName, HelmChartRef, MonitoringConfig, MuteWindowConfig, PodResources } from "./types";
-import { checkDnsLabel, Parsed, parseDuration, parseMemory } from "./validate";
+import { MAX_VOLUME_BYTES, checkDestinationUrl, checkDnsLabel, Parsed, parseDuration, parseMemory, showBytes } from "./validate";
 
 /** Namespace of kube-prometheus-stack and the blackbox exporter. */
 export const MONITORING_NAMESPACE = "monitoring";
@@ -20,6 +20,10 @@ export const BLACKBOX_EXPORTER_CHART: HelmChartRef = {
     version: "11.17.2",
     repo: "https://prometheus-community.github.io/helm-charts",
 };
+
+/** The monitoring stack's namespace, and node-exporter's (Pod Security privileged). */
+export const MONITORING_NAMESPACE = "monitoring";
+export const NODE_EXPORTER_NAMESPACE = "monitoring-node-exporter";
 
 export interface MonitoringDefaults {
     /** false: this stack installs no monitoring (the canary uses production's). */
@@ -103,12 +107,19 @@ export interface MonitoringConfigReader {
 /** Where the runbooks live: docs/monitoring.md of this repository (each alert appends its #anchor). */
 export const DEFAULT_RUNBOOK_BASE_URL = "https://github.com/stocksanalyses/kline-ops/blob/main/docs/monitoring.md";
 
-/** Prometheus retention: whole days or hours, at least one day. */
+/** Longest Prometheus retention: local storage is for recent data (a year), not an archive. */
+export const MAX_PROMETHEUS_RETENTION_DAYS = 365;
+
+/** Prometheus retention: whole days or hours, from 1 day to 365 days. */
 export function parseRetention(value: string): Parsed<number> {
     const p = parseDuration(value);
     if (!p.ok) return p;
     if (/m$/.test(value.trim())) return { ok: false, reason: `a retention in hours or days such as "15d" is expected` };
-    return p.value < 86400 ? { ok: false, reason: "a retention of at least 1 day is expected" } : p;
+    if (p.value < 86400) return { ok: false, reason: "a retention of at least 1 day is expected" };
+    if (p.value > MAX_PROMETHEUS_RETENTION_DAYS * 86400) {
+        return { ok: false, reason: `a retention of at most ${MAX_PROMETHEUS_RETENTION_DAYS}d is expected` };
+    }
+    return p;
 }
 
 /** The muteWindows key: a JSON array of windows (Pulumi.yaml cannot declare objects). */
@@ -161,9 +172,7 @@ export function readMonitoringConfig(
         runbookBaseUrl: r.string("runbookBaseUrl", DEFAULT_RUNBOOK_BASE_URL, (v) =>
             /^https:\/\/[^\s#]+$/.test(v) ? undefined : "an https:// URL without '#' is expected (each alert appends its own anchor)",
         ),
-        probeUrl: r.string("probeUrl", `https://${ingressHost}/readyz`, (v) =>
-            /^https?:\/\/\S+$/.test(v) ? undefined : "an http(s) URL is expected",
-        ),
+        probeUrl: r.string("probeUrl", `https://${ingressHost}/readyz`, checkDestinationUrl),
     };
     if (!d.install) return base;
 
@@ -171,7 +180,8 @@ export function readMonitoringConfig(
     const retention = r.parsed("prometheusRetention", d.prometheusRetention, parseRetention);
     const storage = r.parsed("prometheusStorage", d.prometheusStorage, (v) => {
         const p = parseMemory(v);
-        return p.ok && p.value < 2 * 1024 ** 3 ? { ok: false, reason: "at least 2Gi is expected" } : p;
+        if (p.ok && p.value < 2 * 1024 ** 3) return { ok: false, reason: "at least 2Gi is expected" };
+        return p.ok && p.value > MAX_VOLUME_BYTES ? { ok: false, reason: `at most ${showBytes(MAX_VOLUME_BYTES)} is expected` } : p;
     });
     const storageClass = r.string("prometheusStorageClass", "", (v) => (v === "" ? undefined : checkDnsLabel(v)));
     const alertmanagerReplicas = r.integer("alertmanagerReplicas", d.alertmanagerReplicas, 1, 5);
@@ -184,7 +194,7 @@ export function readMonitoringConfig(
         install: {
             kubePrometheusStack: { ...KUBE_PROMETHEUS_STACK_CHART },
             blackboxExporter: { ...BLACKBOX_EXPORTER_CHART },
-            nodeExporterNamespace: "monitoring-node-exporter",
+            nodeExporterNamespace: NODE_EXPORTER_NAMESPACE,
             prometheus: {
                 replicas: prometheusReplicas,
                 retention: retention.text,

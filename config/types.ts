@@ -212,4 +212,6 @@ export interface StackConfig {
     aws: AwsConfig;
     monitoring: MonitoringConfig;
     logging: LoggingConfig;
+    /** What `pulumi preview` and `npm run synth` print as warnings: production overrides in use. */
+    warnings: string[];
 }

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { SECRET_KEYS } from "../config";
+import { PRODUCTION_OVERRIDES, SECRET_KEYS } from "../config";
 import { RecordingMocks } from "./mocks";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -270,7 +270,8 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
     const { loadConfig } = require("../config") as typeof import("../config");
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { createStack } = require("../stack") as typeof import("../stack");
-    const outputs = await resolveOutputs(createStack(loadConfig()));
+    const cfg = loadConfig();
+    const outputs = await resolveOutputs(createStack(cfg));
     await settings.waitForRPCs();
 
     const urnToName = new Map(requests.map((r) => [r.urn, r.name]));
@@ -284,12 +285,18 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
         })
         .sort((a, b) => (a.name === b.name ? a.type.localeCompare(b.type) : a.name.localeCompare(b.name)));
     const names = new Set<string>();
-    const warnings = [...loaded.warnings];
+    const warnings = [...loaded.warnings, ...cfg.warnings];
+    // A secret production must have (or override): offline its stand-in counts as set, a real preview refuses it.
+    const requiredInProduction = new Map<string, string>(Object.entries(PRODUCTION_OVERRIDES).map(([k, v]) => [v, k]));
     const rawInputs = requests.map((r) => JSON.stringify(r.inputs)).join("\n");
     for (const [bare, standIn] of Object.entries(loaded.standIns ?? {})) {
         if (!rawInputs.includes(JSON.stringify(standIn).slice(1, -1))) continue;
         const file = opts.stackFile ? path.basename(opts.stackFile) : `Pulumi.${stack}.yaml`;
-        warnings.push(`${bare} is not set in ${file}; rendered with a stand-in (pulumi config set --secret ${bare} ...)`);
+        const override = cfg.environment === "production" ? requiredInProduction.get(bare) : undefined;
+        warnings.push(
+            `${bare} is not set in ${file}; rendered with a stand-in (pulumi config set --secret ${bare} ...)` +
+                (override ? `. A real pulumi preview REFUSES production without it, unless ${override} is true` : ""),
+        );
     }
     for (const r of requests) {
         if (names.has(r.urn)) warnings.push(`duplicate resource URN ${r.urn}: the Pulumi engine would refuse this program`);

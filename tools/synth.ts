@@ -73,10 +73,11 @@ export function summary(result: RenderResult, outDir: string): string {
     return lines.join("\n");
 }
 
-async function main(): Promise<number> {
+/** The command: renders, prints the summary (stdout) or the config problems (stderr); returns the exit code. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
     let args: Args;
     try {
-        args = parseArgs(process.argv.slice(2));
+        args = parseArgs(argv);
     } catch (err) {
         if (err instanceof UsageError) {
             if (err.message) console.error(`synth: ${err.message}`);

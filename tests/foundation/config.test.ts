@@ -114,7 +114,7 @@ describe("config: environment defaults", () => {
 describe("config: invalid values are rejected, naming key, value and what is allowed", () => {
     it("unknown environment", () =>
         rejects({ environment: "prod" }, /kline-analytics:environment = "prod"/, /development, staging, production, canary/));
-    it("replicas < 1", () => rejects({ replicas: "0" }, /kline-analytics:replicas = "0"/, /at least 1/));
+    it("replicas < 1", () => rejects({ replicas: "0" }, /kline-analytics:replicas = "0"/, /from 1 to 100/));
     it("replicas not a number", () => rejects({ replicas: "three" }, /kline-analytics:replicas = "three"/));
     it("CPU quantity that does not parse", () => rejects({ cpuLimit: "2 cores" }, /kline-analytics:cpuLimit = "2 cores"/, /CPU quantity/));
     it("memory quantity that does not parse", () =>

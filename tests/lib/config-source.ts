@@ -12,13 +12,16 @@ export const REQUIRED_CONFIG: Record<string, string> = {
     oidcProviderUrl: "oidc.eks.us-west-2.amazonaws.com/id/ABC",
 };
 
+/** The secrets a mapSource has unless a test passes its own: the ones production cannot do without. */
+export const DEFAULT_SECRETS: Record<string, string> = { dbPassword: "pw", heartbeatUrl: "https://heartbeat.example.com/ping/kline" };
+
 /**
  * Plain values plus secrets (stored with --secret unless listed in `plaintext`); "" counts as unset,
  * as with the CLI. aws:region is us-west-2.
  */
 export function mapSource(
     values: Record<string, string>,
-    secrets: Record<string, string> = { dbPassword: "pw" },
+    secrets: Record<string, string> = DEFAULT_SECRETS,
     plaintext: string[] = [],
 ): ConfigSource {
     const all = { ...values, ...secrets };

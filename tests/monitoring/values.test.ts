@@ -9,7 +9,12 @@ import { blackboxExporterValues, kubePrometheusStackValues } from "../../compone
 import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 import { restrictedViolations } from "../lib/pss";
 
-const SECRETS = { dbPassword: "pw", pagerdutyRoutingKey: "key", slackWebhookUrl: "https://hooks.slack.com/services/T/B/X" };
+const SECRETS = {
+    dbPassword: "pw",
+    pagerdutyRoutingKey: "key",
+    slackWebhookUrl: "https://hooks.slack.com/services/T/B/X",
+    heartbeatUrl: "https://hc.example.com/ping/kline",
+};
 
 function config(environment: string, values: Record<string, string> = {}, secrets: Record<string, string> = SECRETS): StackConfig {
     return buildConfig(mapSource({ ...REQUIRED_CONFIG, environment, ...values }, secrets));
@@ -219,7 +224,8 @@ describe("monitoring: configuration", function () {
 
     it("staging and production refuse to deploy without the pager and chat secrets; development may", function () {
         assert.throws(
-            () => checkReceivers("production", config("production", {}, { dbPassword: "pw" }).monitoring),
+            () =>
+                checkReceivers("production", config("production", {}, { dbPassword: "pw", heartbeatUrl: SECRETS.heartbeatUrl }).monitoring),
             /needs pagerdutyRoutingKey and slackWebhookUrl: set `pulumi config set --secret pagerdutyRoutingKey/,
         );
         assert.throws(
