@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes field verifiers used by `npm run verify` and tests/verify from their
-# Go modules, once per pinned version:
+# Builds the Kubernetes tools used by `npm run verify`, tests/verify and the e2e cluster from
+# their Go modules, once per pinned version (trivy: 32-trivy.sh):
 #   kube-score      github.com/zegl/kube-score           (go install)
-#   trivy           github.com/aquasecurity/trivy         (go install; stands in for kube-linter,
-#                   whose module golang.stackrox.io/kube-linter the module proxy does not serve)
 #   etcd            go.etcd.io/etcd/server/v3             (wrapper module tools/etcd-build)
 #   kube-apiserver  k8s.io/kubernetes/cmd/kube-apiserver  (wrapper module tools/kube-apiserver-build)
 #   kube-controller-manager, kube-scheduler, kubectl (same wrapper and version; the e2e cluster's
@@ -13,7 +11,6 @@
 set -euo pipefail
 
 KUBE_SCORE_VERSION="v1.20.0"
-TRIVY_VERSION="v0.74.0"
 ETCD_VERSION="v3.6.16"
 KUBERNETES_VERSION="v1.36.3"
 # Release date of k8s.io/kubernetes v1.36.3 on the module proxy; recorded as the build date.
@@ -24,13 +21,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/tools.sh"
 
 build_kube_score() {
     GOBIN="$1" "$GO" install -trimpath -ldflags "-s -w -X main.version=${2#v}" "github.com/zegl/kube-score/cmd/kube-score@$2"
-}
-
-build_trivy() {
-    # trivy uses encoding/json/v2, which Go 1.26 only builds with this experiment (as trivy's release build does).
-    GOEXPERIMENT=jsonv2 GOBIN="$1" "$GO" install -trimpath \
-        -ldflags "-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=${2#v}" \
-        "github.com/aquasecurity/trivy/cmd/trivy@$2"
 }
 
 build_etcd() {
@@ -62,7 +52,6 @@ install_tool $me kube-apiserver "$KUBERNETES_VERSION" "$kube_key" build_kube_api
 install_tool $me kube-controller-manager "$KUBERNETES_VERSION" "$kube_key" build_kube_controller_manager
 install_tool $me kube-scheduler "$KUBERNETES_VERSION" "$kube_key" build_kube_scheduler
 install_tool $me kubectl "$KUBERNETES_VERSION" "$kube_key" build_kubectl
-install_tool $me trivy "$TRIVY_VERSION" "go" build_trivy
 
 # Show what is in place (proves each binary runs on this machine).
 "$tools_dir/bin/kube-score" version | sed -n 1p
@@ -71,6 +60,5 @@ install_tool $me trivy "$TRIVY_VERSION" "go" build_trivy
 "$tools_dir/bin/kube-controller-manager" --version
 "$tools_dir/bin/kube-scheduler" --version
 "$tools_dir/bin/kubectl" version --client | sed -n 1p
-"$tools_dir/bin/trivy" --version | sed -n 1p
 
 finish $me

@@ -447,7 +447,7 @@ describe("e2e: real Pulumi CLI and Kubernetes provider on loopback clusters (sta
             viaDeployScript: true,
         });
 
-        it("staging: the policy pack, run by the real live.engine, stops a Deployment without limits at preview", async () => {
+        it("staging: the policy pack, run by the real engine, stops a Deployment without limits at preview", async () => {
             const r = await live.engine.runAsync(["preview", "--stack", "staging", "--policy-pack", "policy", "--non-interactive"], {
                 extraEnv: { ...programEnv(ctx, false), KLINE_E2E_DROP_APP_LIMITS: "1" },
             });

@@ -1,5 +1,5 @@
 // Where the verifiers find their tools and the published schemas, all pinned and put in place
-// by .ci/setup/30-kube-tools.sh (binaries) and .ci/setup/31-kube-schemas.sh (schemas).
+// by .ci/setup/30-kube-tools.sh and 32-trivy.sh (binaries) and .ci/setup/31-kube-schemas.sh (schemas).
 // Versions here must match those scripts.
 import * as fs from "fs";
 import * as path from "path";
@@ -47,7 +47,7 @@ export function crdSources(): { origin: string; files: string[] }[] {
 }
 
 export function tool(name: "kube-score" | "trivy" | "etcd" | "kube-apiserver"): string {
-    return requireTool(name, SETUP_TOOLS);
+    return requireTool(name, name === "trivy" ? "bash .ci/setup/32-trivy.sh" : SETUP_TOOLS);
 }
 
 export function openssl(): string {
