@@ -7,9 +7,6 @@ import { muteWindowProblems } from "../components/monitoring/alertmanager";
 import { EnvironmentName, HelmChartRef, MonitoringConfig, MuteWindowConfig, PodResources } from "./types";
 import { MAX_VOLUME_BYTES, checkDestinationUrl, checkDnsLabel, Parsed, parseDuration, parseMemory, showBytes } from "./validate";
 
-/** Namespace of kube-prometheus-stack and the blackbox exporter. */
-export const MONITORING_NAMESPACE = "monitoring";
-
 export const KUBE_PROMETHEUS_STACK_CHART: HelmChartRef = {
     name: "kube-prometheus-stack",
     version: "88.5.3",
@@ -21,7 +18,7 @@ export const BLACKBOX_EXPORTER_CHART: HelmChartRef = {
     repo: "https://prometheus-community.github.io/helm-charts",
 };
 
-/** The monitoring stack's namespace, and node-exporter's (Pod Security privileged). */
+/** The namespace of kube-prometheus-stack and the blackbox exporter, and node-exporter's (Pod Security privileged). */
 export const MONITORING_NAMESPACE = "monitoring";
 export const NODE_EXPORTER_NAMESPACE = "monitoring-node-exporter";
 
