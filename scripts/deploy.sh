@@ -25,11 +25,8 @@ usage() {
 Usage: scripts/deploy.sh [COMMAND] [--stack <name>] [--yes] [--help]
 
 Commands (one Pulumi stack per environment; the stack is chosen by --stack or ENVIRONMENT):
-  up        preview the changes, then apply exactly the previewed plan (default; "deploy" is
-            an alias): pulumi preview --save-plan <temp file>, then pulumi up --plan <file>.
-            production and canary ask for confirmation in between unless --yes is given.
-            If the program, config or stack changed after the preview, pulumi up stops with
-            nothing outside the plan applied: re-run to preview again.
+  up        preview the changes, then apply them (default; "deploy" is an alias).
+            production and canary ask for confirmation first unless --yes is given.
   preview   show what an update would change (pulumi preview --diff), apply nothing.
   status    show the stack outputs and wait for the Deployment's rollout (kubectl).
   destroy   preview, confirm and delete every resource of the stack. Refuses production.
@@ -58,8 +55,12 @@ Environment:
                     unset: the backend's default organization.
   AWS credentials   AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web-identity
                     token (AWS_WEB_IDENTITY_TOKEN_FILE) or ~/.aws/credentials.
-  TMPDIR            where up keeps the update plan while it runs (default /tmp); the file is
-                    removed when the script ends. PULUMI_EXPERIMENTAL is not needed for plans.
+
+up does not pin the update to a saved plan (pulumi preview --save-plan / up --plan): with this
+program and the Kubernetes provider 4.25 such a plan breaks on the first deploy and whenever a
+generated password changes (the provider rewrites a Secret's stringData to data once the value is
+known), and Pulumi's "violates plan" message then prints the Secret's data in the log. up previews
+again itself, and production and canary ask for confirmation after the preview.
 
 Updates run with the policy pack in ./policy (pulumi --policy-pack policy): a violation of the
 security baseline stops the preview before anything is changed.
@@ -274,58 +275,11 @@ check_backup_bucket() {
 
 confirm() {
     $ASSUME_YES && return 0
-    local answer what="$COMMAND the $STACK stack"
-    [[ $COMMAND == up ]] && what="apply the plan previewed above to the $STACK stack"
-    printf 'deploy.sh: about to %s. Type the stack name (%s) to continue: ' "$what" "$STACK" >&2
+    local answer
+    printf 'deploy.sh: about to %s the %s stack. Type the stack name (%s) to continue: ' "$COMMAND" "$STACK" "$STACK" >&2
     if ! read -r answer || [[ $answer != "$STACK" ]]; then
         die "$EXIT_REFUSED" "not confirmed; nothing was applied to $STACK."
     fi
-}
-
-# ---------------------------------------------------------------- update plans
-
-# `up` applies the plan that was previewed and reviewed, not whatever the program says a moment
-# later: the preview saves its operations to an update plan (pulumi preview --save-plan <file>)
-# and the update is constrained to it (pulumi up --plan <file>). pulumi up checks every step
-# against the plan, in its own preview first and again while it updates, and stops at the first
-# one the plan does not hold ("violates plan", "... is not allowed by the plan"): a plan gone stale
-# (program, config or stack changed since the preview) applies nothing outside the plan.
-# Pulumi 3.248.0 takes both flags without PULUMI_EXPERIMENTAL (without it only `pulumi up --help`
-# hides --plan), so the script does not set it: it would switch on Pulumi's other experimental
-# behaviour as well.
-PLAN_FILE=""
-make_plan_file() {
-    PLAN_FILE=$(mktemp "${TMPDIR:-/tmp}/kline-deploy-$STACK-plan.XXXXXXXXXX") ||
-        die "$EXIT_PREREQ" "could not create a temporary file for the update plan in ${TMPDIR:-/tmp} (mktemp failed); set TMPDIR to a writable directory."
-    # The plan (mode 0600; secrets in it stay encrypted) lives only as long as this run: it is
-    # removed on every exit, refusals, failures and interrupts included.
-    trap 'rm -f -- "$PLAN_FILE"' EXIT
-}
-
-# Passes pulumi up's output through, line by line, and returns 10 when Pulumi reported that the
-# update left the plan. It ignores Ctrl-C and TERM: pulumi handles those itself (it cancels
-# cleanly), and a filter that died first would break the pipe and kill pulumi mid-update.
-pass_output_spot_plan_violation() {
-    trap '' INT TERM
-    local line left_plan=false
-    while IFS= read -r line || [[ -n $line ]]; do
-        printf '%s\n' "$line"
-        if [[ $line == *"violates plan"* || $line == *"not allowed by the plan"* ]]; then left_plan=true; fi
-    done
-    if $left_plan; then return 10; fi
-}
-
-apply_plan() {
-    local color=() status=(0 0)
-    # pulumi's output reaches the terminal through the filter: keep its colours there.
-    if [[ -t 1 ]]; then color=(--color always); fi
-    pulumi up --stack "$STACK_REF" --yes --non-interactive --policy-pack "$POLICY_PACK" --plan "$PLAN_FILE" ${color[@]+"${color[@]}"} |
-        pass_output_spot_plan_violation || status=("${PIPESTATUS[@]}")
-    ((status[0] == 0)) && return 0
-    if ((status[1] == 10)); then
-        die "$EXIT_FAILED" "pulumi up of $STACK stopped: the plan previewed and reviewed above was stale (the program, its config or the stack's resources changed between the preview and the update, see 'violates plan' above). Nothing outside that plan was applied: pulumi up checks every step against the plan and stopped at the first one the plan does not hold (usually in its own preview, before any change). Fix: re-run './scripts/deploy.sh up --stack $STACK' to preview again, review the new plan and apply it; './scripts/deploy.sh status --stack $STACK' shows what is running. If it fails the same way right after a fresh preview, see 'Update plans' in docs/operations.md."
-    fi
-    die "$EXIT_FAILED" "pulumi up of $STACK failed (see above); './scripts/deploy.sh status --stack $STACK' shows what is running."
 }
 
 # ---------------------------------------------------------------- commands
@@ -348,19 +302,15 @@ case "$COMMAND" in
         check_aws_credentials
         ensure_node_modules "$REPO_ROOT"
         ensure_node_modules "$REPO_ROOT/$POLICY_PACK"
-        save_plan=()
-        if [[ $COMMAND == up ]]; then
-            make_plan_file
-            save_plan=(--save-plan "$PLAN_FILE")
-        fi
         select_stack
         check_env_matches_config
-        pulumi preview --stack "$STACK_REF" --diff --non-interactive --policy-pack "$POLICY_PACK" ${save_plan[@]+"${save_plan[@]}"} ||
+        pulumi preview --stack "$STACK_REF" --diff --non-interactive --policy-pack "$POLICY_PACK" ||
             die "$EXIT_FAILED" "the preview of $STACK failed (see above): nothing was applied."
         if [[ $COMMAND == up ]]; then
             needs_confirmation && confirm
-            apply_plan
-            log "$STACK is up to date with the plan previewed above; './scripts/deploy.sh status --stack $STACK' shows the rollout."
+            pulumi up --stack "$STACK_REF" --yes --non-interactive --policy-pack "$POLICY_PACK" ||
+                die "$EXIT_FAILED" "pulumi up of $STACK failed (see above); './scripts/deploy.sh status --stack $STACK' shows what is running."
+            log "$STACK is up to date; './scripts/deploy.sh status --stack $STACK' shows the rollout."
         fi
         ;;
     destroy)

@@ -1,10 +1,9 @@
 // scripts/deploy.sh driven end to end with recording stand-ins for pulumi, kubectl and npm
 // (tests/delivery/stand-ins/: the real Pulumi CLI and a cluster cannot run here). Each case runs
 // the real script, copied into a scratch repository, with a PATH that holds nothing but the
-// stand-ins, node, and mktemp and rm (the update plan's temporary file), and asserts the exact
-// sequence of commands it ran, refusals included, and that no temporary file is left behind.
+// stand-ins and node, and asserts the exact sequence of commands it ran, refusals included.
 import { strict as assert } from "assert";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -21,8 +20,6 @@ interface Result {
     stdout: string;
     stderr: string;
     calls: string[];
-    /** files left in the run's TMPDIR (the update plan must not survive the run) */
-    leftInTmp: string[];
 }
 
 interface RunOptions {
@@ -31,8 +28,6 @@ interface RunOptions {
     without?: string[];
     /** text typed on a terminal (runs the script under `script(1)` so stdin is a tty) */
     tty?: string;
-    /** further real tools put on PATH */
-    tools?: string[];
 }
 
 /** A scratch copy of the repository layout the script needs, with an up-to-date npm install. */
@@ -41,14 +36,12 @@ class Workspace {
     readonly home = path.join(this.root, "home");
     readonly bin = path.join(this.root, "bin");
     readonly log = path.join(this.root, "calls.log");
-    readonly tmp = path.join(this.root, "tmp");
 
     constructor() {
         fs.mkdirSync(path.join(this.root, "scripts"));
         fs.copyFileSync(SCRIPT, path.join(this.root, "scripts", "deploy.sh"));
         for (const stack of STACKS) fs.writeFileSync(path.join(this.root, `Pulumi.${stack}.yaml`), "config: {}\n");
         fs.mkdirSync(this.home);
-        fs.mkdirSync(this.tmp);
         const hourAgo = new Date(Date.now() - 3600_000);
         for (const dir of [this.root, path.join(this.root, "policy")]) {
             fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
@@ -58,17 +51,13 @@ class Workspace {
         }
     }
 
-    /** PATH with the stand-ins (and the real tools the script uses), a fresh call log, the env. */
-    private prepare(opts: RunOptions): Record<string, string> {
+    run(args: string[], opts: RunOptions = {}): Result {
         fs.rmSync(this.bin, { recursive: true, force: true });
         fs.mkdirSync(this.bin);
         for (const tool of ["pulumi", "kubectl", "npm"]) {
             if (!opts.without?.includes(tool)) fs.symlinkSync(path.join(STAND_INS, tool), path.join(this.bin, tool));
         }
         if (!opts.without?.includes("node")) fs.symlinkSync(process.execPath, path.join(this.bin, "node"));
-        for (const tool of ["mktemp", "rm", ...(opts.tools ?? [])]) {
-            if (!opts.without?.includes(tool)) fs.symlinkSync(requireTool(tool, "apt-get install coreutils"), path.join(this.bin, tool));
-        }
         fs.writeFileSync(this.log, "");
         const env: Record<string, string> = {
             PATH: this.bin,
@@ -76,7 +65,6 @@ class Workspace {
             SHELL: BASH,
             STANDIN_LOG: this.log,
             STANDIN_ROOT: this.root,
-            TMPDIR: this.tmp,
             PULUMI_ACCESS_TOKEN: "pul-stand-in-token",
             AWS_ACCESS_KEY_ID: "AKIASTANDIN",
             AWS_SECRET_ACCESS_KEY: "stand-in-secret",
@@ -85,75 +73,24 @@ class Workspace {
             if (v === undefined) delete env[k];
             else env[k] = v;
         }
-        return env;
-    }
-
-    private result(status: number | null, stdout: string, stderr: string): Result {
-        const calls = fs
-            .readFileSync(this.log, "utf8")
-            .split("\n")
-            .filter((l) => l !== "");
-        return { status, stdout, stderr, calls, leftInTmp: fs.readdirSync(this.tmp) };
-    }
-
-    private get script(): string {
-        return path.join(this.root, "scripts", "deploy.sh");
-    }
-
-    run(args: string[], opts: RunOptions = {}): Result {
-        const env = this.prepare(opts);
+        const script = path.join(this.root, "scripts", "deploy.sh");
         const proc =
             opts.tty === undefined
-                ? spawnSync(BASH, [this.script, ...args], { env, input: "", encoding: "utf8" })
+                ? spawnSync(BASH, [script, ...args], { env, input: "", encoding: "utf8" })
                 : spawnSync(
                       requireTool("script", "apt-get install bsdutils (util-linux `script`)"),
-                      ["-qec", [BASH, this.script, ...args].join(" "), "/dev/null"],
+                      ["-qec", [BASH, script, ...args].join(" "), "/dev/null"],
                       {
                           env,
                           input: opts.tty,
                           encoding: "utf8",
                       },
                   );
-        return this.result(proc.status, proc.stdout, proc.stderr);
-    }
-
-    /** Runs the script in a process group of its own and sends the group SIGINT (Ctrl-C) once stdout shows `when`. */
-    runInterrupted(args: string[], when: RegExp, opts: RunOptions = {}): Promise<Result> {
-        const env = this.prepare(opts);
-        return new Promise((resolve, reject) => {
-            const child = spawn(BASH, [this.script, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-            let stdout = "";
-            let stderr = "";
-            let sent = false;
-            child.stdout.on("data", (d) => {
-                stdout += d;
-                if (!sent && when.test(stdout)) {
-                    sent = true;
-                    process.kill(-child.pid!, "SIGINT");
-                }
-            });
-            child.stderr.on("data", (d) => (stderr += d));
-            child.on("error", reject);
-            child.on("close", (code) => resolve(this.result(code, stdout, stderr)));
-        });
-    }
-
-    /**
-     * The update plan file of an `up` run: the one path the preview saved its plan to
-     * (--save-plan), made by mktemp in the run's TMPDIR and named after the stack.
-     */
-    planFile(r: Result, stack: string): string {
-        const saved = r.calls.flatMap((c) => /^pulumi preview .* --save-plan (\S+)$/.exec(c)?.[1] ?? []);
-        assert.equal(saved.length, 1, `one preview saves a plan: ${r.calls.join(" | ")}`);
-        assert.equal(path.dirname(saved[0]), this.tmp);
-        assert.match(path.basename(saved[0]), new RegExp(`^kline-deploy-${stack}-plan\\.[A-Za-z0-9]{10}$`));
-        return saved[0];
-    }
-
-    /** The calls of a preview that saves the plan and an up constrained to that same plan. */
-    deployed(r: Result, stack: string, ref = stack, upExtra = ""): string[] {
-        const plan = this.planFile(r, stack);
-        return [`${preview(ref)} --save-plan ${plan}`, `${up(ref)} --plan ${plan}${upExtra}`];
+        const calls = fs
+            .readFileSync(this.log, "utf8")
+            .split("\n")
+            .filter((l) => l !== "");
+        return { status: proc.status, stdout: proc.stdout, stderr: proc.stderr, calls };
     }
 
     remove(): void {
@@ -174,20 +111,19 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
     it("deploys the staging stack by default: select, preview, then up", () => {
         const r = ws.run([]);
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.calls, ["pulumi stack select staging", ...ws.deployed(r, "staging")]);
-        assert.deepEqual(r.leftInTmp, []);
+        assert.deepEqual(r.calls, ["pulumi stack select staging", preview("staging"), up("staging")]);
     });
 
     it("checks the Pulumi login with `pulumi whoami` when no PULUMI_ACCESS_TOKEN is set", () => {
         const r = ws.run(["deploy"], { env: { PULUMI_ACCESS_TOKEN: undefined, ENVIRONMENT: "development" } });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.calls, ["pulumi whoami", "pulumi stack select development", ...ws.deployed(r, "development")]);
+        assert.deepEqual(r.calls, ["pulumi whoami", "pulumi stack select development", preview("development"), up("development")]);
     });
 
     it("deploys production with --yes without asking", () => {
         const r = ws.run(["--yes"], { env: { ENVIRONMENT: "production" } });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.calls, ["pulumi stack select production", ...ws.deployed(r, "production")]);
+        assert.deepEqual(r.calls, ["pulumi stack select production", preview("production"), up("production")]);
     });
 
     it("refuses production without --yes when stdin is not a terminal, and runs nothing", () => {
@@ -207,24 +143,15 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
     it("asks on a terminal after the preview and deploys production when the stack name is typed", () => {
         const r = ws.run([], { env: { ENVIRONMENT: "production" }, tty: "production\n" });
         assert.equal(r.status, 0, r.stdout);
-        assert.match(
-            r.stdout,
-            /about to apply the plan previewed above to the production stack\. Type the stack name \(production\) to continue/,
-        );
-        // on a terminal, pulumi up (whose output goes through the stale-plan filter) keeps its colours
-        assert.deepEqual(r.calls, ["pulumi stack select production", ...ws.deployed(r, "production", "production", " --color always")]);
-        assert.deepEqual(r.leftInTmp, []);
+        assert.match(r.stdout, /Type the stack name \(production\) to continue/);
+        assert.deepEqual(r.calls, ["pulumi stack select production", preview("production"), up("production")]);
     });
 
     it("stops after the preview when the terminal answer is not the stack name", () => {
         const r = ws.run([], { env: { ENVIRONMENT: "production" }, tty: "yes\n" });
         assert.equal(r.status, 4, r.stdout);
         assert.match(r.stdout, /not confirmed; nothing was applied to production/);
-        assert.deepEqual(r.calls, [
-            "pulumi stack select production",
-            `${preview("production")} --save-plan ${ws.planFile(r, "production")}`,
-        ]);
-        assert.deepEqual(r.leftInTmp, [], "the plan of a refused update is removed");
+        assert.deepEqual(r.calls, ["pulumi stack select production", preview("production")]);
     });
 
     it("refuses to destroy production, even with --yes, before running anything", () => {
@@ -292,7 +219,8 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
             "pulumi stack select staging",
             "pulumi config get --stack staging aws:region",
             "pulumi config get --stack staging kline-analytics:namespace",
-            ...ws.deployed(r, "staging"),
+            preview("staging"),
+            up("staging"),
         ]);
     });
 
@@ -362,7 +290,7 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         ]);
         const u = ws.run([], { env });
         assert.equal(u.status, 0, u.stderr);
-        assert.deepEqual(u.calls, ["pulumi stack select acme/staging", ...ws.deployed(u, "staging", "acme/staging")]);
+        assert.deepEqual(u.calls, ["pulumi stack select acme/staging", preview("acme/staging"), up("acme/staging")]);
         const bad = ws.run(["status"], { env: { PULUMI_ORG: "acme corp" } });
         assert.equal(bad.status, 2);
         assert.match(bad.stderr, /PULUMI_ORG='acme corp' is not a Pulumi organization name/);
@@ -372,72 +300,8 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
     it("never runs up when the preview fails", () => {
         const r = ws.run([], { env: { STANDIN_PULUMI_FAIL: "preview" } });
         assert.equal(r.status, 1);
-        assert.deepEqual(r.calls, ["pulumi stack select staging", `${preview("staging")} --save-plan ${ws.planFile(r, "staging")}`]);
+        assert.deepEqual(r.calls, ["pulumi stack select staging", preview("staging")]);
         assert.match(r.stderr, /preview of staging failed.*nothing was applied/);
-        assert.deepEqual(r.leftInTmp, []);
-    });
-
-    it("up applies the previewed plan: preview --save-plan <file>, then up --plan <the same file>, then the file is gone", () => {
-        const r = ws.run(["up", "--stack", "staging"]);
-        assert.equal(r.status, 0, r.stderr);
-        const plan = ws.planFile(r, "staging");
-        assert.deepEqual(r.calls, [
-            "pulumi stack select staging",
-            `pulumi preview --stack staging --diff --non-interactive --policy-pack policy --save-plan ${plan}`,
-            `pulumi up --stack staging --yes --non-interactive --policy-pack policy --plan ${plan}`,
-        ]);
-        // the stand-in's up fails unless the file holds the plan its preview saved for this stack
-        assert.match(r.stdout, /Update plan written to/);
-        assert.match(r.stdout, /Updating \(stand-in\)/, "pulumi up's output reaches stdout through the filter");
-        assert.match(r.stderr, /staging is up to date with the plan previewed above/);
-        assert.ok(!fs.existsSync(plan), `${plan} was removed`);
-        assert.deepEqual(r.leftInTmp, []);
-        // a fresh plan file for every run
-        const again = ws.run(["up", "--stack", "staging"]);
-        assert.equal(again.status, 0, again.stderr);
-        assert.notEqual(ws.planFile(again, "staging"), plan);
-    });
-
-    it("a stale plan stops up with the stale-plan message: nothing outside the plan applied, re-run to fix", () => {
-        const r = ws.run(["--stack", "production", "--yes"], { env: { STANDIN_PULUMI_PLAN_STALE: "1" } });
-        assert.equal(r.status, 1);
-        assert.deepEqual(r.calls, ["pulumi stack select production", ...ws.deployed(r, "production")]);
-        assert.match(r.stdout, /violates plan/, "pulumi's own error is shown");
-        assert.match(r.stderr, /pulumi up of production stopped: the plan previewed and reviewed above was stale/);
-        assert.match(r.stderr, /changed between the preview and the update/);
-        assert.match(r.stderr, /Nothing outside that plan was applied/);
-        assert.match(r.stderr, /Fix: re-run '\.\/scripts\/deploy\.sh up --stack production' to preview again/);
-        assert.doesNotMatch(r.stderr, /is up to date/);
-        assert.deepEqual(r.leftInTmp, [], "the stale plan is removed");
-    });
-
-    it("any other failing up keeps the plain failure message, not the stale-plan one", () => {
-        const r = ws.run([], { env: { STANDIN_PULUMI_FAIL: "up" } });
-        assert.equal(r.status, 1);
-        assert.deepEqual(r.calls, ["pulumi stack select staging", ...ws.deployed(r, "staging")]);
-        assert.match(
-            r.stderr,
-            /pulumi up of staging failed \(see above\); '\.\/scripts\/deploy\.sh status --stack staging' shows what is running/,
-        );
-        assert.doesNotMatch(r.stderr, /stale/);
-        assert.deepEqual(r.leftInTmp, []);
-    });
-
-    it("Ctrl-C during up reaches pulumi, which cancels cleanly (the output filter does not die and break its pipe)", async () => {
-        const r = await ws.runInterrupted([], /Updating \(stand-in\)/, { env: { STANDIN_PULUMI_UP_INTERRUPT: "1" }, tools: ["sleep"] });
-        assert.match(r.stdout, /cancelling the update/, `pulumi's output after Ctrl-C still reaches stdout:\n${r.stdout}`);
-        assert.match(r.stderr, /stand-in up: cancelled cleanly/, `pulumi was not killed by a broken pipe:\n${r.stderr}`);
-        assert.equal(r.status, 1, r.stderr);
-        assert.match(r.stderr, /pulumi up of staging failed/);
-        assert.deepEqual(r.calls, ["pulumi stack select staging", ...ws.deployed(r, "staging")]);
-        assert.deepEqual(r.leftInTmp, [], "the plan is removed after an interrupt too");
-    });
-
-    it("up fails before running pulumi when the plan file cannot be created", () => {
-        const r = ws.run([], { env: { TMPDIR: path.join(ws.root, "no-such-dir") } });
-        assert.equal(r.status, 3);
-        assert.deepEqual(r.calls, []);
-        assert.match(r.stderr, /could not create a temporary file for the update plan in .*no-such-dir \(mktemp failed\); set TMPDIR/);
     });
 
     it("rejects an unknown ENVIRONMENT, naming the value and the four stacks", () => {
@@ -451,7 +315,7 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         for (const args of [["--stack", "development"], ["--stack=development"], ["-s", "development"], ["--stack", "development", "up"]]) {
             const r = ws.run(args);
             assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
-            assert.deepEqual(r.calls, ["pulumi stack select development", ...ws.deployed(r, "development")], args.join(" "));
+            assert.deepEqual(r.calls, ["pulumi stack select development", preview("development"), up("development")], args.join(" "));
         }
         const status = ws.run(["status", "--stack", "canary"]);
         assert.equal(status.status, 0, status.stderr);
