@@ -20,6 +20,7 @@ import { LOAD_BALANCER_IP } from "./stand-ins/controllers";
 const KEEP = process.env.KLINE_E2E_KEEP === "1";
 const TSNODE = path.join(REPO_ROOT, "node_modules", ".bin", "ts-node");
 const PROGRAM_ENTRY = "tests/e2e/stand-ins/program.ts";
+const ENTRY_FILE = "e2e-main.ts";
 const SLOW_DATABASE_SECONDS = 20;
 
 /** Stack outputs docs/operations.md documents (the backticked names of its "Stack outputs" paragraph). */
@@ -55,10 +56,17 @@ function prepareEngine(ctx: Context, name: string, cluster: E2eCluster): Engine 
     fs.mkdirSync(dir, { recursive: true });
     const engine = new Engine(dir, ctx.tools, cluster.kubeconfig);
     engine.copyProject();
+    // The entry point sits beside index.ts, as a user's would: the runtime then finds tsconfig.json
+    // in the folder it runs in (it looks there, not beside the entry point).
+    fs.writeFileSync(
+        path.join(engine.project, ENTRY_FILE),
+        `// Written by the e2e into its copy of the project: the program with the stand-in charts.\n` +
+            `import outputs = require("./${PROGRAM_ENTRY.replace(/\.ts$/, "")}");\nexport = outputs;\n`,
+    );
     const projectFile = path.join(engine.project, "Pulumi.yaml");
     const text = fs.readFileSync(projectFile, "utf8");
     assert.match(text, /^main: index\.ts$/m);
-    fs.writeFileSync(projectFile, text.replace(/^main: index\.ts$/m, `main: ${PROGRAM_ENTRY}`));
+    fs.writeFileSync(projectFile, text.replace(/^main: index\.ts$/m, `main: ${ENTRY_FILE}`));
     engine.installPlugins();
     return engine;
 }
@@ -269,7 +277,7 @@ function stackLifecycle(
         assert.equal(r.code, 0, `not idempotent:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-2000)}`);
     });
 
-    it(`${stack}: stack outputs hold every documented output; the state holds no secret in plain text`, async () => {
+    it(`${stack}: stack outputs hold every documented output; neither the state nor the update's output holds a secret in plain text`, async () => {
         const { engine, cluster } = get();
         const outputs = JSON.parse(engine.run(["stack", "output", "--stack", stack, "--json"], { check: true }).stdout);
         const expected = documentedOutputs().filter((o) => !(stack === "canary" && o === "backupBucket"));
@@ -287,10 +295,12 @@ function stackLifecycle(
         }
         const exported = engine.run(["stack", "export", "--stack", stack], { check: true }).stdout;
         const stackFile = fs.readFileSync(path.join(engine.project, `Pulumi.${stack}.yaml`), "utf8");
+        const upLog = fs.readFileSync(path.join(get().engine.root, `up-${stack}.log`), "utf8");
         for (const secret of [...engine.secrets, ...generated]) {
             for (const form of [secret, Buffer.from(secret).toString("base64")]) {
                 assert.ok(!exported.includes(form), `a secret appears in plain text in pulumi stack export (${secret.slice(0, 6)}...)`);
                 assert.ok(!stackFile.includes(form), `a secret appears in plain text in Pulumi.${stack}.yaml`);
+                assert.ok(!upLog.includes(form), `a secret appears in plain text in the output of pulumi up`);
             }
         }
         log(`${Object.keys(outputs).length} outputs; ${engine.secrets.length + generated.length} secret values absent from the state`);

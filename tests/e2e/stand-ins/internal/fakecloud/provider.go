@@ -232,6 +232,14 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	for key, v := range computed {
 		outs[key] = v
 	}
+	if req.GetPreview() {
+		// A preview learns only what the inputs say: what the cloud computes (ids, ARNs, random
+		// values) is unknown until the resource really exists, as with the real providers.
+		for key := range computed {
+			outs[key] = resource.MakeComputed(resource.NewStringProperty(""))
+		}
+		id = ""
+	}
 	st, err := marshal(outs)
 	if err != nil {
 		return nil, err
