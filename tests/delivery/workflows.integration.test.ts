@@ -150,8 +150,50 @@ describe("delivery: GitHub workflows", () => {
         assert.equal(pulumi.with.command, "preview");
         assert.equal(pulumi.with.diff, true);
         assert.equal(pulumi.with.policyPacks, "policy");
-        assert.match(pulumi.with["stack-name"], /matrix\.stack/);
+        assert.equal(pulumi.with["stack-name"], "${{ env.STACK_NAME }}");
+        assert.match(preview.env.STACK_NAME, /matrix\.stack/);
         assert.equal(pulumi.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
+    });
+
+    it("pull requests: each stack's preview is a PR comment with the policy pack's result, posted even when the preview fails", () => {
+        const pr = load("pull-request.yml");
+        const all = steps(pr, "preview");
+        const pulumi = all.find((s) => String(s.uses).startsWith("pulumi/actions@"));
+        // success: pulumi/actions posts (and on the next push edits) the preview output, which ends
+        // with the "Policy Packs run:" table and lists advisory violations
+        assert.equal(pulumi.id, "preview");
+        assert.equal(pulumi.with["comment-on-pr"], true);
+        assert.equal(pulumi.with["edit-pr-comment"], true);
+        assert.equal(pulumi.with.diff, true);
+        assert.equal(pulumi.with.policyPacks, "policy");
+        assert.equal(pulumi.with["github-token"], "${{ secrets.GITHUB_TOKEN }}");
+        // failure (pulumi/actions comments only on success): the next step posts the same comment
+        // with the violations or the error on top, then fails the job
+        const post = all[all.indexOf(pulumi) + 1];
+        assert.equal(post.name, "Post the failed preview on the pull request");
+        assert.equal(post.if, "failure() && steps.preview.outcome == 'failure'");
+        const run: string[] = post.run.trim().split("\n");
+        assert.match(
+            run[1],
+            /^pulumi preview --diff --policy-pack policy --stack "\$\{STACK_NAME\}" --non-interactive > "\$\{RUNNER_TEMP\}\/preview\.txt" 2>&1 \|\| rc=\$\?$/,
+        );
+        assert.equal(
+            run[2],
+            './scripts/preview-comment.sh "${STACK_NAME}" "${RUNNER_TEMP}/preview.txt" "${rc}" > "${RUNNER_TEMP}/comment.md"',
+        );
+        assert.ok(
+            run.some((l) =>
+                /gh api --method PATCH "repos\/\$\{GH_REPO\}\/issues\/comments\/\$\{id\}" -F "body=@\$\{RUNNER_TEMP\}\/comment\.md"/.test(
+                    l,
+                ),
+            ),
+            "edits the stack's comment when there is one",
+        );
+        assert.ok(run.some((l) => /gh pr comment "\$\{PR\}" --body-file "\$\{RUNNER_TEMP\}\/comment\.md"/.test(l)));
+        assert.equal(run.at(-1), "exit 1", "a failed preview still fails the job");
+        assert.equal(post.env.PR, "${{ github.event.pull_request.number }}");
+        assert.equal(post.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
+        assert.equal(pr.jobs.preview.permissions["pull-requests"], "write");
     });
 
     it("drift: every morning and on demand, each of the four stacks checked by drift-check.sh with the read-only preview credentials", () => {
