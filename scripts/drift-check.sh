@@ -120,10 +120,13 @@ drifted() {
          | @tsv] | .[]' "$1"
 }
 
-# errors_of <pulumi JSON file> <stderr file>: what made a pulumi command fail.
+# errors_of <pulumi JSON file> <stderr file>: what made a pulumi command fail (each message once:
+# the provider repeats the same error for every resource).
 errors_of() {
-    jq -r '.diagnostics[]? | select(.severity == "error") | .message' "$1" 2>/dev/null | sed 's/[[:space:]]*$//' | sed '/^$/d' | tail -n 20
-    tail -n 20 "$2"
+    {
+        jq -r '.diagnostics[]? | select(.severity == "error") | .message' "$1" 2>/dev/null || true
+        cat "$2"
+    } | sed 's/[[:space:]]*$//' | sed '/^$/d' | awk '!seen[$0]++' | tail -n 20
 }
 
 # section <title> <what it compares> <json> <exit file> <stderr file> <fix>: the Markdown of one

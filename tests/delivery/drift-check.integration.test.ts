@@ -1,7 +1,8 @@
 // scripts/drift-check.sh, the drift workflow's check: shellcheck-clean; its summary from pulumi's
-// JSON output (tests/delivery/fixtures/drift) names every drifted resource, its change and the
-// properties, never their values; a failed pulumi command is an error, not "no drift"; the check
-// runs exactly the two read-only pulumi commands (through the recording pulumi stand-in).
+// JSON output (tests/delivery/fixtures/drift, recorded with the real engine on a loopback cluster)
+// names every drifted resource, its change and the properties, never their values; a failed
+// pulumi command is an error, not "no drift"; the check runs exactly the two read-only pulumi
+// commands (through the recording pulumi stand-in, which replays the recorded output).
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -21,7 +22,7 @@ interface Result {
 }
 
 /** The ordinary tools the script uses besides pulumi and jq. */
-const BASICS = ["cat", "grep", "mkdir", "mktemp", "rm", "sed", "tail"];
+const BASICS = ["awk", "cat", "grep", "mkdir", "mktemp", "rm", "sed", "tail"];
 
 /** Runs the script with PATH = one folder holding the basics and the given tools (symlinks), nothing else. */
 function run(args: string[], tools: Record<string, string>, env: Record<string, string> = {}): Result {
@@ -61,28 +62,36 @@ describe("delivery: scripts/drift-check.sh", () => {
         assert.equal(r.status, 1, r.stderr);
         const rows = r.stdout.split("\n").filter((l) => /^\| `/.test(l));
         assert.deepEqual(rows, [
-            "| `kline-analytics-deployment` | `kubernetes:apps/v1:Deployment` | update | spec.replicas, spec.template.spec.containers[0].resources.limits.memory |",
-            "| `kline-analytics-ingress` | `kubernetes:networking.k8s.io/v1:NetworkPolicy` | delete | - |",
+            // by hand: the CronJob's schedule changed, the NetworkPolicy deleted
             "| `kline-analytics-backup` | `kubernetes:batch/v1:CronJob` | update | spec.schedule |",
-            "| `kline-analytics-config` | `kubernetes:core/v1:ConfigMap` | update | data.application.yaml |",
+            "| `kline-analytics-ingress` | `kubernetes:networking.k8s.io/v1:NetworkPolicy` | delete | - |",
+            // in the program, not deployed: a ConfigMap's content (the provider replaces ConfigMaps)
+            '| `kline-analytics-config` | `kubernetes:core/v1:ConfigMap` | replace | data["application.yaml"] |',
         ]);
-        assert.match(r.stdout, /Live resources against the state\n\n.*\n\n\*\*Drift:\*\* 3 resource\(s\)/);
+        assert.match(r.stdout, /Live resources against the state\n\n.*\n\n\*\*Drift:\*\* 2 resource\(s\)/);
         assert.match(r.stdout, /The program against the state\n\n.*\n\n\*\*Drift:\*\* 1 resource\(s\)/);
         assert.match(r.stdout, /pulumi up --stack acme\/staging --refresh/);
         assert.match(r.stdout, /\.\/scripts\/deploy\.sh --stack staging/);
-        assert.match(r.stderr, /^drift: staging: kubernetes:apps\/v1:Deployment kline-analytics-deployment \(update: spec\.replicas/m);
-        assert.match(r.stderr, /^drift: staging: kubernetes:networking\.k8s\.io\/v1:NetworkPolicy kline-analytics-ingress \(delete/m);
+        assert.match(r.stderr, /^drift: staging: kubernetes:batch\/v1:CronJob kline-analytics-backup \(update: spec\.schedule\)$/m);
+        assert.match(r.stderr, /^drift: staging: kubernetes:networking\.k8s\.io\/v1:NetworkPolicy kline-analytics-ingress \(delete: -\)$/m);
         assert.match(r.stderr, /DRIFT/);
-        assert.doesNotMatch(r.stdout + r.stderr, /hand-edited-value-must-not-print|"replicas"/);
+        // the recorded states hold the values (the hand-set schedule, the new config, the image): none is printed
+        const recorded =
+            fs.readFileSync(path.join(FIXTURES, "drift", "refresh.json"), "utf8") +
+            fs.readFileSync(path.join(FIXTURES, "drift", "preview.json"), "utf8");
+        for (const value of ["0 5 * * 0", "port: 8090", "kline-backup:16.6-2.23.0"]) {
+            assert.ok(recorded.includes(JSON.stringify(value).slice(1, -1)), `the recording holds ${value}`);
+            assert.ok(!(r.stdout + r.stderr).includes(value), `${value} printed`);
+        }
         assert.equal(fs.readFileSync(summary, "utf8"), `${r.stdout}`);
     });
 
-    it("a pulumi command that fails for another reason: exit 4 with its error, never 'no drift' for that check", () => {
+    it("a pulumi command that fails for another reason (the cluster unreachable): exit 4 with its error once, never 'no drift'", () => {
         const r = run(["report", path.join(FIXTURES, "failed"), "--stack", "production"], { jq: jq() });
         assert.equal(r.status, 4);
-        assert.match(r.stdout, /The check itself failed \(pulumi exit 255\), so drift is unknown/);
-        assert.match(r.stdout, /the server has asked for the client to provide credentials/);
-        assert.equal(r.stdout.match(/^No drift\.$/gm)?.length, 1, "only the preview, which passed, says no drift");
+        assert.match(r.stdout, /The check itself failed \(pulumi exit 1\), so drift is unknown/);
+        assert.equal(r.stdout.match(/failed to read resource state due to unreachable cluster/g)?.length, 1, "each error once");
+        assert.doesNotMatch(r.stdout, /^No drift\.$/m);
         assert.match(r.stderr, /a pulumi command failed/);
     });
 
