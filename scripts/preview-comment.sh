@@ -25,12 +25,23 @@ stack="$1" output_file="$2" rc="$3"
 plain="$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$output_file")"
 escaped="$(printf '%s' "$plain" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')"
 
-mapfile -t mandatory < <(printf '%s\n' "$plain" | grep -E '\[mandatory\]' | sed 's/^[[:space:]]*//' || true)
-mapfile -t advisory < <(printf '%s\n' "$plain" | grep -E '\[advisory\]' | sed 's/^[[:space:]]*//' || true)
-# what stopped the preview: its Diagnostics section, else its error lines
+# One violation per line: "<pack>@v<version> [<level>]  <policy>  (<type>: <name>)<description>",
+# its message on the next, unindented line; shown as the policy, the resource and the message.
+violations() {
+    printf '%s\n' "$plain" | awk -v level="[$1]" '
+        pending && /^[[:space:]]/ { print pending; pending = "" }
+        pending { print pending " " $0; pending = ""; next }
+        index($0, level) { sub(/^[[:space:]]+/, ""); split($0, parts, ")"); pending = parts[1] ")"; sub(/^[^[]*/, "", pending); sub(/\[[a-z]+\][[:space:]]+/, "", pending); sub(/[[:space:]]+\(/, " (", pending) }
+        END { if (pending) print pending }'
+}
+mapfile -t mandatory < <(violations mandatory)
+mapfile -t advisory < <(violations advisory)
+# what stopped the preview: its Diagnostics section (progress display), else everything from the
+# first error line on (the diff display prints the error and the exception's message there),
+# without stack-trace lines
 mapfile -t errors < <(printf '%s\n' "$plain" | sed -n '/^Diagnostics:/,/^$/p' | sed '/^$/d' | head -n 30)
 if ((${#errors[@]} == 0)); then
-    mapfile -t errors < <(printf '%s\n' "$plain" | grep -E '^[[:space:]]*error:' | sed 's/^[[:space:]]*//' | head -n 10 || true)
+    mapfile -t errors < <(printf '%s\n' "$plain" | sed -n '/^[[:space:]]*error:/,$p' | grep -v -E '^[[:space:]]*at ' | sed '/^$/d' | head -n 12 || true)
 fi
 packs_ran=0
 grep -q -E '^(Policy Packs run:|Policies:)' <<<"$plain" && packs_ran=1

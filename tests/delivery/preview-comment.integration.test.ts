@@ -1,4 +1,5 @@
-// scripts/preview-comment.sh, the pull-request comment of a failed preview: shellcheck-clean; the
+// scripts/preview-comment.sh, the pull-request comment of a failed preview (fixtures recorded with
+// the real engine and policy pack: tests/delivery/fixtures/preview): shellcheck-clean; the
 // policy pack's result on top (mandatory and advisory violations, or the error that stopped the
 // preview), the whole output below, and the heading and <summary> pulumi/actions v6.6.1 uses to
 // find its own comment again (src/libs/pr.ts: body starts with the heading and includes the
@@ -29,30 +30,40 @@ describe("delivery: scripts/preview-comment.sh", () => {
         const lines = r.stdout.split("\n");
         assert.equal(lines[0], "#### :tropical_drink: `preview` on kline-analytics/acme/staging");
         assert.ok(r.stdout.includes("<summary>Pulumi report</summary>"));
-        assert.match(lines[2], /^\*\*Preview failed: the policy pack found 1 mandatory violation\(s\)\.\*\*/);
-        assert.match(lines[2], /Policy pack result: 1 mandatory, 1 advisory violation\(s\)\.$/);
-        assert.deepEqual(
-            lines.filter((l) => l.startsWith("- `")),
-            [
-                "- `kline-baseline@v0.1.0 [mandatory]  container-resources  (kubernetes:apps/v1:Deployment: kline-analytics-deployment)container 'kline-analytics' has no CPU limit; set requests and limits for cpu and memory (requests <= limits)`",
-                "- `kline-baseline@v0.1.0 [advisory]  image-pinned  (kubernetes:batch/v1:Job: kline-analytics-restore)image 'postgres:16' is pinned by a major version only & may move; pin <major.minor> or a digest`",
-            ],
+        assert.match(lines[2], /^\*\*Preview failed: the policy pack found 12 mandatory violation\(s\)\.\*\*/);
+        assert.match(lines[2], /Policy pack result: 12 mandatory, 1 advisory violation\(s\)\.$/);
+        // one item per violation: the policy, the resource and the violation's own message
+        const items = lines.filter((l) => l.startsWith("- `"));
+        assert.equal(items.length, 13);
+        const target = "(kubernetes:apps/v1:Deployment: kline-analytics-deployment) Deployment default/kline-analytics:";
+        assert.ok(items.includes(`- \`container-resources ${target} container "kline-analytics": resources.limits.cpu is missing\``));
+        assert.ok(items.includes(`- \`namespace-network-policy ${target} namespace default has no NetworkPolicy\``));
+        assert.equal(
+            items.at(-1),
+            `- \`image-pinned ${target} container "kline-analytics": image 'ghcr.io/stocksanalyses/kline-analytics' has no tag; pin a version tag or a digest\``,
+            "the advisory one last",
         );
         // the whole output, without colour codes, escaped for <pre>
         const pre = r.stdout.slice(r.stdout.indexOf("<pre>\n") + 6, r.stdout.indexOf("\n</pre>"));
         assert.doesNotMatch(pre, /\x1b\[/);
-        assert.match(pre, /Policy Packs run:\n {4}Name {12}Version\n {4}kline-baseline {2}0\.1\.0/);
-        assert.match(pre, /requests &lt;= limits/);
-        assert.match(pre, /only &amp; may move; pin &lt;major\.minor&gt;/);
-        assert.ok(pre.startsWith("Previewing update (acme/staging)"));
+        assert.match(pre, /Policy Packs run:\n {4}Name +Version\n {4}kline-baseline\|local\|\S+ +0\.1\.0/);
+        assert.match(pre, /\+ kubernetes:apps\/v1:Deployment: \(create\)/);
+        assert.ok(pre.startsWith("Previewing update (staging):"));
     });
 
-    it("a preview that fails before the policy pack reports: says so, with the diagnostics", () => {
+    it("a preview that fails before the policy pack sees a resource: says so, with the error and the exception's message", () => {
         const r = comment(["production", path.join(FIXTURES, "program-error.txt"), "1"]);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout.split("\n")[0], "#### :tropical_drink: `preview` on kline-analytics/production");
-        assert.match(r.stdout, /\*\*Preview failed\*\* \(pulumi exit 1\), not because of a policy\. The policy pack did not report/);
-        assert.match(r.stdout, /```\nDiagnostics:\n[\s\S]*javaHeap: '8g' must leave room in the container memory limit 4Gi\n```/);
+        assert.match(
+            r.stdout,
+            /\*\*Preview failed\*\* \(pulumi exit 1\), not because of a policy\. Policy pack result: 0 mandatory, 0 advisory/,
+        );
+        assert.match(
+            r.stdout,
+            /```\nerror: Running program '\S+' failed with an unhandled exception:\nError: Invalid stack configuration \(1 problem\):\n {2}- javaHeap: '8g' must leave room in the container memory limit 4Gi\n```/,
+        );
+        assert.doesNotMatch(r.stdout.slice(0, r.stdout.indexOf("<details>")), /^\s+at /m, "no stack trace above the report");
         assert.doesNotMatch(r.stdout, /^- `/m);
     });
 
