@@ -11,6 +11,7 @@ import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, p
  * server), AWS CLI v2 2.23.0 (sends upload checksums, as Object Lock buckets require), zstd, bash,
  * coreutils and util-linux. Built from images/backup/Dockerfile; the tag names both versions.
  */
+// renovate: image versioning=loose
 export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-2.23.0";
 export const BACKUP_PREFIX = "backups/";
 /** Matches the names scripts/backup-restore.sh gives its dumps. */

@@ -384,6 +384,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
                       const p = parseCidr(v);
                       return p.ok ? undefined : p.reason;
                   }),
+        // renovate: image
         inClusterImage: r.string("dbInClusterImage", "postgres:16.6-alpine3.21", (v) => {
             const p = parseImage(v);
             return p.ok ? undefined : p.reason;
