@@ -3,6 +3,7 @@
 // optional restore request. Called by config/index.ts with its Reader, so problems land in the
 // same ConfigError.
 import { EnvironmentDefaults } from "./environments";
+import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
 import { BackupConfig } from "./types";
 import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, parseMemory, showBytes, showSeconds } from "./validate";
 
@@ -13,13 +14,8 @@ import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, p
  */
 export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-2.23.0";
 export const BACKUP_PREFIX = "backups/";
-/** Matches the names scripts/backup-restore.sh gives its dumps. */
-export const BACKUP_NAME_PATTERN = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;
-/**
- * Longest restore target the script takes: it keeps a database it replaces as
- * `<target>__pre_restore_<YYYYMMDDHHMMSS>` (28 more characters) and PostgreSQL names end at 63.
- */
-export const MAX_RESTORE_TARGET_LENGTH = 63 - "__pre_restore_".length - 14;
+/** The names the backup program gives its dumps and the longest restore target it takes. */
+export { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
 
 export interface BackupConfigReader {
     readonly problems: string[];
@@ -108,7 +104,7 @@ export function readBackupConfig(
         schedule: enabled ? schedule : "",
         timeZone: r.string("backupTimeZone", "UTC", checkTimeZone),
         retentionDays,
-        concurrency: r.integer("backupConcurrency", env.backupConcurrency, 1, 16),
+        concurrency: r.integer("backupConcurrency", env.backupConcurrency, LIMITS.concurrency.min, LIMITS.concurrency.max),
         replayWindow: r.parsed("backupReplayWindow", "24h", windowParser(retentionDays)).text,
         restore: restoreRequested ? { backupName: restoreName, window: restoreWindow, targetDatabase: restoreTarget } : undefined,
         restoreScratchSize: r.parsed("restoreScratchSize", "20Gi", parseScratchSize).text,
