@@ -278,21 +278,16 @@ describe("logical backups: the lock", () => {
             BackupLock.acquire(store, settings("job-2", 60), quiet, () => store.clock + 59_000),
             /holds the lock/,
         );
-        const same = await BackupLock.acquire(
-            store,
-            settings("job-1", 60),
-            (l) => logged.push(l),
-            () => store.clock + 1000,
-        );
-        assert.equal(same.seq, 2);
+        const takeAt = (owner: string, ms: number) =>
+            BackupLock.acquire(
+                store,
+                settings(owner, 60),
+                (l) => logged.push(l),
+                () => store.clock + ms,
+            );
+        assert.equal((await takeAt("job-1", 1000)).seq, 2);
         assert.deepEqual(logged, ["taking over our own stale lock (owner job-1)"]);
-        const later = await BackupLock.acquire(
-            store,
-            settings("job-2", 60),
-            (l) => logged.push(l),
-            () => store.clock + 62_000,
-        );
-        assert.equal(later.seq, 3);
+        assert.equal((await takeAt("job-2", 62_000)).seq, 3);
         assert.match(logged[1], /^lock of job-1 expired at 2024-01-01T00:01:01Z; taking it over$/);
     });
 
