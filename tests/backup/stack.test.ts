@@ -2,8 +2,6 @@
 // the IRSA roles, the CronJob and its pod, the NetworkPolicy, the restore Job on request, and the
 // canary's absence of all of it (via the harness's renderStack).
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions } from "../../components/backup";
 import { BACKUP_CRONJOB } from "../../components/monitoring/params";
 import { defaultThresholds } from "../../components/monitoring/rules";
@@ -62,7 +60,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(rule.bucketKeyEnabled, true);
         });
 
-        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request", () => {
+        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request and every overwrite by the writer", () => {
             const pab = one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-public-access").inputs;
             for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
                 assert.equal(pab[flag], true, flag);
@@ -79,6 +77,18 @@ for (const stack of ["development", "staging", "production"] as const) {
                     Action: "s3:*",
                     Resource: [bucketArn, `${bucketArn}/*`],
                     Condition: { Bool: { "aws:SecureTransport": "false" } },
+                },
+                {
+                    Sid: "DenyOverwritesByBackupWriter",
+                    Effect: "Deny",
+                    Principal: "*",
+                    Action: "s3:PutObject",
+                    Resource: `${bucketArn}/backups/*`,
+                    Condition: {
+                        ArnEquals: { "aws:PrincipalArn": r.outputs.backup.writerRoleArn },
+                        Null: { "s3:if-none-match": "true" },
+                        Bool: { "s3:ObjectCreationOperation": "true" },
+                    },
                 },
             ]);
         });
@@ -158,7 +168,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             const write = policy.Statement.find((s: any) => s.Sid === "WriteBackups");
             assert.deepEqual(write.Action, ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]);
             assert.equal(write.Resource, `${bucketArn}/backups/*`);
-            assert.equal(policy.Statement.find((s: any) => s.Sid === "ReadLock").Resource, `${bucketArn}/backups/.locks/backup.lock`);
+            assert.equal(policy.Statement.find((s: any) => s.Sid === "ReadLock").Resource, `${bucketArn}/backups/.locks/*`);
             assert.deepEqual(policy.Statement.find((s: any) => s.Sid === "ListBackups").Condition, {
                 StringLike: { "s3:prefix": ["backups/", "backups/*"] },
             });
@@ -208,13 +218,17 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.match(c.image, /^[^:@]+(:[\w.-]+)$/);
             assert.doesNotMatch(c.image, /:latest$/);
             assert.equal(c.securityContext.readOnlyRootFilesystem, true);
-            assert.deepEqual(c.command, ["/bin/bash", "/opt/kline-backup/backup-restore.sh"]);
+            assert.deepEqual(c.command, ["/bin/bash", "/opt/kline-backup/backup-restore.sh"], "the script in the image");
             assert.deepEqual(c.args, ["backup"]);
             assert.deepEqual(
                 pod.spec.volumes.find((v: any) => v.name === "tmp"),
                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
             );
-            assert.ok(c.volumeMounts.some((m: any) => m.mountPath === "/tmp"));
+            assert.deepEqual(
+                c.volumeMounts,
+                [{ name: "tmp", mountPath: "/tmp" }],
+                "nothing else is mounted; the root filesystem is read-only",
+            );
             const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
             assert.equal(env.BACKUP_S3_BUCKET, bucketName);
             assert.equal(env.BACKUP_S3_PREFIX, "backups/");
@@ -222,14 +236,17 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(env.BACKUP_CONCURRENCY, want.concurrency);
             assert.equal(env.BACKUP_LOCK_TTL, String(LOCK_TTL));
             assert.ok(LOCK_TTL > 4 * 3600, "the lock outlives the Job deadline");
-            assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "kline-analytics-db", key: "password" } });
+            assert.equal(env.PGUSER, "kline_backup", "the read-only backup role, never the app's user");
+            assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "kline-analytics-backup-db", key: "backup-password" } });
+            assert.equal(env.AWS_CLI, undefined, "the program talks to S3 itself");
             assert.deepEqual(env.BACKUP_LOCK_OWNER, { fieldRef: { fieldPath: "metadata.labels['job-name']" } });
             assert.equal(env.HOME, "/tmp");
             assert.equal(pod.spec.serviceAccountName, "kline-analytics-backup");
 
-            const script = object(r, "ConfigMap", "kline-analytics-backup-script");
-            const shipped = fs.readFileSync(path.resolve(__dirname, "..", "..", "scripts", "backup-restore.sh"), "utf8");
-            assert.equal(script.data["backup-restore.sh"], shipped, "the ConfigMap carries the tested script byte for byte");
+            assert.equal(objects(r, "ConfigMap", "kline-analytics-backup-script").length, 0, "the image carries script and program");
+            const secret = object(r, "Secret", "kline-analytics-backup-db");
+            assert.deepEqual(Object.keys(secret.stringData).sort(), ["backup-password", "restore-password"]);
+            for (const v of Object.values(secret.stringData)) assert.equal(v, "[secret]", "the role passwords render only as secrets");
         });
 
         it("ServiceAccount carries the writer role; no restore Job unless the config asks for one", () => {
@@ -291,6 +308,9 @@ describe("restore Job on request", () => {
         const pod = job.spec.template.spec;
         assert.deepEqual(pod.containers[0].args, ["restore", "--window", "24h", "--target-db", "kline_analytics_restored"]);
         assert.equal(pod.serviceAccountName, "kline-analytics-restore");
+        const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+        assert.equal(env.PGUSER, "kline_restore", "the restore role, never the app's user");
+        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "kline-analytics-backup-db", key: "restore-password" } });
         assert.deepEqual(restrictedViolations(pod), []);
         assert.deepEqual(pod.volumes.find((v: any) => v.name === "tmp").emptyDir, { sizeLimit: "20Gi" });
         const sa = object(r, "ServiceAccount", "kline-analytics-restore");
