@@ -44,7 +44,8 @@ export { humanSize };
 
 export async function runBackup(ctx: Context, pgs: PgSettings, lockSettings: LockSettings, store: S3Store): Promise<string> {
     const pg = new Postgres(pgs, ctx.env);
-    await pg.check(pgs.database);
+    // Opening the snapshot session is the connection check: a bad password or host fails here,
+    // before the lock is taken.
     const versionRun = run("pg_dump", ["--version"], ctx.env);
     const { session, info } = await SnapshotSession.open(pg, ctx.env);
     const stopSession = ctx.cleanup.add("ending the snapshot session", () => session.kill());
@@ -55,6 +56,10 @@ export async function runBackup(ctx: Context, pgs: PgSettings, lockSettings: Loc
         throw new BackupError(e.code, `${e.message}; nothing was uploaded`, e.hint);
     });
     const keepLock = ctx.cleanup.add("releasing the backup lock", async () => void (await lock.release()));
+
+    // Row counts in the dump's own snapshot, counted while the dump runs (awaited after the upload).
+    const counting = session.query(`SET row_security = off;\n${COUNTS_JSON_SQL};`, "counting rows in the dump's snapshot failed");
+    counting.catch(() => undefined);
 
     const started = new Date();
     const name = backupName(ctx.common.namePrefix, started);
@@ -152,7 +157,7 @@ export async function runBackup(ctx: Context, pgs: PgSettings, lockSettings: Loc
     if (zstdCode !== 0) throw new BackupError(EXIT.fail, `zstd failed (exit ${zstdCode ?? "by signal"})${abandoned}`);
 
     // The upload completed: the object exists whole. Row counts in the dump's own snapshot.
-    const countsText = await session.query(`SET row_security = off;\n${COUNTS_JSON_SQL};`, "counting rows in the dump's snapshot failed");
+    const countsText = await counting;
     await session.close();
     stopSession();
     const rowCounts = JSON.parse(countsText.trim()) as Record<string, number>;
@@ -181,8 +186,10 @@ export async function runBackup(ctx: Context, pgs: PgSettings, lockSettings: Loc
         row_counts: rowCounts,
     });
     try {
-        await store.putOnce(name + SHA256_SUFFIX, Buffer.from(checksumSidecar(name, sha256)), "text/plain");
-        await store.putOnce(name + META_SUFFIX, Buffer.from(JSON.stringify(meta, null, 2) + "\n"), "application/json");
+        await Promise.all([
+            store.putOnce(name + SHA256_SUFFIX, Buffer.from(checksumSidecar(name, sha256)), "text/plain"),
+            store.putOnce(name + META_SUFFIX, Buffer.from(JSON.stringify(meta, null, 2) + "\n"), "application/json"),
+        ]);
     } catch (err) {
         const why = err instanceof AlreadyExists ? err.message : store.fail("writing the checksum and metadata", err).message;
         throw new BackupError(

@@ -139,7 +139,7 @@ SELECT pg_export_snapshot(), current_setting('server_version'), current_setting(
        pg_encoding_to_char(d.encoding), pg_database_size(d.datname), (SELECT system_identifier FROM pg_control_system()),
        pg_get_userbyid(d.datdba)
   FROM pg_database d WHERE d.datname = current_database();`,
-            `could not open a snapshot on "${pg.s.database}"`,
+            `cannot connect to PostgreSQL database "${pg.s.database}" (host ${pg.s.host}, port ${pg.s.port}, user ${pg.s.user}) or open a snapshot there`,
         );
         const [snapshot, serverVersion, serverVersionNum, encoding, size, systemIdentifier, owner] = row.trim().split("\t");
         return {
