@@ -8,6 +8,7 @@ import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH, backupName, bac
 import { parseCommandLine, parseDuration, parseTime } from "../../components/backup/logical/args";
 import { Catalogue } from "../../components/backup/logical/catalogue";
 import { BackupError, EXIT } from "../../components/backup/logical/errors";
+import { humanAge, humanSize } from "../../components/backup/logical/format";
 import { BackupLock, blockedBy, lockKey, newestGeneration, parseLockRecord } from "../../components/backup/logical/lock";
 import { parseChecksumSidecar, parseMetadata, sourceMismatch } from "../../components/backup/logical/metadata";
 import { commonSettings, lockSettings, pgSettings, s3Settings } from "../../components/backup/logical/settings";
@@ -86,6 +87,13 @@ describe("logical backups: command line", () => {
         for (const bad of ["2024-02-30", "2024-01-01T24:00", "yesterday", "2024-01-01T00:00+15:00", "1704067200"]) {
             assert.equal(parseTime(bad), undefined, bad);
         }
+    });
+});
+
+describe("logical backups: sizes and ages in the log and in list", () => {
+    it("prints binary units with one decimal and ages in minutes, hours or days", () => {
+        assert.deepEqual([0, 1023, 1024, 14155776, 5 * 1024 ** 4].map(humanSize), ["0B", "1023B", "1.0KiB", "13.5MiB", "5.0TiB"]);
+        assert.deepEqual([-5, 59, 3599, 3600 * 5 + 7 * 60, 172800 + 3 * 3600].map(humanAge), ["0m", "0m", "59m", "5h07m", "2d03h"]);
     });
 });
 

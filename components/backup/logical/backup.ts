@@ -10,6 +10,7 @@ import { META_SUFFIX, SHA256_SUFFIX, backupName } from "../../../config/backup-c
 import { Context } from "./context";
 import { BackupError, EXIT } from "./errors";
 import { BackupLock } from "./lock";
+import { humanSize } from "./format";
 import { buildMetadata, checksumSidecar } from "./metadata";
 import { COUNTS_JSON_SQL, Postgres, SnapshotSession, run } from "./postgres";
 import { LockSettings, PgSettings } from "./settings";
@@ -29,18 +30,6 @@ function exited(p: ChildProcess): Promise<number | null> {
 export function partSize(databaseBytes: number): number {
     return Math.max(8 * MiB, Math.ceil((databaseBytes * 1.1) / 9000));
 }
-
-const humanSize = (n: number) => {
-    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let i = 0;
-    let v = n;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return i === 0 ? `${n}B` : `${v.toFixed(1)}${units[i]}`;
-};
-export { humanSize };
 
 export async function runBackup(ctx: Context, pgs: PgSettings, lockSettings: LockSettings, store: S3Store): Promise<string> {
     const pg = new Postgres(pgs, ctx.env);

@@ -1,15 +1,8 @@
 // `list`: complete backups newest first; with --all every dump object and why it is or is not a backup.
-import { humanSize } from "./backup";
+import { humanAge, humanSize } from "./format";
 import { Context } from "./context";
 import { loadCatalogue } from "./restore";
 import { S3Store } from "./store";
-
-export function humanAge(seconds: number): string {
-    const s = Math.max(0, Math.floor(seconds));
-    if (s < 3600) return `${Math.floor(s / 60)}m`;
-    if (s < 172800) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-    return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, "0")}h`;
-}
 
 export async function listBackups(ctx: Context, store: S3Store, all: boolean): Promise<string> {
     const cat = await loadCatalogue(ctx, store);

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { KEPT_SUFFIX, META_SUFFIX, SHA256_SUFFIX } from "../../../config/backup-contract";
 import { Command } from "./args";
-import { humanSize } from "./backup";
+import { humanSize } from "./format";
 import { Catalogue, CatalogueEntry } from "./catalogue";
 import { Context, scratchDir } from "./context";
 import { BackupError, EXIT } from "./errors";

@@ -16,7 +16,7 @@ import {
     type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { BackupError, EXIT } from "./errors";
+import { BackupError, EXIT, ExitCode } from "./errors";
 import { S3Settings } from "./settings";
 
 export interface ObjectInfo {
@@ -112,7 +112,7 @@ export class S3Store implements ObjectStore {
     }
 
     /** Turns an SDK error into a BackupError naming what failed and a hint at the cause. */
-    fail(what: string, err: unknown, code = EXIT.fail as (typeof EXIT)[keyof typeof EXIT]): BackupError {
+    fail(what: string, err: unknown, code: ExitCode = EXIT.fail): BackupError {
         if (err instanceof BackupError) return err;
         const text = describeError(err);
         const hint = hints(this.s).find(([re]) => re.test(text) || re.test(String((err as any)?.code)))?.[1];
