@@ -3,6 +3,8 @@
 // answers a second write of a key the way S3 does (412). The same code runs against real PostgreSQL
 // and MinIO in backup-restore.integration.test.ts.
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { BACKUP_NAME_PATTERN as CONFIG_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH as CONFIG_MAX_TARGET } from "../../config/backup";
 import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH, backupName, backupNameTime } from "../../config/backup-contract";
 import { parseCommandLine, parseDuration, parseTime } from "../../components/backup/logical/args";
@@ -22,6 +24,23 @@ describe("logical backups: the shared contract with config/", () => {
         assert.equal(CONFIG_NAME_PATTERN, BACKUP_NAME_PATTERN);
         assert.equal(CONFIG_MAX_TARGET, MAX_RESTORE_TARGET_LENGTH);
         assert.equal(MAX_RESTORE_TARGET_LENGTH + "__pre_restore_".length + 14, 63);
+    });
+
+    it("the image installs exactly the SDK versions the repository pins and tests (components/backup/logical/package*.json)", () => {
+        const read = (p: string) => JSON.parse(fs.readFileSync(path.resolve(__dirname, "..", "..", p), "utf8"));
+        const program = read("components/backup/logical/package.json");
+        const root = read("package.json");
+        const deps = Object.entries(program.dependencies as Record<string, string>);
+        assert.deepEqual(deps.map(([n]) => n).sort(), ["@aws-sdk/client-s3", "@aws-sdk/lib-storage"]);
+        for (const [name, version] of deps) {
+            assert.match(version, /^\d+\.\d+\.\d+$/, `${name} is pinned exactly`);
+            assert.equal(root.dependencies[name], version, `${name}: the root package.json pins the same version`);
+        }
+        const lock = read("components/backup/logical/package-lock.json").packages;
+        const rootLock = read("package-lock.json").packages;
+        for (const [key, entry] of Object.entries(lock as Record<string, { version?: string }>)) {
+            if (key) assert.equal(rootLock[key]?.version, entry.version, `${key}: the image's lock agrees with the repository's`);
+        }
     });
 
     it("names a backup by its UTC start and reads the instant back; impossible days are not names", () => {

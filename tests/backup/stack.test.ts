@@ -7,6 +7,8 @@ import { BACKUP_CRONJOB } from "../../components/monitoring/params";
 import { defaultThresholds } from "../../components/monitoring/rules";
 import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, renderStack, resources } from "../harness";
 import { restrictedViolations } from "../lib/pss";
+import { ConfigError, buildConfig } from "../../config";
+import { DEFAULT_SECRETS, REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 
 const EXPECTED = {
     development: { retention: 7, schedule: "0 1 * * *", concurrency: "3", objectLock: 0, logging: false, protect: false },
@@ -372,6 +374,24 @@ describe("restore Job on request", () => {
             { restoreWindow: "24h", restoreTargetDb: "a".repeat(36) },
             /restoreTargetDb = "a{36}": a lower-case PostgreSQL identifier of at most 35 characters/,
         ],
+        [
+            "the application's user as the backup role",
+            "staging",
+            { backupDbUser: "kline" },
+            /backupDbUser = "kline": the application's user \(dbUser\) is refused/,
+        ],
+        [
+            "the application's user as the restore role",
+            "production",
+            { restoreDbUser: "kline" },
+            /restoreDbUser = "kline": the application's user/,
+        ],
+        [
+            "one role for backup and restore",
+            "staging",
+            { restoreDbUser: "kline_backup" },
+            /backupDbUser and restoreDbUser are both "kline_backup"/,
+        ],
     ] as const) {
         it(`refuses ${what}`, async () => {
             await assert.rejects(renderStack(stack, { overrides: overrides as Record<string, string> }), message);
@@ -387,4 +407,27 @@ describe("every stack file renders its backups without duplicate registrations",
             assert.equal(new Set(urns).size, urns.length);
         });
     }
+});
+
+describe("the backup jobs' database roles", () => {
+    it("their passwords are required secrets while backups are enabled, and refused in plain text", () => {
+        const { backupDbPassword, restoreDbPassword, ...others } = DEFAULT_SECRETS;
+        assert.ok(backupDbPassword && restoreDbPassword);
+        const build = (env: string, secrets: Record<string, string>, plaintext: string[] = []) =>
+            buildConfig(mapSource({ ...REQUIRED_CONFIG, environment: env }, secrets, plaintext));
+        assert.throws(
+            () => build("production", others),
+            (e: unknown) =>
+                e instanceof ConfigError &&
+                /backupDbPassword is not set: the backup jobs log in as "kline_backup"; create the role \(docs\/backups\.md\)/.test(
+                    e.message,
+                ) &&
+                /restoreDbPassword is not set/.test(e.message),
+        );
+        assert.throws(() => build("production", DEFAULT_SECRETS, ["backupDbPassword"]), /backupDbPassword is stored in plain text/);
+        const cfg = build("production", DEFAULT_SECRETS);
+        assert.equal(cfg.backup.roles.backupUser, "kline_backup");
+        assert.equal(cfg.backup.roles.restoreUser, "kline_restore");
+        assert.doesNotThrow(() => build("canary", {}), "the canary takes no backups and needs no role");
+    });
 });
