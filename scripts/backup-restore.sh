@@ -33,6 +33,8 @@ elif [[ -f "$IMAGE_PROGRAM" ]]; then
 elif [[ -f "$repo/components/backup/logical/cli.ts" ]]; then
     [[ -f "$repo/node_modules/ts-node/register/transpile-only.js" ]] ||
         fail "the backup program's dependencies are not installed; run 'npm ci --ignore-scripts' in $repo"
-    exec "$node_bin" -r "$repo/node_modules/ts-node/register/transpile-only" -- "$repo/components/backup/logical/cli.ts" "$@"
+    # ts-node looks for tsconfig.json from the working directory: name the repository's.
+    TS_NODE_PROJECT="$repo/tsconfig.json" exec "$node_bin" -r "$repo/node_modules/ts-node/register/transpile-only" -- \
+        "$repo/components/backup/logical/cli.ts" "$@"
 fi
 fail "the backup program was found neither in the image ($IMAGE_PROGRAM) nor beside this script; set BACKUP_PROGRAM"

@@ -192,7 +192,8 @@ describe("backup-restore.sh usage and settings validation", () => {
     });
 
     it("runs the program from the repository source when no built program is given (by hand, after npm ci)", async () => {
-        const r = await runAny(["restore", "--target-db"], { ...base, BACKUP_PROGRAM: undefined });
+        // From another working directory, as an operator's shell usually is.
+        const r = await runAny(["restore", "--target-db"], { ...base, BACKUP_PROGRAM: undefined }, os.tmpdir());
         assert.equal(r.code, 2, show(r));
         assert.match(r.stderr, /--target-db needs a value/);
     });
