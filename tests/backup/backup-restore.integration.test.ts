@@ -160,6 +160,20 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.equal((await fx.lock()).state, "released", "the lock was released");
     });
 
+    it("stops cleanly on SIGTERM (the Job's deadline): no object, the lock released", async () => {
+        const before = await fx.keys();
+        const run = fx.start(["backup"], { BACKUP_ZSTD_LEVEL: "12", BACKUP_CONCURRENCY: "1" });
+        await run.waitForLog(/dumping/);
+        await sleep(300);
+        run.child.kill("SIGTERM"); // the script exec'd node: this is the program itself
+        const r = await run.done;
+        assert.equal(r.code, 1, show(r));
+        assert.match(r.stderr, /ERROR: interrupted by SIGTERM/);
+        assert.deepEqual(await fx.keys(), before, "no dump object, no sidecar");
+        assert.equal((await fx.lock()).state, "released", "the lock was released on the way out");
+        assert.deepEqual(listed(await fx.ok(["list", "--all"])), [b2, b1]);
+    });
+
     it("abandons the upload when the S3 server stops mid-upload, and a retry of the same job recovers", async () => {
         const mpBefore = new Set(fx.s3.multipartUploads());
         const env = { BACKUP_LOCK_OWNER: "kline-analytics-backup-29000000", AWS_MAX_ATTEMPTS: "2" };
