@@ -212,7 +212,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.ok(t.backupMaxAgeHours > 24, "the daily schedule fits KlineAnalyticsBackupTooOld/NotScheduled's limit");
         });
 
-        it("backup pod: restricted, read-only root with /tmp emptyDir, pinned image, the script from the ConfigMap, settings from config", () => {
+        it("backup pod: restricted, read-only root with /tmp emptyDir, pinned image carrying the script, the backup role, settings from config", () => {
             const [pod] = podSpecs(objects(r, "CronJob", BACKUP_CRONJOB_NAME));
             assert.deepEqual(restrictedViolations(pod.spec), []);
             assert.equal(pod.labels["app.kubernetes.io/name"], "kline-analytics-backup", "the in-cluster database admits this label");
