@@ -44,7 +44,14 @@ export { ConfigError } from "./validate";
  * Keys that hold credentials: set with `pulumi config set --secret`, refused in plain text, and never
  * committed (the stack files say which ones each stack needs).
  */
-export const SECRET_KEYS = ["dbPassword", "pagerdutyRoutingKey", "slackWebhookUrl", "heartbeatUrl"] as const;
+export const SECRET_KEYS = [
+    "dbPassword",
+    "backupDbPassword",
+    "restoreDbPassword",
+    "pagerdutyRoutingKey",
+    "slackWebhookUrl",
+    "heartbeatUrl",
+] as const;
 
 /** Most pods one track may run (replicas and the autoscaler's maximum); Kubernetes itself takes up to 2^31-1. */
 export const MAX_REPLICAS = 100;
@@ -412,7 +419,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     }
 
     // --- backups ------------------------------------------------------------------------------
-    const backup = readBackupConfig(r, source.project, env, isCanary, database.name);
+    const backup = readBackupConfig(r, source.project, env, isCanary, database.name, database.user);
 
     // --- AWS ----------------------------------------------------------------------------------
     const region = source.getIn("aws", "region");

@@ -35,10 +35,11 @@ describe("delivery: Renovate knows every pinned version", () => {
         has("config/logging.ts", "version", "3.5.0");
         has("config/logging.ts", "DEFAULT_STACK_VERSION", "8.19.8");
         has("config/index.ts", "postgres", "16.6-alpine3.21");
-        has("Pulumi.yaml", "ghcr.io/stocksanalyses/kline-backup", "16.6-2.23.0");
+        has("Pulumi.yaml", "ghcr.io/stocksanalyses/kline-backup", "16.6-node22.12.0-1");
         has("Pulumi.production.yaml", "ghcr.io/stocksanalyses/kline-analytics", "1.4.2");
         has("images/backup/Dockerfile", "postgres", "16.6-bookworm");
-        has("images/backup/Dockerfile", "AWSCLI_VERSION", "2.23.0");
+        has("images/backup/Dockerfile", "node", "22.12.0-bookworm-slim");
+        has("components/backup/logical/package.json", "@aws-sdk/client-s3", "3.1175.0");
         has(".github/workflows/checks.yml", "actions/checkout", "v4.2.2");
         has(".github/workflows/checks.yml", "debian", "12.11");
         has(".github/workflows/pull-request.yml", "pulumi-version", "3.248.0");
