@@ -62,7 +62,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(rule.bucketKeyEnabled, true);
         });
 
-        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request", () => {
+        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request and every upload not under the backup key", () => {
             const pab = one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-public-access").inputs;
             for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
                 assert.equal(pab[flag], true, flag);
@@ -70,7 +70,18 @@ for (const stack of ["development", "staging", "production"] as const) {
                 one(r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-ownership").inputs.rule.objectOwnership,
                 "BucketOwnerEnforced",
             );
+            const keyArn = r.resources.find(
+                (x) => x.type === "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            )!.inputs.rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId;
             const policy = policyOf(one(r, "aws:s3/bucketPolicy:BucketPolicy", "backup-policy"));
+            const denyUploads = (Sid: string, Condition: unknown) => ({
+                Sid,
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:PutObject",
+                Resource: `${bucketArn}/*`,
+                Condition,
+            });
             assert.deepEqual(policy.Statement, [
                 {
                     Sid: "DenyInsecureTransport",
@@ -80,7 +91,49 @@ for (const stack of ["development", "staging", "production"] as const) {
                     Resource: [bucketArn, `${bucketArn}/*`],
                     Condition: { Bool: { "aws:SecureTransport": "false" } },
                 },
+                // No header: the bucket default (the key) applies; any other setting is refused.
+                denyUploads("DenyOtherEncryption", { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } }),
+                denyUploads("DenyOtherKmsKeys", { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn } }),
+                denyUploads("DenyKmsWithoutTheBackupKey", {
+                    StringEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+                    Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "true" },
+                }),
+                denyUploads("DenyCustomerProvidedKeys", { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } }),
             ]);
+        });
+
+        it("KMS key policy: the account administers (no use, no grants); only the two backup roles use it, through S3, for this bucket", () => {
+            const doc = policyOf(one(r, "aws:kms/key:Key", "backup-key"));
+            const [admin, writer, reader] = doc.Statement;
+            assert.equal(doc.Statement.length, 3);
+            assert.deepEqual(admin.Principal, { AWS: "arn:aws:iam::123456789012:root" });
+            for (const forbidden of ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:*"])
+                assert.ok(!admin.Action.includes(forbidden), `administrators may not ${forbidden}`);
+            assert.ok(
+                admin.Action.every((a: string) => !a.includes("*")),
+                "no wildcard administration action",
+            );
+            assert.ok(admin.Action.includes("kms:PutKeyPolicy") && admin.Action.includes("kms:ScheduleKeyDeletion"));
+            const roleArn = (name: string) => {
+                const role = one(r, "aws:iam/role:Role", name);
+                return `arn:aws:iam::123456789012:role/${role.name}`;
+            };
+            const condition = {
+                StringEquals: { "kms:ViaService": "s3.us-west-2.amazonaws.com", "kms:CallerAccount": "123456789012" },
+                StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucketArn, `${bucketArn}/*`] },
+            };
+            assert.deepEqual(writer, {
+                Sid: "BackupWriterThroughS3",
+                Effect: "Allow",
+                Principal: { AWS: writer.Principal.AWS },
+                Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                Resource: "*",
+                Condition: condition,
+            });
+            assert.match(writer.Principal.AWS, new RegExp(`^${roleArn("backup-writer-role")}`));
+            assert.deepEqual(reader.Action, ["kms:Decrypt"]);
+            assert.deepEqual(reader.Condition, condition);
+            assert.match(reader.Principal.AWS, new RegExp(`^${roleArn("backup-reader-role")}`));
         });
 
         it(`lifecycle: backups expire after ${want.retention} days, old versions after 7, unfinished uploads are aborted after 1`, () => {
