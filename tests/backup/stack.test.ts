@@ -303,7 +303,25 @@ for (const stack of ["development", "staging", "production"] as const) {
             if (stack === "development")
                 assert.deepEqual(pg, { podSelector: { matchLabels: { "app.kubernetes.io/name": "kline-analytics-postgresql" } } });
             else assert.ok(pg.ipBlock.cidr, "external PostgreSQL by its address block");
-            assert.deepEqual(np.spec.egress[2].to, [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }]);
+            // The public S3 and STS endpoints publish no fixed address blocks: every public address,
+            // never private, shared or link-local ones (the instance metadata service among them).
+            assert.deepEqual(np.spec.egress[2].to, [
+                {
+                    ipBlock: {
+                        cidr: "0.0.0.0/0",
+                        except: ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
+                    },
+                },
+            ]);
+        });
+
+        it("NetworkPolicy: with backupHttpsEgressCidrs (VPC endpoints), HTTPS reaches those blocks only", async () => {
+            const narrowed = await renderStack(stack, { overrides: { backupHttpsEgressCidrs: "10.30.8.0/24, 10.30.9.0/24" } });
+            const np = object(narrowed, "NetworkPolicy", "kline-analytics-backup-egress");
+            assert.deepEqual(np.spec.egress[2], {
+                to: [{ ipBlock: { cidr: "10.30.8.0/24" } }, { ipBlock: { cidr: "10.30.9.0/24" } }],
+                ports: [{ protocol: "TCP", port: 443 }],
+            });
         });
 
         it("stack outputs: bucket name and ARN, both role ARNs, the CronJob and its freshness metric", () => {
