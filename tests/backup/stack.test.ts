@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions } from "../../components/backup";
+import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions, encryptionStatements } from "../../components/backup";
 import { BACKUP_CRONJOB } from "../../components/monitoring/params";
 import { defaultThresholds } from "../../components/monitoring/rules";
 import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, renderStack, resources } from "../harness";
@@ -438,4 +438,28 @@ describe("every stack file renders its backups without duplicate registrations",
             assert.equal(new Set(urns).size, urns.length);
         });
     }
+});
+
+describe("backups: the bucket's upload rules follow its encryption", () => {
+    const bucketArn = "arn:aws:s3:::kline-analytics-staging-backups-1a2b3c4d";
+    const conditions = (key?: string) => encryptionStatements(bucketArn, key).map((s) => [s.Sid, s.Condition]);
+
+    it("with SSE-S3 (backupEncryption=s3): AES256 or no header; never customer-provided keys", () => {
+        assert.deepEqual(conditions(), [
+            ["DenyOtherEncryption", { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "AES256" } }],
+            ["DenyCustomerProvidedKeys", { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } }],
+        ]);
+    });
+
+    it("every statement denies PutObject on the bucket's objects to everyone", () => {
+        const key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        for (const s of [...encryptionStatements(bucketArn, key), ...encryptionStatements(bucketArn, undefined)]) {
+            assert.deepEqual([s.Effect, s.Principal, s.Action, s.Resource], ["Deny", "*", "s3:PutObject", `${bucketArn}/*`], String(s.Sid));
+        }
+        assert.equal(
+            JSON.stringify(encryptionStatements(bucketArn, key)).split(key).length - 1,
+            1,
+            "the key is named once, as the only one allowed",
+        );
+    });
 });

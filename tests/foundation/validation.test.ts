@@ -401,6 +401,7 @@ const BAD_PER_CLASS: Array<[string, string, RegExp]> = [
     ["namespace", "monitoring", /monitoring stack's namespace/],
     ["backupSchedule", "0 1 30 2 *", /never fires/],
     ["dbEgressCidr", "0.0.0.0/0", /opens far more than a database network/],
+    ["apiServerCidrs", "10.30.0.0/16,0.0.0.0/0", /0\.0\.0\.0\/0: a \/0 opens far more than the network of a cluster/],
     ["restoreScratchSize", "1", /from 1Gi to 1Ti/],
     ["oidcProviderArn", "arn:aws:iam::123456789012:oidc-provider/*", /wildcards/],
     ["backupEnabled", "false", /production runs with backups/],
