@@ -64,6 +64,7 @@ export function createStack(cfg: StackConfig) {
     const providers = createProviders(cfg);
     const k8sOpts: pulumi.ComponentResourceOptions = { providers: [providers.kubernetes] };
     const production = productionNamespace(cfg);
+    const apiServer = { cidrs: cfg.network.apiServerCidrs, port: cfg.network.apiServerPort };
 
     const app = new KlineApp(
         "kline-analytics",
@@ -76,6 +77,7 @@ export function createStack(cfg: StackConfig) {
             app: cfg.app,
             database: cfg.database,
             monitoringNamespace: cfg.monitoring.namespace,
+            httpsEgressCidrs: cfg.network.appHttpsEgressCidrs,
         },
         k8sOpts,
     );
@@ -93,6 +95,7 @@ export function createStack(cfg: StackConfig) {
                   labels: cfg.labels,
                   appNamespace: app.namespace,
                   appNamespaceName: cfg.namespace,
+                  apiServer: apiServer,
               },
               k8sOpts,
           )
@@ -110,6 +113,7 @@ export function createStack(cfg: StackConfig) {
             appNamespaceName: cfg.namespace,
             backups: cfg.backup.enabled,
             labels: cfg.labels,
+            network: { apiServer, nodeCidrs: cfg.network.nodeCidrs },
         },
         k8sOpts,
     );

@@ -5,6 +5,7 @@ import { ENVIRONMENTS, namespaceFor } from "./environments";
 import { readBackupConfig } from "./backup";
 import { LOGGING_NAMESPACES, readLoggingConfig } from "./logging";
 import { MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE, readMonitoringConfig } from "./monitoring";
+import { readNetworkConfig } from "./network";
 import { AntiAffinity, AppConfig, DatabaseConfig, ENVIRONMENT_NAMES, EnvironmentName, LogLevel, StackConfig } from "./types";
 import {
     ConfigError,
@@ -462,6 +463,8 @@ export function buildConfig(source: ConfigSource): StackConfig {
         return p.ok ? undefined : p.reason;
     });
     const logging = readLoggingConfig(r, source.project, environment, logRetentionDays);
+    // Monitoring and logging are installed together (the canary stack installs neither).
+    const network = readNetworkConfig(r, source.project, monitoring.install !== undefined || logging.stack !== undefined);
 
     // --- namespaces the stack does not own -----------------------------------------------------
     // The app namespace gets default-deny NetworkPolicies, a ResourceQuota and Pod Security labels:
@@ -554,6 +557,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
         aws,
         monitoring,
         logging,
+        network,
         warnings,
     };
 }

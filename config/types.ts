@@ -204,6 +204,23 @@ export interface ElasticStackConfig {
     streams: Array<{ environment: EnvironmentName; retentionDays: number }>;
 }
 
+/**
+ * Where pods may connect outside their own flows (config/network.ts). NetworkPolicies cannot select
+ * the API server or the nodes by label: they are address blocks, given per cluster.
+ */
+export interface NetworkConfig {
+    /** Address blocks of the Kubernetes API server's endpoints (empty on the canary: it installs no cluster services). */
+    apiServerCidrs: string[];
+    /** The port those endpoints listen on (443 on EKS, 6443 on kubeadm clusters). */
+    apiServerPort: number;
+    /** Address blocks of the nodes (kubelet 10250 and node-exporter 9100 are scraped there); empty on the canary. */
+    nodeCidrs: string[];
+    /** HTTPS destinations of the app pods; empty: the app gets no HTTPS egress at all. */
+    appHttpsEgressCidrs: string[];
+    /** HTTPS destinations of the backup and restore pods (S3, STS); undefined: every public address. */
+    backupHttpsEgressCidrs?: string[];
+}
+
 export interface StackConfig {
     project: string;
     stack: string;
@@ -220,6 +237,7 @@ export interface StackConfig {
     aws: AwsConfig;
     monitoring: MonitoringConfig;
     logging: LoggingConfig;
+    network: NetworkConfig;
     /** What `pulumi preview` and `npm run synth` print as warnings: production overrides in use. */
     warnings: string[];
 }

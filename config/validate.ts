@@ -395,7 +395,8 @@ export function forbiddenHost(host: string): string | undefined {
 /** Narrowest blocks a database address range may be widened to: an AWS VPC is at most a /16 (IPv4) or /44 (IPv6). */
 export const MIN_CIDR_PREFIX = { 4: 16, 6: 44 } as const;
 
-export function parseCidr(value: string): Parsed<Cidr> {
+/** `what` names the kind of network in the "too wide" message, e.g. "a database network". */
+export function parseCidr(value: string, what = "a database network"): Parsed<Cidr> {
     const m = /^([0-9A-Fa-f:.]+)\/(\d{1,3})$/.exec(value);
     const ip = m ? parseIp(m[1]) : undefined;
     if (!m || !ip || Number(m[2]) > bits(ip.version))
@@ -408,12 +409,30 @@ export function parseCidr(value: string): Parsed<Cidr> {
     }
     if (block.prefix < MIN_CIDR_PREFIX[ip.version]) {
         return bad(
-            `a /${block.prefix} opens far more than a database network; at most a /${MIN_CIDR_PREFIX[ip.version]} (the largest AWS VPC block) is allowed`,
+            `a /${block.prefix} opens far more than ${what}; at most a /${MIN_CIDR_PREFIX[ip.version]} (the largest AWS VPC block) is allowed`,
         );
     }
     const forbidden = FORBIDDEN_BLOCKS.find((f) => overlaps(f.block, block));
     if (forbidden) return bad(`it overlaps ${forbidden.what}`);
     return ok(block);
+}
+
+/**
+ * A comma-separated list of CIDR blocks, each checked like parseCidr (spaces after the commas are
+ * allowed); an empty list, an empty item or the same block twice is refused.
+ */
+export function parseCidrList(value: string, what: string): Parsed<string[]> {
+    const items = value.split(",").map((s) => s.trim());
+    if (items.some((s) => s === ""))
+        return bad("a comma-separated list of CIDR blocks such as 10.20.0.0/16,10.21.0.0/16 is expected (an item is empty)");
+    const problems: string[] = [];
+    for (const item of items) {
+        const p = parseCidr(item, what);
+        if (!p.ok) problems.push(`${item}: ${p.reason}`);
+    }
+    const duplicate = items.find((s, i) => items.indexOf(s) !== i);
+    if (duplicate !== undefined) problems.push(`${duplicate} is listed twice`);
+    return problems.length > 0 ? bad(problems.join("; ")) : ok(items);
 }
 
 /** An IPv4 or IPv6 CIDR block for a NetworkPolicy ipBlock: network address, not too wide, nothing forbidden inside. */

@@ -25,6 +25,8 @@ export interface KlineAppArgs {
     app: AppConfig;
     database: DatabaseConfig;
     monitoringNamespace: string;
+    /** Where the app may connect on 443 (empty: nowhere). */
+    httpsEgressCidrs: string[];
 }
 
 /** Name of the Secret (key `password`) that holds the database password. */
@@ -225,7 +227,7 @@ export class KlineApp extends pulumi.ComponentResource {
 
         // --- network policies (owned by the namespace's stack) -------------------------------------------
         if (args.ownsNamespace) {
-            for (const policy of appNetworkPolicies(app, db, args.monitoringNamespace)) {
+            for (const policy of appNetworkPolicies(app, db, args.monitoringNamespace, args.httpsEgressCidrs)) {
                 new k8s.networking.v1.NetworkPolicy(
                     `${name}-netpol-${policy.name}`,
                     { metadata: { name: policy.name, namespace, labels: args.labels }, spec: policy.spec },

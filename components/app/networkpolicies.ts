@@ -2,6 +2,7 @@
 // service needs. The canary's pods carry the same app name label, so production's policies cover them.
 import * as k8s from "@pulumi/kubernetes";
 import { AppConfig, DatabaseConfig } from "../../config/types";
+import { ipBlocks } from "../shared/network";
 import { APP_NAME } from "./workload";
 
 export interface NamedPolicy {
@@ -23,7 +24,16 @@ export function postgresPeer(db: DatabaseConfig): k8s.types.input.networking.v1.
         : { ipBlock: { cidr: db.egressCidr! } };
 }
 
-export function appNetworkPolicies(app: AppConfig, db: DatabaseConfig, monitoringNamespace: string): NamedPolicy[] {
+/**
+ * `httpsEgressCidrs`: where the app may connect on 443 (config appHttpsEgressCidrs). Empty: nowhere;
+ * the app calls no HTTPS service today (it has no AWS role and talks only to PostgreSQL).
+ */
+export function appNetworkPolicies(
+    app: AppConfig,
+    db: DatabaseConfig,
+    monitoringNamespace: string,
+    httpsEgressCidrs: string[],
+): NamedPolicy[] {
     const policies: NamedPolicy[] = [
         { name: "default-deny-all", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
         {
@@ -60,9 +70,7 @@ export function appNetworkPolicies(app: AppConfig, db: DatabaseConfig, monitorin
                 policyTypes: ["Egress"],
                 egress: [
                     { to: [postgresPeer(db)], ports: [{ protocol: "TCP", port: db.port }] },
-                    // HTTPS to AWS APIs (S3, STS for IRSA). The instance metadata service is excluded:
-                    // credentials come from IRSA, never from the node's role.
-                    { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] },
+                    ...(httpsEgressCidrs.length > 0 ? [{ to: ipBlocks(httpsEgressCidrs), ports: [{ protocol: "TCP", port: 443 }] }] : []),
                 ],
             },
         },

@@ -8,6 +8,7 @@ import { EnvironmentName } from "../../config/types";
 import {
     accessLogLifecycleRules,
     backupBucketPolicy,
+    backupKeyPolicy,
     backupLifecycleRules,
     backupResourceOptions,
     irsaTrustPolicy,
@@ -59,17 +60,6 @@ export class BackupBucket extends pulumi.ComponentResource {
 
         const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 4 }, child);
 
-        let kmsKey: aws.kms.Key | undefined;
-        if (args.encryption === "kms") {
-            kmsKey = new aws.kms.Key(
-                `${name}-key`,
-                { description: `${base} PostgreSQL backups`, enableKeyRotation: true, deletionWindowInDays: 30, tags: args.tags },
-                keep,
-            );
-            new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${base}-backups`, targetKeyId: kmsKey.keyId }, child);
-            this.kmsKeyArn = kmsKey.arn;
-        }
-
         const bucket = new aws.s3.Bucket(
             `${name}-bucket`,
             {
@@ -83,6 +73,61 @@ export class BackupBucket extends pulumi.ComponentResource {
         this.bucketName = bucket.bucket;
         this.bucketArn = bucket.arn;
         const onBucket = { ...child, dependsOn: [bucket] };
+
+        // --- IRSA roles, the key, the roles' permissions ----------------------------------------------
+        // The key's policy names the roles, so the roles exist first; their permissions name the key.
+        const roles = {
+            writer: this.irsaRole(name, base, args, "writer", args.writerServiceAccount),
+            reader: this.irsaRole(name, base, args, "reader", args.readerServiceAccount),
+        };
+        const account = aws.getCallerIdentityOutput({}, child);
+        let kmsKey: aws.kms.Key | undefined;
+        if (args.encryption === "kms") {
+            kmsKey = new aws.kms.Key(
+                `${name}-key`,
+                {
+                    description: `${base} PostgreSQL backups`,
+                    enableKeyRotation: true,
+                    deletionWindowInDays: 30,
+                    policy: pulumi
+                        .all([account.arn, account.accountId, bucket.arn, roles.writer.arn, roles.reader.arn])
+                        .apply(([identity, accountId, bucketArn, writerRoleArn, readerRoleArn]) =>
+                            JSON.stringify(
+                                backupKeyPolicy({
+                                    partition: identity.split(":")[1],
+                                    accountId,
+                                    region: args.region,
+                                    bucketArn,
+                                    writerRoleArn,
+                                    readerRoleArn,
+                                }),
+                            ),
+                        ),
+                    tags: args.tags,
+                },
+                keep,
+            );
+            new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${base}-backups`, targetKeyId: kmsKey.keyId }, child);
+            this.kmsKeyArn = kmsKey.arn;
+        }
+        const kmsArn = kmsKey ? kmsKey.arn : pulumi.output(undefined);
+        for (const [role, policy] of [
+            ["writer", writerPolicy],
+            ["reader", readerPolicy],
+        ] as const) {
+            new aws.iam.RolePolicy(
+                `${name}-${role}-policy`,
+                {
+                    role: roles[role].id,
+                    policy: pulumi
+                        .all([bucket.arn, kmsArn])
+                        .apply(([arn, key]) => JSON.stringify(policy(arn, args.prefix, key, args.region))),
+                },
+                child,
+            );
+        }
+        this.writerRoleArn = roles.writer.arn;
+        this.readerRoleArn = roles.reader.arn;
 
         const publicAccess = new aws.s3.BucketPublicAccessBlock(
             `${name}-public-access`,
@@ -113,6 +158,17 @@ export class BackupBucket extends pulumi.ComponentResource {
                 ],
             },
             child,
+        );
+        new aws.s3.BucketPolicy(
+            `${name}-policy`,
+            {
+                bucket: bucket.id,
+                policy: pulumi
+                    .all([bucket.arn, this.writerRoleArn, kmsArn])
+                    .apply(([arn, writer, key]) => JSON.stringify(backupBucketPolicy(arn, args.prefix, writer, key))),
+            },
+            // A policy put while the public access block is being set up is refused: order them.
+            { ...child, dependsOn: [publicAccess] },
         );
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
@@ -165,7 +221,6 @@ export class BackupBucket extends pulumi.ComponentResource {
                 { bucket: logBucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
                 child,
             );
-            const account = aws.getCallerIdentityOutput({}, child);
             new aws.s3.BucketPolicy(
                 `${name}-log-policy`,
                 {
@@ -189,53 +244,27 @@ export class BackupBucket extends pulumi.ComponentResource {
             this.logBucketName = logBucket.bucket;
         }
 
-        // --- IRSA roles ------------------------------------------------------------------------------
-        const kmsArn = kmsKey ? kmsKey.arn : pulumi.output(undefined);
-        const role = (role: "writer" | "reader", serviceAccount: string, policy: typeof writerPolicy) => {
-            const r = new aws.iam.Role(
-                `${name}-${role}-role`,
-                {
-                    description: `${base} backup ${role} (IRSA ${args.namespace}/${serviceAccount})`,
-                    assumeRolePolicy: JSON.stringify(
-                        irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, args.namespace, serviceAccount),
-                    ),
-                    maxSessionDuration: 3600 * 6,
-                    tags: args.tags,
-                },
-                child,
-            );
-            new aws.iam.RolePolicy(
-                `${name}-${role}-policy`,
-                {
-                    role: r.id,
-                    policy: pulumi
-                        .all([bucket.arn, kmsArn])
-                        .apply(([arn, key]) => JSON.stringify(policy(arn, args.prefix, key, args.region))),
-                },
-                child,
-            );
-            return r;
-        };
-        this.writerRoleArn = role("writer", args.writerServiceAccount, writerPolicy).arn;
-        this.readerRoleArn = role("reader", args.readerServiceAccount, readerPolicy).arn;
-
-        new aws.s3.BucketPolicy(
-            `${name}-policy`,
-            {
-                bucket: bucket.id,
-                policy: pulumi
-                    .all([bucket.arn, this.writerRoleArn])
-                    .apply(([arn, writer]) => JSON.stringify(backupBucketPolicy(arn, args.prefix, writer))),
-            },
-            // A policy put while the public access block is being set up is refused: order them.
-            { ...child, dependsOn: [publicAccess] },
-        );
-
         this.registerOutputs({
             bucketName: this.bucketName,
             bucketArn: this.bucketArn,
             writerRoleArn: this.writerRoleArn,
             readerRoleArn: this.readerRoleArn,
         });
+    }
+
+    /** An IAM role only the ServiceAccount <namespace>/<serviceAccount> of this cluster may assume (IRSA). */
+    private irsaRole(name: string, base: string, args: BackupBucketArgs, role: "writer" | "reader", serviceAccount: string): aws.iam.Role {
+        return new aws.iam.Role(
+            `${name}-${role}-role`,
+            {
+                description: `${base} backup ${role} (IRSA ${args.namespace}/${serviceAccount})`,
+                assumeRolePolicy: JSON.stringify(
+                    irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, args.namespace, serviceAccount),
+                ),
+                maxSessionDuration: 3600 * 6,
+                tags: args.tags,
+            },
+            { parent: this },
+        );
     }
 }

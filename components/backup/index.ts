@@ -74,7 +74,7 @@ export class BackupJobs extends pulumi.ComponentResource {
         );
         new k8s.networking.v1.NetworkPolicy(
             `${name}-networkpolicy`,
-            { metadata: { name: NETWORK_POLICY_NAME, namespace, labels }, spec: backupNetworkPolicySpec(s.database) },
+            { metadata: { name: NETWORK_POLICY_NAME, namespace, labels }, spec: backupNetworkPolicySpec(s.database, s.httpsEgressCidrs) },
             child,
         );
         this.cronJob = new k8s.batch.v1.CronJob(
@@ -162,6 +162,7 @@ export function createBackups(cfg: StackConfig, providers: BackupProviders, appN
                 region: cfg.aws.region,
                 bucketName: bucket.bucketName,
                 labels: cfg.labels,
+                httpsEgressCidrs: cfg.network.backupHttpsEgressCidrs,
             },
         },
         { providers: [providers.kubernetes] },

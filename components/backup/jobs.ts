@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupConfig, DatabaseConfig } from "../../config/types";
 import { BACKUP_POD_LABEL, postgresPeer } from "../app/networkpolicies";
+import { PUBLIC_IPV4, inNamespace, ipBlocks, tcp, udp } from "../shared/network";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/security";
 
 /**
@@ -33,6 +34,8 @@ export interface JobSettings {
     region: string;
     bucketName: pulumi.Input<string>;
     labels: Record<string, string>;
+    /** HTTPS destinations (S3, STS): VPC endpoint subnets; undefined: every public address. */
+    httpsEgressCidrs?: string[];
 }
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -160,28 +163,22 @@ export function restoreJobSpec(s: JobSettings): k8s.types.input.batch.v1.JobSpec
     };
 }
 
-/** Backup and restore pods: no ingress; egress to DNS, PostgreSQL and HTTPS (S3, STS) only. */
-export function backupNetworkPolicySpec(db: DatabaseConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
+/**
+ * Backup and restore pods: no ingress; egress to DNS, PostgreSQL and HTTPS (S3, STS) only. The
+ * public S3 and STS endpoints publish no fixed address blocks, so by default HTTPS may go to every
+ * public address (never private, shared or link-local ones: the instance metadata service stays
+ * out of reach, credentials come from IRSA). With VPC interface endpoints for S3 and STS, their
+ * subnets (config backupHttpsEgressCidrs) are the only HTTPS destination.
+ */
+export function backupNetworkPolicySpec(db: DatabaseConfig, httpsEgressCidrs?: string[]): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
         podSelector: { matchLabels: BACKUP_POD_LABEL },
         policyTypes: ["Ingress", "Egress"],
         ingress: [],
         egress: [
-            {
-                to: [
-                    {
-                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-                    },
-                ],
-                ports: [
-                    { protocol: "UDP", port: 53 },
-                    { protocol: "TCP", port: 53 },
-                ],
-            },
-            { to: [postgresPeer(db)], ports: [{ protocol: "TCP", port: db.port }] },
-            // S3 and STS (IRSA); never the instance metadata service (credentials come from IRSA).
-            { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] },
+            { to: [inNamespace("kube-system", { "k8s-app": "kube-dns" })], ports: [udp(53), tcp(53)] },
+            { to: [postgresPeer(db)], ports: [tcp(db.port)] },
+            { to: httpsEgressCidrs ? ipBlocks(httpsEgressCidrs) : [PUBLIC_IPV4], ports: [tcp(443)] },
         ],
     };
 }

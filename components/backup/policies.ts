@@ -137,8 +137,125 @@ export function tlsOnlyStatement(bucketArn: string): Record<string, unknown> {
     };
 }
 
-export function backupBucketPolicy(bucketArn: string, prefix: string, writerRoleArn: string): PolicyDocument {
-    return { Version: "2012-10-17", Statement: [tlsOnlyStatement(bucketArn), writeOnceStatement(bucketArn, prefix, writerRoleArn)] };
+const SSE = "s3:x-amz-server-side-encryption";
+const SSE_KMS_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+const SSE_CUSTOMER_ALGORITHM = "s3:x-amz-server-side-encryption-customer-algorithm";
+
+/** A Deny of uploads (PutObject, which also authorises multipart uploads and their parts) matching `condition`. */
+function denyUploads(sid: string, bucketArn: string, condition: Record<string, unknown>): Record<string, unknown> {
+    return { Sid: sid, Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: `${bucketArn}/*`, Condition: condition };
+}
+
+/**
+ * Uploads may use the bucket's own encryption only. An upload without encryption headers gets the
+ * bucket default (the key, or SSE-S3), so a missing header is allowed (the *IfExists conditions);
+ * any other algorithm, another KMS key, `aws:kms` without a key id (S3 would use the account's
+ * aws/s3 key) and customer-provided keys (SSE-C) are denied.
+ */
+export function encryptionStatements(bucketArn: string, kmsKeyArn: string | undefined): Array<Record<string, unknown>> {
+    const customerKeys = denyUploads("DenyCustomerProvidedKeys", bucketArn, { Null: { [SSE_CUSTOMER_ALGORITHM]: "false" } });
+    if (!kmsKeyArn) {
+        return [denyUploads("DenyOtherEncryption", bucketArn, { StringNotEqualsIfExists: { [SSE]: "AES256" } }), customerKeys];
+    }
+    return [
+        denyUploads("DenyOtherEncryption", bucketArn, { StringNotEqualsIfExists: { [SSE]: "aws:kms" } }),
+        denyUploads("DenyOtherKmsKeys", bucketArn, { StringNotEqualsIfExists: { [SSE_KMS_KEY]: kmsKeyArn } }),
+        denyUploads("DenyKmsWithoutTheBackupKey", bucketArn, { StringEquals: { [SSE]: "aws:kms" }, Null: { [SSE_KMS_KEY]: "true" } }),
+        customerKeys,
+    ];
+}
+
+/**
+ * TLS only, the writer's objects written once, and uploads only under the bucket's encryption (the
+ * backup key with `kms`).
+ */
+export function backupBucketPolicy(bucketArn: string, prefix: string, writerRoleArn: string, kmsKeyArn?: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            tlsOnlyStatement(bucketArn),
+            writeOnceStatement(bucketArn, prefix, writerRoleArn),
+            ...encryptionStatements(bucketArn, kmsKeyArn),
+        ],
+    };
+}
+
+/**
+ * What key administrators may do: manage the key, its alias, rotation, tags and deletion, and read
+ * and replace its policy. Never encrypt or decrypt, and never create grants (a grant could hand
+ * decryption to anyone).
+ */
+export const KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+];
+
+export interface KeyPolicyArgs {
+    /** The AWS partition and account that own the key (from the deploying identity). */
+    partition: string;
+    accountId: string;
+    region: string;
+    bucketArn: string;
+    writerRoleArn: string;
+    readerRoleArn: string;
+}
+
+/**
+ * The backup key's policy. Administration goes to the account (its root principal), for the
+ * administration actions only: which people and deploy roles may administer is then decided by
+ * their IAM policies, so the key never depends on one role that could be deleted (a key nobody may
+ * manage can only be recovered by AWS support), and no IAM policy in the account can grant using
+ * the key. Using it is for the two backup roles alone, through S3 in this region, for this
+ * bucket's objects: the writer generates data keys and decrypts (multipart uploads and the lock
+ * object need it), the reader only decrypts.
+ */
+export function backupKeyPolicy(a: KeyPolicyArgs): PolicyDocument {
+    const through = {
+        StringEquals: { "kms:ViaService": `s3.${a.region}.amazonaws.com`, "kms:CallerAccount": a.accountId },
+        // With S3 Bucket Keys the encryption context is the bucket's ARN, without them the object's.
+        StringLike: { "kms:EncryptionContext:aws:s3:arn": [a.bucketArn, `${a.bucketArn}/*`] },
+    };
+    const use = (sid: string, role: string, actions: string[]) => ({
+        Sid: sid,
+        Effect: "Allow",
+        Principal: { AWS: role },
+        Action: actions,
+        Resource: "*",
+        Condition: through,
+    });
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "KeyAdministration",
+                Effect: "Allow",
+                Principal: { AWS: `arn:${a.partition}:iam::${a.accountId}:root` },
+                Action: KEY_ADMIN_ACTIONS,
+                Resource: "*",
+            },
+            use("BackupWriterThroughS3", a.writerRoleArn, ["kms:GenerateDataKey", "kms:Decrypt"]),
+            use("RestoreReaderThroughS3", a.readerRoleArn, ["kms:Decrypt"]),
+        ],
+    };
 }
 
 /** The access-log bucket: TLS only, and S3's log delivery may write logs of the backup bucket only. */

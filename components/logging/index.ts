@@ -14,6 +14,7 @@ import { buildBeat, FILEBEAT_NAME, FILEBEAT_ROLE_RULES, filebeatPodLabels } from
 import { buildInstallerConfigData, buildInstallerJob, buildInstallerRequests, contentHash } from "./installer";
 import { buildKibana, kibanaPodLabels } from "./kibana";
 import { dataStreamName } from "./names";
+import { ApiServer, createNetworkPolicies } from "../shared/network";
 import { loggingNetworkPolicies } from "./networkpolicies";
 import { eckOperatorValues } from "./operator";
 
@@ -25,12 +26,17 @@ export interface LoggingStackArgs {
     appNamespace: pulumi.Input<string>;
     /** Its name as plain text (Filebeat's file glob is built from it). */
     appNamespaceName: string;
+    /** Where the API server answers: Filebeat and the operator may reach it, and it calls the operator's webhook. */
+    apiServer: ApiServer;
 }
 
 /** Names of the ECK resources; they also fix the Services and Secrets the operator creates. */
 export const ES_NAME = "logging";
 export const KIBANA_NAME = "logging";
 export const INSTALLER_LABELS = { "app.kubernetes.io/name": "logging-assets-installer" };
+/** The ECK operator's Helm release; the chart labels its pods with the release name. */
+export const ECK_RELEASE = "eck-operator";
+export const ECK_OPERATOR_POD_LABELS = { "app.kubernetes.io/instance": ECK_RELEASE };
 /**
  * How long `pulumi up` waits for Elasticsearch and Kibana to report `health: green` (a first
  * start pulls images and forms the cluster). Past it, the update fails naming the object and the
@@ -108,11 +114,29 @@ export class LoggingStack extends pulumi.ComponentResource {
             child,
         );
 
+        // --- NetworkPolicies --------------------------------------------------------------------------
+        const policies = loggingNetworkPolicies({
+            namespace: cfg.namespace,
+            shipperNamespace: cfg.shipperNamespace,
+            operatorNamespace: cfg.operatorNamespace,
+            esPods: elasticsearchPodLabels(ES_NAME),
+            kibanaPods: kibanaPodLabels(KIBANA_NAME),
+            shipperPods: filebeatPodLabels(FILEBEAT_NAME),
+            installerPods: INSTALLER_LABELS,
+            operatorPods: ECK_OPERATOR_POD_LABELS,
+            apiServer: args.apiServer,
+        });
+        const namespaces = { [cfg.operatorNamespace]: operatorNs, [cfg.namespace]: loggingNs, [cfg.shipperNamespace]: shipperNs };
+        // Every namespace denies by default; the operator starts only once its own allows are in place.
+        const operatorPolicies = createNetworkPolicies(name, policies, namespaces, labels, child)
+            .filter((p) => p.policy.namespace === cfg.operatorNamespace)
+            .map((p) => p.resource);
+
         // --- operator -------------------------------------------------------------------------------
         this.operator = new k8s.helm.v3.Release(
             `${name}-eck-operator`,
             {
-                name: "eck-operator",
+                name: ECK_RELEASE,
                 chart: stack.operatorChart.name,
                 version: stack.operatorChart.version,
                 repositoryOpts: { repo: stack.operatorChart.repo },
@@ -124,7 +148,7 @@ export class LoggingStack extends pulumi.ComponentResource {
                 maxHistory: 10,
             },
             // The chart binds its roles in the managed namespaces: they must exist first.
-            { ...child, dependsOn: [loggingNs, shipperNs] },
+            { ...child, dependsOn: [loggingNs, shipperNs, ...operatorPolicies] },
         );
         // Every ECK resource needs the CRDs the release installs.
         const crOpts = { ...child, dependsOn: [this.operator] };
@@ -203,25 +227,6 @@ export class LoggingStack extends pulumi.ComponentResource {
                 customTimeouts: { create: INSTALLER_JOB_TIMEOUT, update: INSTALLER_JOB_TIMEOUT },
             },
         );
-
-        // --- NetworkPolicies --------------------------------------------------------------------------
-        const policies = loggingNetworkPolicies({
-            namespace: cfg.namespace,
-            shipperNamespace: cfg.shipperNamespace,
-            operatorNamespace: cfg.operatorNamespace,
-            esPods: elasticsearchPodLabels(ES_NAME),
-            kibanaPods: kibanaPodLabels(KIBANA_NAME),
-            shipperPods: filebeatPodLabels(FILEBEAT_NAME),
-            installerPods: INSTALLER_LABELS,
-        });
-        for (const p of policies) {
-            const ns = p.namespace === cfg.namespace ? loggingNs : shipperNs;
-            new k8s.networking.v1.NetworkPolicy(
-                `${name}-netpol-${p.namespace}-${p.name}`,
-                { metadata: { name: p.name, namespace: ns.metadata.name, labels }, spec: p.spec },
-                child,
-            );
-        }
 
         this.kibanaUrl = `https://${KIBANA_NAME}-kb-http.${cfg.namespace}.svc:5601`;
         this.elasticsearchUrl = `https://${ES_NAME}-es-http.${cfg.namespace}.svc:9200`;

@@ -1,14 +1,12 @@
 // NetworkPolicies of the logging namespaces as data: deny everything, then allow exactly the flows
 // of the Elastic stack. Elasticsearch: 9200 (HTTP) from Kibana, Filebeat, the installer and the
 // operator; 9300 (transport) between its own nodes. Kibana: 5601 from the installer only (people
-// reach it with `kubectl port-forward`, which NetworkPolicies do not see).
-import * as k8s from "@pulumi/kubernetes";
+// reach it with `kubectl port-forward`, which NetworkPolicies do not see). Filebeat and the ECK
+// operator reach the API server at its address blocks (config apiServerCidrs), and the API server
+// reaches the operator's webhook.
+import { ApiServer, NamedPolicy, baseline, fromApiServer, inNamespace, tcp, toApiServer } from "../shared/network";
 
-export interface NamedPolicy {
-    name: string;
-    namespace: string;
-    spec: k8s.types.input.networking.v1.NetworkPolicySpec;
-}
+export type { NamedPolicy };
 
 export interface LoggingPolicyArgs {
     namespace: string;
@@ -18,40 +16,15 @@ export interface LoggingPolicyArgs {
     kibanaPods: Record<string, string>;
     shipperPods: Record<string, string>;
     installerPods: Record<string, string>;
+    operatorPods: Record<string, string>;
+    apiServer: ApiServer;
 }
 
 export const ES_HTTP_PORT = 9200;
 export const ES_TRANSPORT_PORT = 9300;
 export const KIBANA_PORT = 5601;
-
-const tcp = (port: number) => ({ protocol: "TCP", port });
-const inNamespace = (name: string, pods?: Record<string, string>) => ({
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
-    ...(pods ? { podSelector: { matchLabels: pods } } : {}),
-});
-
-function baseline(namespace: string): NamedPolicy[] {
-    return [
-        { name: "default-deny-all", namespace, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-        {
-            name: "allow-dns-egress",
-            namespace,
-            spec: {
-                podSelector: {},
-                policyTypes: ["Egress"],
-                egress: [
-                    {
-                        to: [{ ...inNamespace("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                        ports: [
-                            { protocol: "UDP", port: 53 },
-                            { protocol: "TCP", port: 53 },
-                        ],
-                    },
-                ],
-            },
-        },
-    ];
-}
+/** The ECK operator's admission webhook (the chart's default `webhook.port`). */
+export const ECK_WEBHOOK_PORT = 9443;
 
 export function loggingNetworkPolicies(a: LoggingPolicyArgs): NamedPolicy[] {
     const es = { podSelector: { matchLabels: a.esPods } };
@@ -67,7 +40,12 @@ export function loggingNetworkPolicies(a: LoggingPolicyArgs): NamedPolicy[] {
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [
                     {
-                        from: [kibana, installer, inNamespace(a.shipperNamespace, a.shipperPods), inNamespace(a.operatorNamespace)],
+                        from: [
+                            kibana,
+                            installer,
+                            inNamespace(a.shipperNamespace, a.shipperPods),
+                            inNamespace(a.operatorNamespace, a.operatorPods),
+                        ],
                         ports: [tcp(ES_HTTP_PORT)],
                     },
                     { from: [es], ports: [tcp(ES_TRANSPORT_PORT), tcp(ES_HTTP_PORT)] },
@@ -106,10 +84,23 @@ export function loggingNetworkPolicies(a: LoggingPolicyArgs): NamedPolicy[] {
                 policyTypes: ["Egress"],
                 egress: [
                     { to: [inNamespace(a.namespace, a.esPods)], ports: [tcp(ES_HTTP_PORT)] },
-                    // The Kubernetes API (pod metadata). Its address is the cluster's, not a pod's,
-                    // so only the port can be pinned.
-                    { ports: [tcp(443), tcp(6443)] },
+                    // add_kubernetes_metadata watches pods through the API server, which no label selects.
+                    toApiServer(a.apiServer),
                 ],
+            },
+        },
+        ...baseline(a.operatorNamespace),
+        {
+            name: "eck-operator",
+            namespace: a.operatorNamespace,
+            spec: {
+                podSelector: { matchLabels: a.operatorPods },
+                policyTypes: ["Ingress", "Egress"],
+                // The API server calls the operator's validating webhook.
+                ingress: [fromApiServer(a.apiServer, ECK_WEBHOOK_PORT)],
+                // It watches and writes its resources through the API server and configures
+                // Elasticsearch (users, license, settings) over its HTTP port.
+                egress: [toApiServer(a.apiServer), { to: [inNamespace(a.namespace, a.esPods)], ports: [tcp(ES_HTTP_PORT)] }],
             },
         },
     ];

@@ -13,7 +13,9 @@ import * as YAML from "yaml";
 import { AppConfig, EnvironmentName, MonitoringConfig } from "../../config/types";
 import { podSecurityLabels } from "../shared/security";
 import { buildAlertmanagerConfig } from "./alertmanager";
+import { ApiServer, createNetworkPolicies } from "../shared/network";
 import { buildDashboard } from "./dashboard";
+import { monitoringNetworkPolicies } from "./networkpolicies";
 import { dashboardConfigMap, Manifest, probe, prometheusRule, serviceMonitor } from "./objects";
 import { dashboardParams, ruleParamsFor } from "./params";
 import { buildRuleGroups } from "./rules";
@@ -39,6 +41,8 @@ export interface MonitoringStackArgs {
     /** The stack runs the backup CronJob (backup alerts and dashboard panels apply). */
     backups: boolean;
     labels: Record<string, string>;
+    /** Address blocks NetworkPolicies allow where no label selects the destination. */
+    network: { apiServer: ApiServer; nodeCidrs: string[] };
 }
 
 /** node-exporter's namespace: enforce exactly `privileged` (host access); audit and warn at `baseline`. */
@@ -89,6 +93,22 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 { metadata: { name: install.nodeExporterNamespace, labels: { ...labels, ...nodeExporterNamespaceLabels() } } },
                 child,
             );
+
+            // --- NetworkPolicies: in place before the charts' pods (and their install hooks) start ----
+            const namespaces = { [m.namespace]: ns, [install.nodeExporterNamespace]: nodeNs };
+            const policies = createNetworkPolicies(
+                name,
+                monitoringNetworkPolicies({
+                    namespace: m.namespace,
+                    nodeExporterNamespace: install.nodeExporterNamespace,
+                    apiServer: args.network.apiServer,
+                    nodeCidrs: args.network.nodeCidrs,
+                    probeUrl: m.probeUrl,
+                }),
+                namespaces,
+                labels,
+                child,
+            ).map((p) => p.resource);
 
             // --- Grafana admin: generated, kept in a Secret the chart reads --------------------------
             const password = new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, child);
@@ -141,7 +161,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
                     timeout: 900,
                     maxHistory: 10,
                 },
-                { ...child, dependsOn: [nodeNs, grafanaAdmin, alertmanagerSecret] },
+                { ...child, dependsOn: [nodeNs, grafanaAdmin, alertmanagerSecret, ...policies] },
             );
             crDependsOn = [this.kubePrometheusStack];
 

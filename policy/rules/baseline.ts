@@ -1,7 +1,13 @@
 // The security baseline: every rule, and the function that runs them over a list of resources.
 // policy/index.ts turns these rules into a mandatory PolicyPack; tools/policy-check.ts runs them
 // over synth output. Both use the same code, so CI and `pulumi preview` agree.
-import { SHARED_NAMESPACES, namespaceNetworkPolicy, namespaceNetworkPolicyRule } from "./network-policy";
+import {
+    SHARED_NAMESPACES,
+    namespaceDefaultDeny,
+    namespaceNetworkPolicy,
+    namespaceNetworkPolicyRule,
+    networkPolicyPeers,
+} from "./network-policy";
 import { containerProbes, containerResources, imagePinned } from "./containers";
 import { podSecurityRestricted, readOnlyRootFilesystem } from "./pod-security";
 import { s3Encryption, s3Lifecycle, s3PublicAccessBlock, s3TlsOnly, s3Versioning } from "./s3";
@@ -14,6 +20,8 @@ export const BASELINE: Rule[] = [
     imagePinned,
     containerProbes,
     namespaceNetworkPolicy,
+    namespaceDefaultDeny,
+    networkPolicyPeers,
     s3PublicAccessBlock,
     s3Encryption,
     s3Versioning,

@@ -1,7 +1,9 @@
 // Every namespace the stack runs workloads in must have NetworkPolicies, and every workload's pods
 // must be selected by at least one of them: a pod no policy selects accepts traffic from anywhere.
+// Every namespace the stack creates denies by default, and no rule leaves out its peers (a rule
+// with ports and no `to`/`from` admits every address on those ports).
 import { podTemplateOf } from "./pods";
-import { PolicyResource, StackRule, StackViolation } from "./types";
+import { PolicyResource, ResourceRule, StackRule, StackViolation } from "./types";
 
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
@@ -87,3 +89,78 @@ export function namespaceNetworkPolicyRule(opts: NetworkPolicyRuleOptions): Stac
 /** The pack's rule: the canary stack runs in production's namespace, covered by production's policies. */
 export const SHARED_NAMESPACES = ["kline-analytics-production"];
 export const namespaceNetworkPolicy = namespaceNetworkPolicyRule({ sharedNamespaces: SHARED_NAMESPACES });
+
+/** The rules of one direction that name no peer: such a rule admits every address (on its ports, or on all). */
+function rulesWithoutPeers(rules: unknown, peerKey: "from" | "to"): number[] {
+    if (!Array.isArray(rules)) return [];
+    const out: number[] = [];
+    rules.forEach((rule, i) => {
+        const peers = rule?.[peerKey];
+        if (!Array.isArray(peers) || peers.length === 0) out.push(i);
+    });
+    return out;
+}
+
+function describePorts(rule: any): string {
+    const ports: any[] = Array.isArray(rule?.ports) ? rule.ports : [];
+    if (ports.length === 0) return "every port";
+    return ports.map((p) => `${p?.protocol ?? "TCP"}/${p?.port ?? "any"}${p?.endPort ? `-${p.endPort}` : ""}`).join(", ");
+}
+
+export const networkPolicyPeers: ResourceRule = {
+    kind: "resource",
+    name: "network-policy-peers",
+    description:
+        "Every ingress rule of a NetworkPolicy names its sources (from) and every egress rule its destinations (to): a rule without them admits every address.",
+    validate(resource) {
+        if (resource.type !== NETWORK_POLICY) return [];
+        const spec = resource.props.spec ?? {};
+        const where = `NetworkPolicy ${resource.props.metadata?.namespace ?? "?"}/${resource.props.metadata?.name ?? resource.name}`;
+        const out: string[] = [];
+        for (const [key, peerKey, what] of [
+            ["ingress", "from", "source"],
+            ["egress", "to", "destination"],
+        ] as const) {
+            for (const i of rulesWithoutPeers(spec[key], peerKey)) {
+                out.push(
+                    `${where}: ${key}[${i}] has no ${peerKey}, so it admits ${peerKey === "from" ? "every source" : "every destination"} on ${describePorts(spec[key][i])}: ` +
+                        `name the ${what} (podSelector, namespaceSelector or ipBlock)`,
+                );
+            }
+        }
+        return out;
+    },
+};
+
+/** Whether a NetworkPolicy denies all ingress and egress of every pod in its namespace. */
+export function isDefaultDeny(policy: PolicyResource): boolean {
+    const spec = policy.props.spec ?? {};
+    const selector = spec.podSelector ?? {};
+    const selectsAll = Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+    const types: unknown[] = Array.isArray(spec.policyTypes) ? spec.policyTypes : [];
+    const empty = (rules: unknown) => rules === undefined || rules === null || (Array.isArray(rules) && rules.length === 0);
+    return selectsAll && types.includes("Ingress") && types.includes("Egress") && empty(spec.ingress) && empty(spec.egress);
+}
+
+export const namespaceDefaultDeny: StackRule = {
+    kind: "stack",
+    name: "namespace-default-deny",
+    description:
+        "Every namespace the stack creates has a NetworkPolicy that selects every pod and denies all ingress and egress, so only explicit allows open a path.",
+    validate(resources) {
+        const policies = resources.filter((r) => r.type === NETWORK_POLICY);
+        const out: StackViolation[] = [];
+        for (const ns of resources.filter((r) => r.type === NAMESPACE)) {
+            const name = ns.props.metadata?.name;
+            if (typeof name !== "string") continue;
+            if (policies.some((p) => p.props.metadata?.namespace === name && isDefaultDeny(p))) continue;
+            out.push({
+                resource: ns,
+                message:
+                    `namespace ${name} has no default-deny NetworkPolicy: add one with podSelector {}, ` +
+                    `policyTypes [Ingress, Egress] and no rules, then allow each flow its pods need`,
+            });
+        }
+        return out;
+    },
+};

@@ -2,7 +2,7 @@
 // the IRSA roles, the CronJob and its pod, the NetworkPolicy, the restore Job on request, and the
 // canary's absence of all of it (via the harness's renderStack).
 import { strict as assert } from "assert";
-import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions } from "../../components/backup";
+import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions, encryptionStatements } from "../../components/backup";
 import { BACKUP_CRONJOB } from "../../components/monitoring/params";
 import { defaultThresholds } from "../../components/monitoring/rules";
 import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, renderStack, resources } from "../harness";
@@ -62,7 +62,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(rule.bucketKeyEnabled, true);
         });
 
-        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request and every overwrite by the writer", () => {
+        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request, every overwrite by the writer and every upload not under the backup key", () => {
             const pab = one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-public-access").inputs;
             for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
                 assert.equal(pab[flag], true, flag);
@@ -70,7 +70,18 @@ for (const stack of ["development", "staging", "production"] as const) {
                 one(r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-ownership").inputs.rule.objectOwnership,
                 "BucketOwnerEnforced",
             );
+            const keyArn = r.resources.find(
+                (x) => x.type === "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            )!.inputs.rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId;
             const policy = policyOf(one(r, "aws:s3/bucketPolicy:BucketPolicy", "backup-policy"));
+            const denyUploads = (Sid: string, Condition: unknown) => ({
+                Sid,
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:PutObject",
+                Resource: `${bucketArn}/*`,
+                Condition,
+            });
             assert.deepEqual(policy.Statement, [
                 {
                     Sid: "DenyInsecureTransport",
@@ -92,7 +103,49 @@ for (const stack of ["development", "staging", "production"] as const) {
                         Bool: { "s3:ObjectCreationOperation": "true" },
                     },
                 },
+                // No header: the bucket default (the key) applies; any other setting is refused.
+                denyUploads("DenyOtherEncryption", { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } }),
+                denyUploads("DenyOtherKmsKeys", { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn } }),
+                denyUploads("DenyKmsWithoutTheBackupKey", {
+                    StringEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+                    Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "true" },
+                }),
+                denyUploads("DenyCustomerProvidedKeys", { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } }),
             ]);
+        });
+
+        it("KMS key policy: the account administers (no use, no grants); only the two backup roles use it, through S3, for this bucket", () => {
+            const doc = policyOf(one(r, "aws:kms/key:Key", "backup-key"));
+            const [admin, writer, reader] = doc.Statement;
+            assert.equal(doc.Statement.length, 3);
+            assert.deepEqual(admin.Principal, { AWS: "arn:aws:iam::123456789012:root" });
+            for (const forbidden of ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:*"])
+                assert.ok(!admin.Action.includes(forbidden), `administrators may not ${forbidden}`);
+            assert.ok(
+                admin.Action.every((a: string) => !a.includes("*")),
+                "no wildcard administration action",
+            );
+            assert.ok(admin.Action.includes("kms:PutKeyPolicy") && admin.Action.includes("kms:ScheduleKeyDeletion"));
+            const roleArn = (name: string) => {
+                const role = one(r, "aws:iam/role:Role", name);
+                return `arn:aws:iam::123456789012:role/${role.name}`;
+            };
+            const condition = {
+                StringEquals: { "kms:ViaService": "s3.us-west-2.amazonaws.com", "kms:CallerAccount": "123456789012" },
+                StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucketArn, `${bucketArn}/*`] },
+            };
+            assert.deepEqual(writer, {
+                Sid: "BackupWriterThroughS3",
+                Effect: "Allow",
+                Principal: { AWS: writer.Principal.AWS },
+                Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                Resource: "*",
+                Condition: condition,
+            });
+            assert.match(writer.Principal.AWS, new RegExp(`^${roleArn("backup-writer-role")}`));
+            assert.deepEqual(reader.Action, ["kms:Decrypt"]);
+            assert.deepEqual(reader.Condition, condition);
+            assert.match(reader.Principal.AWS, new RegExp(`^${roleArn("backup-reader-role")}`));
         });
 
         it(`lifecycle: backups expire after ${want.retention} days, old versions after 7, unfinished uploads are aborted after 1`, () => {
@@ -269,7 +322,25 @@ for (const stack of ["development", "staging", "production"] as const) {
             if (stack === "development")
                 assert.deepEqual(pg, { podSelector: { matchLabels: { "app.kubernetes.io/name": "kline-analytics-postgresql" } } });
             else assert.ok(pg.ipBlock.cidr, "external PostgreSQL by its address block");
-            assert.deepEqual(np.spec.egress[2].to, [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }]);
+            // The public S3 and STS endpoints publish no fixed address blocks: every public address,
+            // never private, shared or link-local ones (the instance metadata service among them).
+            assert.deepEqual(np.spec.egress[2].to, [
+                {
+                    ipBlock: {
+                        cidr: "0.0.0.0/0",
+                        except: ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
+                    },
+                },
+            ]);
+        });
+
+        it("NetworkPolicy: with backupHttpsEgressCidrs (VPC endpoints), HTTPS reaches those blocks only", async () => {
+            const narrowed = await renderStack(stack, { overrides: { backupHttpsEgressCidrs: "10.30.8.0/24, 10.30.9.0/24" } });
+            const np = object(narrowed, "NetworkPolicy", "kline-analytics-backup-egress");
+            assert.deepEqual(np.spec.egress[2], {
+                to: [{ ipBlock: { cidr: "10.30.8.0/24" } }, { ipBlock: { cidr: "10.30.9.0/24" } }],
+                ports: [{ protocol: "TCP", port: 443 }],
+            });
         });
 
         it("stack outputs: bucket name and ARN, both role ARNs, the CronJob and its freshness metric", () => {
@@ -429,5 +500,29 @@ describe("the backup jobs' database roles", () => {
         assert.equal(cfg.backup.roles.backupUser, "kline_backup");
         assert.equal(cfg.backup.roles.restoreUser, "kline_restore");
         assert.doesNotThrow(() => build("canary", {}), "the canary takes no backups and needs no role");
+    });
+});
+
+describe("backups: the bucket's upload rules follow its encryption", () => {
+    const bucketArn = "arn:aws:s3:::kline-analytics-staging-backups-1a2b3c4d";
+    const conditions = (key?: string) => encryptionStatements(bucketArn, key).map((s) => [s.Sid, s.Condition]);
+
+    it("with SSE-S3 (backupEncryption=s3): AES256 or no header; never customer-provided keys", () => {
+        assert.deepEqual(conditions(), [
+            ["DenyOtherEncryption", { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "AES256" } }],
+            ["DenyCustomerProvidedKeys", { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } }],
+        ]);
+    });
+
+    it("every statement denies PutObject on the bucket's objects to everyone", () => {
+        const key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        for (const s of [...encryptionStatements(bucketArn, key), ...encryptionStatements(bucketArn, undefined)]) {
+            assert.deepEqual([s.Effect, s.Principal, s.Action, s.Resource], ["Deny", "*", "s3:PutObject", `${bucketArn}/*`], String(s.Sid));
+        }
+        assert.equal(
+            JSON.stringify(encryptionStatements(bucketArn, key)).split(key).length - 1,
+            1,
+            "the key is named once, as the only one allowed",
+        );
     });
 });

@@ -44,10 +44,10 @@ describe("delivery: tools/policy-check.ts", () => {
         const r = run(["--out", dir]);
         assert.equal(r.code, 0, r.err.join("\n"));
         assert.deepEqual(r.out, [
-            "policy-check: development: 9 resources, no violations",
-            "policy-check: staging: 9 resources, no violations",
-            "policy-check: production: 9 resources, no violations",
-            "policy-check: canary: 9 resources, no violations",
+            "policy-check: development: 11 resources, no violations",
+            "policy-check: staging: 11 resources, no violations",
+            "policy-check: production: 11 resources, no violations",
+            "policy-check: canary: 11 resources, no violations",
         ]);
     });
 

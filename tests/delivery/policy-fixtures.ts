@@ -86,6 +86,32 @@ export function networkPolicy(namespace = "kline-analytics-staging", podSelector
     };
 }
 
+export function namespace(name = "kline-analytics-staging"): PolicyResource {
+    return { type: "kubernetes:core/v1:Namespace", name: `${name}-namespace`, props: { metadata: { name } } };
+}
+
+/** The app's own flows, every rule naming its peers: ingress from the ingress controller, egress to PostgreSQL. */
+export function allowPolicy(namespace = "kline-analytics-staging"): PolicyResource {
+    return {
+        type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        name: "app-flows",
+        props: {
+            metadata: { name: "kline-analytics", namespace },
+            spec: {
+                podSelector: { matchLabels: APP_LABELS },
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [
+                    {
+                        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }],
+                        ports: [{ protocol: "TCP", port: 8080 }],
+                    },
+                ],
+                egress: [{ to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ protocol: "TCP", port: 5432 }] }],
+            },
+        },
+    };
+}
+
 export const BUCKET_NAME = "kline-analytics-staging-backups-1a2b3c";
 
 /** A backup bucket and every companion the S3 rules require, referring to it by name. */
@@ -150,5 +176,5 @@ export function bucketSet(name = BUCKET_NAME): PolicyResource[] {
 
 /** A small stack that passes the whole baseline. */
 export function goodStack(): PolicyResource[] {
-    return [deployment(), cronJob(), networkPolicy(), ...bucketSet()];
+    return [deployment(), cronJob(), networkPolicy(), allowPolicy(), namespace(), ...bucketSet()];
 }

@@ -3,12 +3,30 @@
 import { strict as assert } from "assert";
 import { BASELINE, checkResources, formatViolation } from "../../policy/rules/baseline";
 import { containerProbes, containerResources, imagePinned, imageReference, parseQuantity } from "../../policy/rules/containers";
-import { namespaceNetworkPolicy, namespaceNetworkPolicyRule, selectorMatches } from "../../policy/rules/network-policy";
+import {
+    isDefaultDeny,
+    namespaceDefaultDeny,
+    namespaceNetworkPolicy,
+    namespaceNetworkPolicyRule,
+    networkPolicyPeers,
+    selectorMatches,
+} from "../../policy/rules/network-policy";
 import { podSecurityRestricted, readOnlyRootFilesystem } from "../../policy/rules/pod-security";
 import { s3Encryption, s3Lifecycle, s3PublicAccessBlock, s3TlsOnly, s3Versioning } from "../../policy/rules/s3";
 import { PolicyResource, ResourceRule } from "../../policy/rules/types";
 import { fromEngine } from "../../policy/engine";
-import { BUCKET_NAME, appContainer, bucketSet, clone, cronJob, deployment, goodStack, networkPolicy } from "./policy-fixtures";
+import {
+    BUCKET_NAME,
+    allowPolicy,
+    appContainer,
+    bucketSet,
+    clone,
+    cronJob,
+    deployment,
+    goodStack,
+    namespace,
+    networkPolicy,
+} from "./policy-fixtures";
 
 /** The deployment's first container / pod spec, for mutation. */
 const pod = (r: PolicyResource) => r.props.spec.template.spec;
@@ -23,7 +41,7 @@ describe("delivery: policy rules", () => {
         assert.deepEqual(checkResources(goodStack()).map(formatViolation), []);
     });
 
-    it("the baseline has eleven uniquely named rules", () => {
+    it("the baseline has thirteen uniquely named rules", () => {
         const names = BASELINE.map((r) => r.name);
         assert.equal(new Set(names).size, names.length);
         assert.deepEqual(names, [
@@ -33,6 +51,8 @@ describe("delivery: policy rules", () => {
             "image-pinned",
             "container-probes",
             "namespace-network-policy",
+            "namespace-default-deny",
+            "network-policy-peers",
             "s3-public-access-block",
             "s3-encryption",
             "s3-versioning",
@@ -293,6 +313,95 @@ describe("delivery: policy rules", () => {
         it("accepts workloads selected by a NetworkPolicy that matches their labels", () => {
             const selecting = networkPolicy("kline-analytics-staging", { matchLabels: { "app.kubernetes.io/name": "kline-analytics" } });
             assert.deepEqual(namespaceNetworkPolicy.validate([deployment(), selecting]), []);
+        });
+    });
+
+    describe("network-policy-peers", () => {
+        it("accepts rules that name their sources and destinations, and a default deny (no rules at all)", () => {
+            assert.deepEqual(networkPolicyPeers.validate(allowPolicy()), []);
+            assert.deepEqual(networkPolicyPeers.validate(networkPolicy()), []);
+            assert.deepEqual(networkPolicyPeers.validate(deployment()), [], "only NetworkPolicies are judged");
+        });
+
+        const breakRule = (direction: "ingress" | "egress", edit: (rule: any) => void) => {
+            const p = allowPolicy();
+            edit(p.props.spec[direction][0]);
+            return networkPolicyPeers.validate(p);
+        };
+        const cases: Array<[string, "ingress" | "egress", (rule: any) => void, RegExp]> = [
+            [
+                "an egress rule with ports but no `to`",
+                "egress",
+                (rule) => delete rule.to,
+                /egress\[0\] has no to, so it admits every destination on TCP\/5432: name the destination/,
+            ],
+            ["an egress rule with ports and an empty `to`", "egress", (rule) => (rule.to = []), /egress\[0\] has no to.*TCP\/5432/],
+            [
+                "an ingress rule with ports but no `from`",
+                "ingress",
+                (rule) => delete rule.from,
+                /ingress\[0\] has no from, so it admits every source on TCP\/8080: name the source/,
+            ],
+            [
+                "an egress rule with neither peers nor ports",
+                "egress",
+                (rule) => (delete rule.to, delete rule.ports),
+                /egress\[0\] has no to, so it admits every destination on every port/,
+            ],
+        ];
+        for (const [what, direction, edit, message] of cases) {
+            it(`rejects ${what}`, () => {
+                const v = breakRule(direction, edit);
+                assert.equal(v.length, 1, JSON.stringify(v));
+                assert.match(v[0], /^NetworkPolicy kline-analytics-staging\/kline-analytics: /);
+                assert.match(v[0], message);
+            });
+        }
+
+        it("the baseline fails a stack whose policy has ports but no destination", () => {
+            const stack = goodStack();
+            const flows = stack.find((r) => r.name === "app-flows")!;
+            flows.props.spec.egress.push({ ports: [{ protocol: "TCP", port: 443 }] });
+            assert.deepEqual(
+                checkResources(stack).map((v) => `${v.policy} ${v.resourceName}`),
+                ["network-policy-peers app-flows"],
+            );
+        });
+    });
+
+    describe("namespace-default-deny", () => {
+        it("accepts a namespace with a policy that selects every pod and denies both directions", () => {
+            assert.deepEqual(namespaceDefaultDeny.validate([namespace(), networkPolicy()]), []);
+            assert.ok(isDefaultDeny(networkPolicy()));
+        });
+
+        const notDenying: Array<[string, (spec: any) => void]> = [
+            ["selects only some pods", (spec) => (spec.podSelector = { matchLabels: { app: "x" } })],
+            ["selects by expression", (spec) => (spec.podSelector = { matchExpressions: [{ key: "app", operator: "Exists" }] })],
+            ["denies ingress only", (spec) => (spec.policyTypes = ["Ingress"])],
+            ["denies egress only", (spec) => (spec.policyTypes = ["Egress"])],
+            ["has an allow rule", (spec) => (spec.egress = [{ to: [{ podSelector: {} }] }])],
+        ];
+        for (const [what, edit] of notDenying) {
+            it(`rejects a namespace whose only candidate policy ${what}`, () => {
+                const p = networkPolicy();
+                edit(p.props.spec);
+                const v = namespaceDefaultDeny.validate([namespace(), p]);
+                assert.equal(v.length, 1);
+                assert.equal(v[0].resource.name, "kline-analytics-staging-namespace");
+                assert.match(
+                    v[0].message,
+                    /^namespace kline-analytics-staging has no default-deny NetworkPolicy: add one with podSelector \{\}/,
+                );
+            });
+        }
+
+        it("rejects a namespace whose default deny lives in another namespace, and one with no policy at all", () => {
+            const v = namespaceDefaultDeny.validate([namespace("monitoring"), namespace("logging"), networkPolicy("logging")]);
+            assert.deepEqual(
+                v.map((x) => x.resource.name),
+                ["monitoring-namespace"],
+            );
         });
     });
 

@@ -104,9 +104,18 @@ describe("NetworkPolicies cover every pod", () => {
                 ["monitoring", 8081],
             ],
         );
+        // PostgreSQL only: the app calls no HTTPS service unless appHttpsEgressCidrs names one.
         const egress = objects(r, "NetworkPolicy", "kline-analytics-egress")[0].spec.egress;
-        assert.deepEqual(egress[0], { to: [{ ipBlock: { cidr: "10.30.0.0/16" } }], ports: [{ protocol: "TCP", port: 5432 }] });
-        assert.deepEqual(egress[1].ports, [{ protocol: "TCP", port: 443 }]);
-        assert.ok(egress[1].to[0].ipBlock.except.includes("169.254.169.254/32"), "instance metadata must stay unreachable");
+        assert.deepEqual(egress, [{ to: [{ ipBlock: { cidr: "10.30.0.0/16" } }], ports: [{ protocol: "TCP", port: 5432 }] }]);
+    });
+
+    it("appHttpsEgressCidrs opens HTTPS to exactly those blocks", async () => {
+        const r = await renderStack("production", { overrides: { appHttpsEgressCidrs: "10.30.16.0/20,10.31.0.0/16" } });
+        const egress = objects(r, "NetworkPolicy", "kline-analytics-egress")[0].spec.egress;
+        assert.deepEqual(egress[1], {
+            to: [{ ipBlock: { cidr: "10.30.16.0/20" } }, { ipBlock: { cidr: "10.31.0.0/16" } }],
+            ports: [{ protocol: "TCP", port: 443 }],
+        });
+        assert.equal(egress.length, 2);
     });
 });

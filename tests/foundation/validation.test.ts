@@ -252,7 +252,41 @@ describe("validation: network destinations", () => {
         ["dbHost", "localhost", /loopback/],
         ["dbHost", "10.99.0.5", /outside dbEgressCidr = "10\.30\.0\.0\/16", so NetworkPolicy would block/],
     ]);
+    table("address lists of the API server, the nodes and HTTPS destinations, each block checked like dbEgressCidr", [
+        ["apiServerCidrs", "0.0.0.0/0", /0\.0\.0\.0\/0: a \/0 opens far more than the network of a cluster; at most a \/16/],
+        ["nodeCidrs", "10.30.0.0/16,10.0.0.0/8", /10\.0\.0\.0\/8: a \/8 opens far more than the network of a cluster/],
+        ["apiServerCidrs", "10.30.0.1/16", /host bits are set: the block is written with its first address, 10\.30\.0\.0\/16/],
+        ["apiServerCidrs", "169.254.0.0/16", /overlaps link-local 169\.254\.0\.0\/16, where the instance metadata service/],
+        ["nodeCidrs", "fd00:ec2::/64", /instance metadata service fd00:ec2::254/],
+        ["apiServerCidrs", "10.30.0.0/16,,10.31.0.0/16", /a comma-separated list of CIDR blocks.*an item is empty/],
+        ["nodeCidrs", "10.30.0.0/16,10.30.0.0/16", /10\.30\.0\.0\/16 is listed twice/],
+        ["appHttpsEgressCidrs", "0.0.0.0/0", /a \/0 opens far more than an HTTPS service's network/],
+        ["appHttpsEgressCidrs", "169.254.169.254/32", /overlaps link-local/],
+        ["backupHttpsEgressCidrs", "::/0", /a \/0 opens far more than a VPC endpoint's network; at most a \/44/],
+        ["backupHttpsEgressCidrs", "10.30.8.7/24", /host bits are set/],
+        ["apiServerPort", "0", /a whole number from 1 to 65535/],
+        ["apiServerPort", "65536", /a whole number from 1 to 65535/],
+    ]);
+    it("apiServerCidrs and nodeCidrs are required where monitoring and logging are installed, naming how to find them", () => {
+        for (const environment of ["development", "staging", "production"] as const) {
+            try {
+                build(environment, { apiServerCidrs: "", nodeCidrs: "" });
+                assert.fail(`${environment} built without apiServerCidrs`);
+            } catch (err) {
+                assert.ok(err instanceof ConfigError, String(err));
+                assert.ok(err.problems.some((p) => /^kline-analytics:apiServerCidrs is not set: .*kubectl get endpointslices/.test(p)));
+                assert.ok(err.problems.some((p) => /^kline-analytics:nodeCidrs is not set: .*kubectl get nodes/.test(p)));
+            }
+        }
+        // The canary installs neither: it needs no address of the cluster.
+        assert.deepEqual(build("canary", { apiServerCidrs: "", nodeCidrs: "" }).network.apiServerCidrs, []);
+    });
     accepted("still accepted", [
+        ["apiServerCidrs", "10.30.0.0/16, 10.31.0.0/16"],
+        ["apiServerPort", "6443"],
+        ["nodeCidrs", "2600:1f14:abc:de00::/56"],
+        ["appHttpsEgressCidrs", "10.30.16.0/20"],
+        ["backupHttpsEgressCidrs", "10.30.8.0/24,10.30.9.0/24"],
         ["dbEgressCidr", "10.30.0.0/16"],
         ["dbEgressCidr", "10.30.4.17/32"],
         ["dbEgressCidr", "2600:1f14:abc:de00::/56"],
@@ -367,6 +401,7 @@ const BAD_PER_CLASS: Array<[string, string, RegExp]> = [
     ["namespace", "monitoring", /monitoring stack's namespace/],
     ["backupSchedule", "0 1 30 2 *", /never fires/],
     ["dbEgressCidr", "0.0.0.0/0", /opens far more than a database network/],
+    ["apiServerCidrs", "10.30.0.0/16,0.0.0.0/0", /0\.0\.0\.0\/0: a \/0 opens far more than the network of a cluster/],
     ["restoreScratchSize", "1", /from 1Gi to 1Ti/],
     ["oidcProviderArn", "arn:aws:iam::123456789012:oidc-provider/*", /wildcards/],
     ["backupEnabled", "false", /production runs with backups/],

@@ -8,6 +8,8 @@ export const REQUIRED_CONFIG: Record<string, string> = {
     ingressHost: "kline.example.com",
     dbHost: "db.example.internal",
     dbEgressCidr: "10.30.0.0/16",
+    apiServerCidrs: "10.30.0.0/16",
+    nodeCidrs: "10.30.0.0/16",
     oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
     oidcProviderUrl: "oidc.eks.us-west-2.amazonaws.com/id/ABC",
 };

@@ -63,6 +63,8 @@ const bytes = (q: string) => {
 
 for (const stack of ["development", "staging", "production"] as const) {
     const want = EXPECTED[stack];
+    /** apiServerCidrs of the committed stack file. */
+    const apiServerCidr = { development: "10.10.0.0/16", staging: "10.20.0.0/16", production: "10.30.0.0/16" }[stack];
     const appNs = `kline-analytics-${stack}`;
 
     describe(`logging in stack ${stack}`, () => {
@@ -81,7 +83,15 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.strictEqual(rel.inputs.values.installCRDs, true);
             assert.strictEqual(rel.inputs.values.podSecurityContext.seccompProfile.type, "RuntimeDefault");
             assert.deepStrictEqual(rel.inputs.values.securityContext.capabilities, { drop: ["ALL"] });
-            assert.deepStrictEqual(rel.options.dependsOn, ["logging-namespace", "logging-operator-namespace", "logging-shipper-namespace"]);
+            // The namespaces first, and elastic-system's NetworkPolicies: the operator starts inside its default deny with its allows in place.
+            assert.deepStrictEqual(rel.options.dependsOn, [
+                "logging-namespace",
+                "logging-netpol-elastic-system-allow-dns-egress",
+                "logging-netpol-elastic-system-default-deny-all",
+                "logging-netpol-elastic-system-eck-operator",
+                "logging-operator-namespace",
+                "logging-shipper-namespace",
+            ]);
         });
 
         it("labels elastic-system and logging restricted, and the shipper's namespace exactly privileged", () => {
@@ -302,9 +312,41 @@ for (const stack of ["development", "staging", "production"] as const) {
             });
             const installerSel = pol("logging", "logging-assets-installer").spec.podSelector.matchLabels;
             for (const [k, v] of Object.entries(installerSel)) assert.strictEqual(job.spec.template.metadata.labels[k], v);
-            for (const ns of ["logging", "logging-shipper"]) {
+            for (const ns of ["elastic-system", "logging", "logging-shipper"]) {
                 assert.deepStrictEqual(pol(ns, "default-deny-all").spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, ns);
             }
+            // Filebeat: Elasticsearch's HTTP port and the API server's address blocks, nothing else.
+            assert.deepStrictEqual(pol("logging-shipper", "filebeat").spec.egress, [
+                {
+                    to: [
+                        {
+                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "logging" } },
+                            podSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": es.metadata.name } },
+                        },
+                    ],
+                    ports: [{ protocol: "TCP", port: 9200 }],
+                },
+                { to: [{ ipBlock: { cidr: apiServerCidr } }], ports: [{ protocol: "TCP", port: 443 }] },
+            ]);
+            // The ECK operator: the API server, Elasticsearch's HTTP port; its webhook from the API server only.
+            const operator = pol("elastic-system", "eck-operator").spec;
+            const release = record(r, "kubernetes:helm.sh/v3:Release", "logging-eck-operator").inputs.name;
+            assert.deepStrictEqual(operator.podSelector.matchLabels, { "app.kubernetes.io/instance": release });
+            assert.deepStrictEqual(operator.ingress, [
+                { from: [{ ipBlock: { cidr: apiServerCidr } }], ports: [{ protocol: "TCP", port: 9443 }] },
+            ]);
+            assert.deepStrictEqual(operator.egress, [
+                { to: [{ ipBlock: { cidr: apiServerCidr } }], ports: [{ protocol: "TCP", port: 443 }] },
+                {
+                    to: [
+                        {
+                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "logging" } },
+                            podSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": es.metadata.name } },
+                        },
+                    ],
+                    ports: [{ protocol: "TCP", port: 9200 }],
+                },
+            ]);
             const esIngress = pol("logging", "elasticsearch").spec.ingress[0];
             assert.deepStrictEqual(esIngress.ports, [{ protocol: "TCP", port: 9200 }]);
             assert.ok(

@@ -133,6 +133,62 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.ok(dashboard.panels.length > 20);
         });
 
+        it("denies by default in `monitoring` and node-exporter's namespace, and allows each workload only its flows", function () {
+            const cidr = { development: "10.10.0.0/16", staging: "10.20.0.0/16", production: "10.30.0.0/16" }[stack];
+            const api = { to: [{ ipBlock: { cidr } }], ports: [{ protocol: "TCP", port: 443 }] };
+            const policies = objects(r, "NetworkPolicy").filter((p) => p.metadata.namespace.startsWith("monitoring"));
+            const spec = (ns: string, name: string) => policies.find((p) => p.metadata.namespace === ns && p.metadata.name === name)!.spec;
+            for (const ns of ["monitoring", "monitoring-node-exporter"]) {
+                assert.deepEqual(spec(ns, "default-deny-all"), { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, ns);
+                assert.deepEqual(spec(ns, "allow-dns-egress").egress[0].ports, [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ]);
+            }
+            const prometheus = spec("monitoring", "prometheus");
+            assert.deepEqual(prometheus.podSelector, { matchLabels: { "app.kubernetes.io/name": "prometheus" } });
+            assert.deepEqual(prometheus.egress, [
+                { to: [{ namespaceSelector: {} }] },
+                {
+                    to: [{ ipBlock: { cidr } }],
+                    ports: [
+                        { protocol: "TCP", port: 10250 },
+                        { protocol: "TCP", port: 9100 },
+                    ],
+                },
+                api,
+            ]);
+            const alertmanager = spec("monitoring", "alertmanager");
+            assert.deepEqual(alertmanager.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+            assert.equal(alertmanager.egress[0].to[0].ipBlock.cidr, "0.0.0.0/0");
+            assert.ok(alertmanager.egress[0].to[0].ipBlock.except.includes("169.254.0.0/16"), "receivers never at link-local addresses");
+            assert.ok(alertmanager.egress[0].to[0].ipBlock.except.includes("10.0.0.0/8"), "receivers are public services");
+            assert.deepEqual(alertmanager.egress[1], {
+                to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "alertmanager" } } }],
+                ports: [
+                    { protocol: "TCP", port: 9094 },
+                    { protocol: "UDP", port: 9094 },
+                ],
+            });
+            assert.deepEqual(spec("monitoring", "kube-state-metrics").egress, [api]);
+            assert.deepEqual(spec("monitoring", "grafana").egress[2], api);
+            const operator = spec("monitoring", "prometheus-operator");
+            assert.deepEqual(operator.ingress, [{ from: [{ ipBlock: { cidr } }], ports: [{ protocol: "TCP", port: 10250 }] }]);
+            assert.deepEqual(operator.egress, [api]);
+            assert.deepEqual(spec("monitoring", "prometheus-operator-admission-jobs").egress, [api]);
+            // The probed URL is https://<ingress host>/readyz: its port at public addresses.
+            assert.deepEqual(spec("monitoring", "blackbox-exporter").egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+            assert.deepEqual(spec("monitoring", "allow-prometheus-scrape").ingress, [
+                { from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }] },
+            ]);
+            // The charts' pods and install hooks start only once their namespace's policies exist.
+            const deps = record(r, RELEASE, "monitoring-kube-prometheus-stack").options.dependsOn!;
+            for (const p of policies) {
+                const name = `monitoring-netpol-${p.metadata.namespace}-${p.metadata.name}`;
+                assert.ok(deps.includes(name), `kube-prometheus-stack must dependsOn ${name}`);
+            }
+        });
+
         it("creates the custom resources after the release that installs their CRDs", function () {
             for (const type of ["ServiceMonitor", "PrometheusRule", "Probe"]) {
                 for (const cr of resources(r, `kubernetes:monitoring.coreos.com/v1:${type}`)) {
