@@ -18,8 +18,8 @@ export const PITR_PREFIX = "pgbackrest/";
 export const PITR_STANZA = "kline";
 /** archive_timeout: a WAL segment is switched and archived at least this often while anything writes. */
 export const ARCHIVE_TIMEOUT_SECONDS = 60;
-/** How often the repository is verified (`pgbackrest verify`), in seconds. */
-export const VERIFY_EVERY_SECONDS = 86400;
+/** How often the repository is verified (`pgbackrest verify` reads every stored file: weekly), in seconds. */
+export const VERIFY_EVERY_SECONDS = 7 * 86400;
 
 const HOUR = 3600;
 const DAY = 86400;

@@ -23,7 +23,16 @@ export function postgresPeer(db: DatabaseConfig): k8s.types.input.networking.v1.
         : { ipBlock: { cidr: db.egressCidr! } };
 }
 
-export function appNetworkPolicies(app: AppConfig, db: DatabaseConfig, monitoringNamespace: string): NamedPolicy[] {
+/** `app.kubernetes.io/name` of a copy restored to an instant (components/backup/pitr.ts). */
+export const POSTGRES_RESTORE_NAME = "kline-analytics-postgresql-pitr";
+/** Metrics ports of the database pod with point-in-time recovery: postgres_exporter, the pgBackRest agent's file. */
+export const POSTGRES_METRICS_PORTS = [9187, 9854];
+
+/**
+ * @param pitr the in-cluster database archives to S3 (pgBackRest): it and its restored copies get
+ *   HTTPS egress, Prometheus reaches its metrics ports, and the live server may read a copy (switch-over).
+ */
+export function appNetworkPolicies(app: AppConfig, db: DatabaseConfig, monitoringNamespace: string, pitr = false): NamedPolicy[] {
     const policies: NamedPolicy[] = [
         { name: "default-deny-all", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
         {
@@ -78,9 +87,56 @@ export function appNetworkPolicies(app: AppConfig, db: DatabaseConfig, monitorin
                         from: [{ podSelector: appPods }, { podSelector: { matchLabels: BACKUP_POD_LABEL } }],
                         ports: [{ protocol: "TCP", port: db.port }],
                     },
+                    ...(pitr
+                        ? [
+                              {
+                                  from: [nsSelector(monitoringNamespace)],
+                                  ports: POSTGRES_METRICS_PORTS.map((port) => ({ protocol: "TCP", port })),
+                              },
+                          ]
+                        : []),
                 ],
             },
         });
+    }
+    if (db.inCluster && pitr) {
+        const livePod = { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } };
+        const copies = { matchLabels: { "app.kubernetes.io/name": POSTGRES_RESTORE_NAME } };
+        policies.push(
+            {
+                // The repository (S3) and STS for IRSA; never the instance metadata service.
+                name: `${POSTGRES_NAME}-egress`,
+                spec: {
+                    podSelector: {
+                        matchExpressions: [
+                            { key: "app.kubernetes.io/name", operator: "In", values: [POSTGRES_NAME, POSTGRES_RESTORE_NAME] },
+                        ],
+                    },
+                    policyTypes: ["Egress"],
+                    egress: [
+                        {
+                            to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }],
+                            ports: [{ protocol: "TCP", port: 443 }],
+                        },
+                        // Switch-over: the live server's pod copies data out of a restored copy (docs/backups.md).
+                        { to: [{ podSelector: copies }], ports: [{ protocol: "TCP", port: db.port }] },
+                    ],
+                },
+            },
+            {
+                name: `${POSTGRES_RESTORE_NAME}-ingress`,
+                spec: {
+                    podSelector: copies,
+                    policyTypes: ["Ingress"],
+                    ingress: [
+                        {
+                            from: [{ podSelector: livePod }, { podSelector: { matchLabels: BACKUP_POD_LABEL } }],
+                            ports: [{ protocol: "TCP", port: db.port }],
+                        },
+                    ],
+                },
+            },
+        );
     }
     return policies;
 }

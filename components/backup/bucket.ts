@@ -5,10 +5,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { EnvironmentName } from "../../config/types";
+import { bucketLifecycleRules } from "./pitr-config";
 import {
     accessLogLifecycleRules,
     backupBucketPolicy,
-    backupLifecycleRules,
     backupResourceOptions,
     irsaTrustPolicy,
     logBucketPolicy,
@@ -33,6 +33,8 @@ export interface BackupBucketArgs {
     namespace: string;
     writerServiceAccount: string;
     readerServiceAccount: string;
+    /** Prefix of the pgBackRest repository (point-in-time recovery): pgBackRest owns its retention. */
+    pitrPrefix?: string;
     tags?: Record<string, string>;
 }
 
@@ -122,7 +124,7 @@ export class BackupBucket extends pulumi.ComponentResource {
         );
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
-            { bucket: bucket.id, rules: backupLifecycleRules(args.retentionDays, args.prefix) },
+            { bucket: bucket.id, rules: bucketLifecycleRules(args.retentionDays, args.prefix, args.pitrPrefix) },
             // Lifecycle rules on noncurrent versions need versioning in place first.
             { ...child, dependsOn: [versioning] },
         );

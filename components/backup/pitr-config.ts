@@ -2,7 +2,7 @@
 // server's WAL archiving settings, the agent's settings, the IAM policies of the repository's
 // roles and the bucket lifecycle rule of its prefix. Pure functions of strings and numbers, so
 // the Pulumi components, `npm run synth` and the real-server tests use exactly the same text.
-import { NONCURRENT_VERSION_DAYS, PolicyDocument, kmsViaS3, listUnderPrefix } from "./policies";
+import { LifecycleRule, NONCURRENT_VERSION_DAYS, PolicyDocument, backupLifecycleRules, kmsViaS3, listUnderPrefix } from "./policies";
 
 /** Where the image and the pods keep things (components/app/postgres.ts mounts these). */
 export const PITR_PATHS = {
@@ -180,12 +180,30 @@ export function pitrReaderPolicy(bucketArn: string, prefix: string, kmsKeyArn: s
  * decides what the window needs); versions pgBackRest deleted or replaced go after
  * NONCURRENT_VERSION_DAYS, and their delete markers with them.
  */
-export function pitrLifecycleRule(prefix: string) {
+export function pitrLifecycleRule(prefix: string): LifecycleRule {
     return {
         id: "pgbackrest-deleted-versions",
-        status: "Enabled" as const,
+        status: "Enabled",
         filter: { prefix },
         expiration: { expiredObjectDeleteMarker: true },
         noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_DAYS },
     };
+}
+
+/**
+ * The bucket's lifecycle: the logical tier's age-based rules, plus the repository's rule when the
+ * stack runs point-in-time recovery. Refuses a set-up where an age-based expiry would reach into the
+ * repository (it would delete WAL and backups pgBackRest still needs for the window).
+ */
+export function bucketLifecycleRules(retentionDays: number, backupPrefix: string, pitrPrefix?: string): LifecycleRule[] {
+    const rules = backupLifecycleRules(retentionDays, backupPrefix);
+    if (pitrPrefix === undefined) return rules;
+    for (const r of rules) {
+        if (r.expiration?.days !== undefined && pitrPrefix.startsWith(r.filter.prefix)) {
+            throw new Error(
+                `lifecycle rule ${r.id} (prefix '${r.filter.prefix}') would expire the pgBackRest repository under '${pitrPrefix}'`,
+            );
+        }
+    }
+    return [...rules, pitrLifecycleRule(pitrPrefix)];
 }

@@ -35,11 +35,28 @@ done
 
 log() { printf '%s pitr-agent: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 
+HEARTBEAT="$PITR_METRICS_DIR/.heartbeat"
 stop=0
 trap 'stop=1' TERM INT
+# The container's probes check the heartbeat file's age: touched while waiting and every 30 s while
+# a backup or a verification runs (a full backup of a large database takes hours).
+beat() { touch "$HEARTBEAT"; }
 pause() {
+    beat
     sleep "$1" &
     wait $! 2>/dev/null || true
+}
+# Runs a command in the background, beating while it runs; its exit status is returned.
+with_heartbeat() {
+    "$@" &
+    local pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        beat
+        sleep 30 &
+        wait $! 2>/dev/null || true
+        kill -0 "$pid" 2>/dev/null || break
+    done
+    wait "$pid"
 }
 
 backup_failures=0
@@ -60,7 +77,7 @@ verify_problems() {
 
 run_verify() {
     local out rc=0
-    out=$(pgbackrest --stanza="$PITR_STANZA" --log-level-console=info --verbose verify 2>&1) || rc=$?
+    out=$(with_heartbeat pgbackrest --stanza="$PITR_STANZA" --log-level-console=info --verbose verify 2>&1) || rc=$?
     printf '%s\n' "$out" | sed 's/^/  verify: /'
     verify_last=$(date +%s)
     verify_errors=$(verify_problems "$out")
@@ -113,6 +130,7 @@ write_metrics() {
 }
 
 mkdir -p "$PITR_METRICS_DIR"
+beat
 write_metrics 0 "[]" 0
 
 log "waiting for PostgreSQL on $PG_SOCKET:$PG_PORT"
@@ -149,7 +167,7 @@ while [ "$stop" = 0 ]; do
     fi
     if [ -n "$type" ]; then
         log "starting a $type backup"
-        if pgbackrest --stanza="$PITR_STANZA" --type="$type" backup; then
+        if with_heartbeat pgbackrest --stanza="$PITR_STANZA" --type="$type" backup; then
             last_attempt_failed=0
             log "$type backup complete"
             info=$(pgbackrest --stanza="$PITR_STANZA" --output=json info 2>/dev/null) || info_ok=0
