@@ -154,7 +154,7 @@ cmd_restore() {
     echo "restoring stanza $STANZA to $pgtarget into $dir"
     # --archive-mode=off: the copy never archives, so it cannot write into the live repository.
     pgbr restore --pg1-path="$dir" --type=time --target="$pgtarget" --target-action=promote --archive-mode=off "${delta[@]}" ||
-        die 5 "pgbackrest restore failed (exit $?); a damaged repository file is named above"
+        die 5 "pgbackrest restore failed (exit $?): its error is above (a damaged repository file stops a restore; pitr.sh window and pgbackrest verify show the repository state)"
     [ "$resume" = 1 ] && printf '%s' "$pgtarget" >"$marker"
     [ "$start" = 1 ] || return 0
 

@@ -100,43 +100,25 @@ export function appNetworkPolicies(app: AppConfig, db: DatabaseConfig, monitorin
         });
     }
     if (db.inCluster && pitr) {
-        const livePod = { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } };
         const copies = { matchLabels: { "app.kubernetes.io/name": POSTGRES_RESTORE_NAME } };
-        policies.push(
-            {
-                // The repository (S3) and STS for IRSA; never the instance metadata service.
-                name: `${POSTGRES_NAME}-egress`,
-                spec: {
-                    podSelector: {
-                        matchExpressions: [
-                            { key: "app.kubernetes.io/name", operator: "In", values: [POSTGRES_NAME, POSTGRES_RESTORE_NAME] },
-                        ],
+        policies.push({
+            // The repository (S3) and STS for IRSA; never the instance metadata service.
+            name: `${POSTGRES_NAME}-egress`,
+            spec: {
+                podSelector: {
+                    matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: [POSTGRES_NAME, POSTGRES_RESTORE_NAME] }],
+                },
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }],
+                        ports: [{ protocol: "TCP", port: 443 }],
                     },
-                    policyTypes: ["Egress"],
-                    egress: [
-                        {
-                            to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }],
-                            ports: [{ protocol: "TCP", port: 443 }],
-                        },
-                        // Switch-over: the live server's pod copies data out of a restored copy (docs/backups.md).
-                        { to: [{ podSelector: copies }], ports: [{ protocol: "TCP", port: db.port }] },
-                    ],
-                },
+                    // Switch-over: the live server's pod copies data out of a restored copy (docs/backups.md).
+                    { to: [{ podSelector: copies }], ports: [{ protocol: "TCP", port: db.port }] },
+                ],
             },
-            {
-                name: `${POSTGRES_RESTORE_NAME}-ingress`,
-                spec: {
-                    podSelector: copies,
-                    policyTypes: ["Ingress"],
-                    ingress: [
-                        {
-                            from: [{ podSelector: livePod }, { podSelector: { matchLabels: BACKUP_POD_LABEL } }],
-                            ports: [{ protocol: "TCP", port: db.port }],
-                        },
-                    ],
-                },
-            },
-        );
+        });
     }
     return policies;
 }

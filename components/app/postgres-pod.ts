@@ -2,7 +2,7 @@
 // copy in components/backup/pitr.ts), as plain data.
 import * as k8s from "@pulumi/kubernetes";
 import { DatabaseConfig, PitrConfig } from "../../config/types";
-import { AGENT_METRICS_PORT, EXPORTER_PORT, PITR_PATHS, agentEnv } from "../backup/pitr-config";
+import { AGENT_METRICS_PATH, AGENT_METRICS_PORT, EXPORTER_PORT, PITR_PATHS, agentEnv } from "../backup/pitr-config";
 import { restrictedContainerSecurityContext } from "../shared/security";
 
 /** uid/gid of the `postgres` user in the official Debian-based image (images/postgres). */
@@ -113,7 +113,7 @@ export function pitrSidecars(db: DatabaseConfig, pitr: PitrConfig): k8s.types.in
             },
             // The agent touches its heartbeat file every round and every 30 s while a backup or a
             // verification runs (hours for a large database): 10 minutes without one means it is stuck.
-            readinessProbe: { exec: { command: heartbeatWithin(10) }, periodSeconds: 30 },
+            readinessProbe: { exec: { command: heartbeatWithin(5) }, periodSeconds: 30 },
             livenessProbe: { exec: { command: heartbeatWithin(10) }, initialDelaySeconds: 60, periodSeconds: 60, failureThreshold: 3 },
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [...postgresMounts(true, true), metricsMount(false)],
@@ -125,7 +125,7 @@ export function pitrSidecars(db: DatabaseConfig, pitr: PitrConfig): k8s.types.in
             command: ["busybox", "httpd", "-f", "-p", String(AGENT_METRICS_PORT), "-h", PITR_PATHS.metricsDir],
             ports: [{ name: "pitr-metrics", containerPort: AGENT_METRICS_PORT, protocol: "TCP" }],
             resources: small,
-            readinessProbe: { tcpSocket: { port: "pitr-metrics" }, periodSeconds: 10 },
+            readinessProbe: { httpGet: { path: AGENT_METRICS_PATH, port: "pitr-metrics" }, periodSeconds: 30 },
             livenessProbe: { tcpSocket: { port: "pitr-metrics" }, periodSeconds: 30 },
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [metricsMount(true)],

@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseConfig, EnvironmentName, PitrConfig } from "../../config/types";
 import { POSTGRES_UID, postgresContainer, postgresMounts, postgresVolumes } from "../app/postgres-pod";
-import { POSTGRES_NAME, POSTGRES_RESTORE_NAME } from "../app/networkpolicies";
+import { BACKUP_POD_LABEL, POSTGRES_NAME, POSTGRES_RESTORE_NAME } from "../app/networkpolicies";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/security";
 import { AGENT_FILE, PGBACKREST_CONFIG_FILE, PITR_PATHS, pitrReaderPolicy, pitrWriterPolicy, renderPgbackrestConf } from "./pitr-config";
 import { irsaTrustPolicy } from "./policies";
@@ -222,6 +222,28 @@ export class PitrRestore extends pulumi.ComponentResource {
                     clusterIP: "None",
                     selector,
                     ports: [{ name: "postgres", port: args.database.port, targetPort: "postgres", protocol: "TCP" }],
+                },
+            },
+            child,
+        );
+        // Who may connect to the copy: the live server's pod (switch-over) and the backup pods.
+        // Its HTTPS egress to the repository is the database's egress policy (it selects copies too).
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-networkpolicy`,
+            {
+                metadata: { name: `${instance}-ingress`, namespace: args.namespace, labels },
+                spec: {
+                    podSelector: { matchLabels: selector },
+                    policyTypes: ["Ingress"],
+                    ingress: [
+                        {
+                            from: [
+                                { podSelector: { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } } },
+                                { podSelector: { matchLabels: BACKUP_POD_LABEL } },
+                            ],
+                            ports: [{ protocol: "TCP", port: args.database.port }],
+                        },
+                    ],
                 },
             },
             child,
