@@ -2,24 +2,23 @@
 // matrix (config/environments.ts), the bucket's security options, the pinned backup image, and an
 // optional restore request. Called by config/index.ts with its Reader, so problems land in the
 // same ConfigError.
+import * as pulumi from "@pulumi/pulumi";
 import { EnvironmentDefaults } from "./environments";
+import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
 import { BackupConfig } from "./types";
 import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, parseMemory, showBytes, showSeconds } from "./validate";
 
 /**
  * The backup and restore image: PostgreSQL 16 client tools (pg_dump must not be older than the
- * server), AWS CLI v2 2.23.0 (sends upload checksums, as Object Lock buckets require), zstd, bash,
- * coreutils and util-linux. Built from images/backup/Dockerfile; the tag names both versions.
+ * server), zstd, Node.js 22 and the logical backup program with scripts/backup-restore.sh (the AWS
+ * SDK sends upload checksums, as Object Lock buckets require). Built from images/backup/Dockerfile;
+ * the tag names the PostgreSQL and Node.js versions and the build.
  */
-export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-2.23.0";
+// renovate: image versioning=loose
+export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-node22.12.0-1";
 export const BACKUP_PREFIX = "backups/";
-/** Matches the names scripts/backup-restore.sh gives its dumps. */
-export const BACKUP_NAME_PATTERN = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;
-/**
- * Longest restore target the script takes: it keeps a database it replaces as
- * `<target>__pre_restore_<YYYYMMDDHHMMSS>` (28 more characters) and PostgreSQL names end at 63.
- */
-export const MAX_RESTORE_TARGET_LENGTH = 63 - "__pre_restore_".length - 14;
+/** The names the backup program gives its dumps and the longest restore target it takes. */
+export { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
 
 export interface BackupConfigReader {
     readonly problems: string[];
@@ -29,7 +28,12 @@ export interface BackupConfigReader {
     boolean(key: string, fallback: boolean): boolean;
     oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T;
     parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T };
+    secret(key: string): pulumi.Output<string> | undefined;
 }
+
+/** Default names of the backup and restore database roles (docs/backups.md has the SQL that creates them). */
+export const DEFAULT_BACKUP_DB_USER = "kline_backup";
+export const DEFAULT_RESTORE_DB_USER = "kline_restore";
 
 const checkImage = (v: string) => {
     const p = parseImage(v);
@@ -52,6 +56,7 @@ export function readBackupConfig(
     env: EnvironmentDefaults,
     isCanary: boolean,
     dbName: string,
+    appUser: string,
 ): BackupConfig {
     const enabled = r.boolean("backupEnabled", env.backupEnabled);
     if (enabled && isCanary) {
@@ -103,12 +108,42 @@ export function readBackupConfig(
     // A schedule that is set is checked even while backups are off: it is what turning them on would run.
     const schedule = enabled || r.raw("backupSchedule") !== undefined ? r.string("backupSchedule", env.backupSchedule, checkCron) : "";
 
+    // The jobs' own database roles: read-only for backup, CREATEDB for restore; never the app's user.
+    const roleName = (key: string, fallback: string) =>
+        r.string(key, fallback, (v) => {
+            if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) return "a lower-case PostgreSQL identifier is expected";
+            return v === appUser
+                ? `the application's user (dbUser) is refused: the backup jobs use their own roles (docs/backups.md)`
+                : undefined;
+        });
+    const backupUser = roleName("backupDbUser", DEFAULT_BACKUP_DB_USER);
+    const restoreUser = roleName("restoreDbUser", DEFAULT_RESTORE_DB_USER);
+    if (backupUser === restoreUser) {
+        r.problems.push(
+            `${project}:backupDbUser and restoreDbUser are both "${backupUser}": the read-only backup role and the restore role must differ`,
+        );
+    }
+    const backupPassword = r.secret("backupDbPassword");
+    const restorePassword = r.secret("restoreDbPassword");
+    if (enabled) {
+        for (const [key, value, user] of [
+            ["backupDbPassword", backupPassword, backupUser],
+            ["restoreDbPassword", restorePassword, restoreUser],
+        ] as const) {
+            if (value === undefined) {
+                r.problems.push(
+                    `${project}:${key} is not set: the ${key.startsWith("backup") ? "backup" : "restore"} jobs log in as "${user}"; create the role (docs/backups.md) and set \`pulumi config set --secret ${key} <password>\``,
+                );
+            }
+        }
+    }
+
     return {
         enabled,
         schedule: enabled ? schedule : "",
         timeZone: r.string("backupTimeZone", "UTC", checkTimeZone),
         retentionDays,
-        concurrency: r.integer("backupConcurrency", env.backupConcurrency, 1, 16),
+        concurrency: r.integer("backupConcurrency", env.backupConcurrency, LIMITS.concurrency.min, LIMITS.concurrency.max),
         replayWindow: r.parsed("backupReplayWindow", "24h", windowParser(retentionDays)).text,
         restore: restoreRequested ? { backupName: restoreName, window: restoreWindow, targetDatabase: restoreTarget } : undefined,
         restoreScratchSize: r.parsed("restoreScratchSize", "20Gi", parseScratchSize).text,
@@ -117,5 +152,6 @@ export function readBackupConfig(
         accessLogging: r.boolean("backupAccessLogging", false),
         image: r.string("backupImage", DEFAULT_BACKUP_IMAGE, checkImage),
         prefix: BACKUP_PREFIX,
+        roles: { backupUser, restoreUser, backupPassword, restorePassword },
     };
 }

@@ -45,7 +45,14 @@ export { ConfigError } from "./validate";
  * Keys that hold credentials: set with `pulumi config set --secret`, refused in plain text, and never
  * committed (the stack files say which ones each stack needs).
  */
-export const SECRET_KEYS = ["dbPassword", "pagerdutyRoutingKey", "slackWebhookUrl", "heartbeatUrl"] as const;
+export const SECRET_KEYS = [
+    "dbPassword",
+    "backupDbPassword",
+    "restoreDbPassword",
+    "pagerdutyRoutingKey",
+    "slackWebhookUrl",
+    "heartbeatUrl",
+] as const;
 
 /** Service (and StatefulSet) name of the in-cluster PostgreSQL. */
 export const POSTGRES_SERVICE = "kline-analytics-postgresql";
@@ -425,7 +432,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     }
 
     // --- backups ------------------------------------------------------------------------------
-    const backup = readBackupConfig(r, source.project, env, isCanary, database.name);
+    const backup = readBackupConfig(r, source.project, env, isCanary, database.name, database.user);
     const pitr = readPitrConfig(r, source.project, dbInCluster, isCanary, backup);
 
     // --- AWS ----------------------------------------------------------------------------------

@@ -18,12 +18,18 @@ import {
 } from "./validate";
 
 /** eck-operator Helm chart, pinned; its CRDs are what tools/verify checks our resources against. */
-export const ECK_OPERATOR_CHART = { name: "eck-operator", version: "3.5.0", repo: "https://helm.elastic.co" } as const;
+export const ECK_OPERATOR_CHART = {
+    name: "eck-operator",
+    // renovate: datasource=helm depName=eck-operator registryUrl=https://helm.elastic.co
+    version: "3.5.0",
+    repo: "https://helm.elastic.co",
+} as const;
 /**
  * Elasticsearch, Kibana and Filebeat version (one version for the three, as ECK expects).
  * 8.19 is the last 8.x minor, supported by ECK 3.5; 8.8+ is needed for the operator's
  * restricted-compatible default security context on Elasticsearch's own containers.
  */
+// renovate: datasource=docker depName=docker.elastic.co/elasticsearch/elasticsearch
 export const DEFAULT_STACK_VERSION = "8.19.8";
 
 /** The namespaces of the logging stack: ECK operator, Elasticsearch and Kibana, Filebeat (Pod Security privileged). */

@@ -9,11 +9,13 @@ import { MAX_VOLUME_BYTES, checkDestinationUrl, checkDnsLabel, Parsed, parseDura
 
 export const KUBE_PROMETHEUS_STACK_CHART: HelmChartRef = {
     name: "kube-prometheus-stack",
+    // renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
     version: "88.5.3",
     repo: "https://prometheus-community.github.io/helm-charts",
 };
 export const BLACKBOX_EXPORTER_CHART: HelmChartRef = {
     name: "prometheus-blackbox-exporter",
+    // renovate: datasource=helm depName=prometheus-blackbox-exporter registryUrl=https://prometheus-community.github.io/helm-charts
     version: "11.17.2",
     repo: "https://prometheus-community.github.io/helm-charts",
 };

@@ -9,8 +9,10 @@ import { Parsed, bounded, parseDuration, showSeconds } from "./validate";
  * Debian's pgBackRest 2.45-1 and busybox (its httpd serves the backup metrics). Built from
  * images/postgres/Dockerfile; the tag names both versions.
  */
+// renovate: image versioning=loose
 export const DEFAULT_POSTGRES_IMAGE = "ghcr.io/stocksanalyses/kline-postgres:15.10-2.45";
 /** postgres_exporter (pg_stat_archiver_* series), pinned. */
+// renovate: image
 export const POSTGRES_EXPORTER_IMAGE = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1";
 /** Key prefix of the pgBackRest repository in the backup bucket (the logical dumps live under backups/). */
 export const PITR_PREFIX = "pgbackrest/";

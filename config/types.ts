@@ -87,6 +87,14 @@ export interface BackupConfig {
     accessLogging: boolean;
     image: string;
     prefix: string;
+    /** The database roles of the backup (read-only) and restore (CREATEDB) jobs, never the app's user. */
+    roles: {
+        backupUser: string;
+        restoreUser: string;
+        /** Pulumi secrets; required while backups are enabled. */
+        backupPassword?: pulumi.Output<string>;
+        restorePassword?: pulumi.Output<string>;
+    };
 }
 
 /** Point-in-time recovery of the in-cluster database with pgBackRest (config/pitr.ts). */

@@ -8,6 +8,7 @@
 # not linked into or shipped with anything we build.
 set -euo pipefail
 
+# renovate: datasource=go depName=github.com/minio/minio
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 
 # shellcheck source=../lib/tools.sh

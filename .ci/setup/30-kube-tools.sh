@@ -10,8 +10,11 @@
 # $KLINE_TOOLS_DIR/bin/<name>; a rerun with the same versions does nothing (warm) (.ci/lib/tools.sh).
 set -euo pipefail
 
+# renovate: datasource=go depName=github.com/zegl/kube-score
 KUBE_SCORE_VERSION="v1.20.0"
+# renovate: datasource=go depName=go.etcd.io/etcd/server/v3
 ETCD_VERSION="v3.6.16"
+# renovate: datasource=go depName=k8s.io/kubernetes
 KUBERNETES_VERSION="v1.36.3"
 # Release date of k8s.io/kubernetes v1.36.3 on the module proxy; recorded as the build date.
 KUBERNETES_BUILD_DATE="2026-07-22T18:07:38Z"

@@ -12,8 +12,11 @@
 # Idempotent: a folder that is already complete is left alone.
 set -euo pipefail
 
+# renovate: datasource=go depName=k8s.io/kubernetes
 KUBERNETES_VERSION="v1.36.3"
+# renovate: datasource=go depName=github.com/prometheus-operator/prometheus-operator
 PROMETHEUS_OPERATOR_VERSION="v0.93.0"
+# renovate: datasource=go depName=github.com/elastic/cloud-on-k8s/v3
 ECK_VERSION="v3.5.0"
 
 GO="${GO:-/usr/local/go/bin/go}"

@@ -4,6 +4,7 @@
 # (tools/verify/trivy.ts): the module golang.stackrox.io/kube-linter is not served by the proxy.
 set -euo pipefail
 
+# renovate: datasource=go depName=github.com/aquasecurity/trivy
 TRIVY_VERSION="v0.74.0"
 
 # shellcheck source=../lib/tools.sh

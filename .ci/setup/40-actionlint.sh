@@ -4,6 +4,7 @@
 # .github/workflows/.
 set -euo pipefail
 
+# renovate: datasource=go depName=github.com/rhysd/actionlint
 ACTIONLINT_VERSION="v1.7.12"
 
 # shellcheck source=../lib/tools.sh

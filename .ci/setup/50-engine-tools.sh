@@ -13,10 +13,14 @@
 # kube-controller-manager and kube-scheduler come from 30-kube-tools.sh (same wrapper as kube-apiserver).
 set -euo pipefail
 
+# renovate: datasource=go depName=github.com/pulumi/pulumi/pkg/v3
 PULUMI_VERSION="v3.248.0"
+# renovate: datasource=npm depName=@pulumi/kubernetes
 KUBERNETES_PROVIDER_VERSION="4.25.0"
 # The only version of the provider module the proxy serves: the pseudo-version of tag v4.25.0.
+# renovate: datasource=go depName=github.com/pulumi/pulumi-kubernetes/provider/v4
 KUBERNETES_PROVIDER_MODULE="github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199"
+# renovate: datasource=go depName=sigs.k8s.io/kwok
 KWOK_VERSION="v0.8.0"
 
 # shellcheck source=../lib/tools.sh

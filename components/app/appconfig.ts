@@ -3,6 +3,7 @@
 // SPRING_CONFIG_ADDITIONAL_LOCATION, so the service's own defaults stay in its jar.
 import { stringify } from "yaml";
 import { AppConfig, DatabaseConfig, EnvironmentName } from "../../config/types";
+import { METRIC_CONTRACT, sloProperty } from "../monitoring/metrics";
 
 /** Seconds between SIGTERM (after preStop) and the pod being killed; shared with the Deployment. */
 export const TERMINATION_GRACE_SECONDS = 30;
@@ -40,13 +41,27 @@ export function applicationSettings(app: AppConfig, db: DatabaseConfig, environm
             prometheus: { metrics: { export: { enabled: true } } },
             metrics: {
                 tags: { application: "kline-analytics", environment, track: app.track },
-                distribution: {
-                    "percentiles-histogram": { "http.server.requests": true },
-                    slo: { "http.server.requests": "100ms,250ms,500ms,1s,2s" },
-                },
+                distribution: metricsDistribution(),
             },
         },
         logging: { config: "/etc/kline-analytics/logback.xml" },
+    };
+}
+
+/**
+ * Histograms for the timers the monitoring reads quantiles and SLO ratios from: the contract's
+ * (components/monitoring/metrics.ts, with its bucket bounds as SLO boundaries, so `le="0.5"` exists)
+ * and Spring's stock `http.server.requests`, which stock dashboards read.
+ */
+function metricsDistribution(): Record<string, Record<string, unknown>> {
+    const histograms = METRIC_CONTRACT.filter((m) => m.buckets);
+    const http = histograms.find((m) => m.standard === "http.server.requests")!;
+    return {
+        "percentiles-histogram": Object.fromEntries(["http.server.requests", ...histograms.map((m) => m.meter)].map((k) => [k, true])),
+        slo: Object.fromEntries([
+            ["http.server.requests", sloProperty(http.buckets!)],
+            ...histograms.map((m) => [m.meter, sloProperty(m.buckets!)]),
+        ]),
     };
 }
 

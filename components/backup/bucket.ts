@@ -116,12 +116,6 @@ export class BackupBucket extends pulumi.ComponentResource {
             },
             child,
         );
-        new aws.s3.BucketPolicy(
-            `${name}-policy`,
-            { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(backupBucketPolicy(arn))) },
-            // A policy put while the public access block is being set up is refused: order them.
-            { ...child, dependsOn: [publicAccess] },
-        );
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
             { bucket: bucket.id, rules: bucketLifecycleRules(args.retentionDays, args.prefix, args.pitrPrefix) },
@@ -226,6 +220,18 @@ export class BackupBucket extends pulumi.ComponentResource {
         };
         this.writerRoleArn = role("writer", args.writerServiceAccount, writerPolicy).arn;
         this.readerRoleArn = role("reader", args.readerServiceAccount, readerPolicy).arn;
+
+        new aws.s3.BucketPolicy(
+            `${name}-policy`,
+            {
+                bucket: bucket.id,
+                policy: pulumi
+                    .all([bucket.arn, this.writerRoleArn])
+                    .apply(([arn, writer]) => JSON.stringify(backupBucketPolicy(arn, args.prefix, writer))),
+            },
+            // A policy put while the public access block is being set up is refused: order them.
+            { ...child, dependsOn: [publicAccess] },
+        );
 
         this.registerOutputs({
             bucketName: this.bucketName,

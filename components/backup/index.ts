@@ -1,23 +1,21 @@
 // Backups of kline-analytics: the S3 bucket with its IRSA roles (BackupBucket) and the Kubernetes
-// side (BackupJobs: script ConfigMap, ServiceAccounts, the daily CronJob, an on-demand restore Job,
-// NetworkPolicy). createBackups is the one entry point stack.ts calls.
+// side (BackupJobs: the database roles' Secret, ServiceAccounts, the daily CronJob, an on-demand
+// restore Job, NetworkPolicy). createBackups is the one entry point stack.ts calls.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../../config/types";
-import { DB_SECRET_NAME } from "../app";
 import { BackupBucket } from "./bucket";
 import {
     BACKUP_CRONJOB_NAME,
     BACKUP_SERVICE_ACCOUNT,
+    DB_ROLE_SECRET,
+    DB_ROLE_SECRET_KEYS,
     JobSettings,
     NETWORK_POLICY_NAME,
     RESTORE_SERVICE_ACCOUNT,
-    SCRIPT_CONFIGMAP,
-    SCRIPT_FILE,
     backupCronJobSpec,
     backupNetworkPolicySpec,
     podLabels,
-    readBackupScript,
     restoreJobName,
     restoreJobSpec,
 } from "./jobs";
@@ -49,9 +47,18 @@ export class BackupJobs extends pulumi.ComponentResource {
         const namespace = args.namespace;
         const labels = { ...s.labels, ...podLabels(s, "backup") };
 
-        const script = new k8s.core.v1.ConfigMap(
-            `${name}-script`,
-            { metadata: { name: SCRIPT_CONFIGMAP, namespace, labels }, data: { [SCRIPT_FILE]: readBackupScript() } },
+        // The passwords of the jobs' own database roles (Pulumi secrets; config refuses them unset).
+        const roles = s.backup.roles;
+        const roleSecret = new k8s.core.v1.Secret(
+            `${name}-db-roles`,
+            {
+                metadata: { name: DB_ROLE_SECRET, namespace, labels },
+                type: "Opaque",
+                stringData: {
+                    [DB_ROLE_SECRET_KEYS.backup]: roles.backupPassword ?? pulumi.secret(""),
+                    [DB_ROLE_SECRET_KEYS.restore]: roles.restorePassword ?? pulumi.secret(""),
+                },
+            },
             child,
         );
         const writerSa = new k8s.core.v1.ServiceAccount(
@@ -75,7 +82,7 @@ export class BackupJobs extends pulumi.ComponentResource {
         this.cronJob = new k8s.batch.v1.CronJob(
             `${name}-cronjob`,
             { metadata: { name: BACKUP_CRONJOB_NAME, namespace, labels }, spec: backupCronJobSpec(s) },
-            { ...child, dependsOn: [script, writerSa] },
+            { ...child, dependsOn: [roleSecret, writerSa] },
         );
 
         if (s.backup.restore) {
@@ -105,7 +112,7 @@ export class BackupJobs extends pulumi.ComponentResource {
                     },
                     spec: restoreJobSpec(s),
                 },
-                { ...child, dependsOn: [script, readerSa] },
+                { ...child, dependsOn: [roleSecret, readerSa] },
             );
         }
         this.registerOutputs({ cronJob: this.cronJob.metadata.name });
@@ -167,7 +174,6 @@ export function createBackups(
                 database: cfg.database,
                 region: cfg.aws.region,
                 bucketName: bucket.bucketName,
-                dbSecretName: cfg.database.existingSecretName ?? DB_SECRET_NAME,
                 labels: cfg.labels,
             },
         },

@@ -1,8 +1,7 @@
 // The Kubernetes side of backups as data: the CronJob that runs scripts/backup-restore.sh daily,
 // the on-demand restore Job, and the backup pods' NetworkPolicy. Pure functions, tested directly.
+// The image carries the script and the program it starts (images/backup/Dockerfile).
 import * as crypto from "crypto";
-import * as fs from "fs";
-import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupConfig, DatabaseConfig } from "../../config/types";
@@ -16,42 +15,39 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 export const BACKUP_CRONJOB_NAME = "kline-analytics-backup";
 export const BACKUP_SERVICE_ACCOUNT = "kline-analytics-backup";
 export const RESTORE_SERVICE_ACCOUNT = "kline-analytics-restore";
-export const SCRIPT_CONFIGMAP = "kline-analytics-backup-script";
 export const NETWORK_POLICY_NAME = "kline-analytics-backup-egress";
-const SCRIPT_DIR = "/opt/kline-backup";
-export const SCRIPT_FILE = "backup-restore.sh";
+/** Where the image keeps backup-restore.sh (and the program under program/). */
+export const SCRIPT_PATH = "/opt/kline-backup/backup-restore.sh";
+/** The passwords of the backup and restore database roles (from the stack's secret config). */
+export const DB_ROLE_SECRET = "kline-analytics-backup-db";
+export const DB_ROLE_SECRET_KEYS = { backup: "backup-password", restore: "restore-password" } as const;
 
 /** Deadlines (seconds). The S3 lock outlives the longest backup so a live backup never loses it. */
 export const BACKUP_DEADLINE = 4 * 3600;
 export const RESTORE_DEADLINE = 6 * 3600;
 export const LOCK_TTL = BACKUP_DEADLINE + 1800;
 
-/** The operator script, shipped to the pods in a ConfigMap (the image carries only the tools). */
-export function readBackupScript(): string {
-    return fs.readFileSync(path.resolve(__dirname, "..", "..", "scripts", SCRIPT_FILE), "utf8");
-}
-
 export interface JobSettings {
     backup: BackupConfig;
     database: DatabaseConfig;
     region: string;
     bucketName: pulumi.Input<string>;
-    /** Secret with the database password under key `password`. */
-    dbSecretName: string;
     labels: Record<string, string>;
 }
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 
-/** The script's settings (see `backup-restore.sh --help`); the password comes from the Secret. */
-export function scriptEnv(s: JobSettings): EnvVar[] {
+/**
+ * The script's settings (see `backup-restore.sh --help`). Backup logs in as the read-only backup role,
+ * restore as the restore role; their passwords come from the DB_ROLE_SECRET Secret.
+ */
+export function scriptEnv(s: JobSettings, component: "backup" | "restore"): EnvVar[] {
+    const user = component === "backup" ? s.backup.roles.backupUser : s.backup.roles.restoreUser;
     const env: EnvVar[] = [
         { name: "BACKUP_S3_BUCKET", value: s.bucketName },
         { name: "BACKUP_S3_PREFIX", value: s.backup.prefix },
         { name: "AWS_REGION", value: s.region },
-        // The image's AWS CLI bundle (images/backup/Dockerfile).
-        { name: "AWS_CLI", value: "/usr/local/bin/aws" },
         { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
         { name: "BACKUP_CONCURRENCY", value: String(s.backup.concurrency) },
         { name: "BACKUP_REPLAY_WINDOW", value: s.backup.replayWindow },
@@ -61,8 +57,8 @@ export function scriptEnv(s: JobSettings): EnvVar[] {
         { name: "PGHOST", value: s.database.host },
         { name: "PGPORT", value: String(s.database.port) },
         { name: "PGDATABASE", value: s.database.name },
-        { name: "PGUSER", value: s.database.user },
-        { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: s.dbSecretName, key: "password" } } },
+        { name: "PGUSER", value: user },
+        { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: DB_ROLE_SECRET, key: DB_ROLE_SECRET_KEYS[component] } } },
         { name: "PGSSLMODE", value: s.database.sslMode },
         { name: "PGAPPNAME", value: BACKUP_CRONJOB_NAME },
         // Read-only root filesystem: everything writable lives in the /tmp emptyDir.
@@ -98,23 +94,19 @@ export function scriptPodSpec(s: JobSettings, component: "backup" | "restore", a
                 name: component,
                 image: s.backup.image,
                 imagePullPolicy: "IfNotPresent",
-                command: ["/bin/bash", `${SCRIPT_DIR}/${SCRIPT_FILE}`],
+                command: ["/bin/bash", SCRIPT_PATH],
                 args,
-                env: scriptEnv(s),
+                env: scriptEnv(s, component),
                 resources: {
                     requests: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "64Mi" },
                     limits: { cpu: "2", memory: "1Gi", "ephemeral-storage": restore ? s.backup.restoreScratchSize : "1Gi" },
                 },
                 securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [
-                    { name: "script", mountPath: SCRIPT_DIR, readOnly: true },
-                    { name: "tmp", mountPath: "/tmp" },
-                ],
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
             },
         ],
         volumes: [
-            { name: "script", configMap: { name: SCRIPT_CONFIGMAP, defaultMode: 0o555 } },
-            // A backup streams and needs only a few KB here; a restore holds one compressed backup.
+            // A backup streams and writes nothing here; a restore holds one compressed backup.
             { name: "tmp", emptyDir: { sizeLimit: restore ? s.backup.restoreScratchSize : "1Gi" } },
         ],
     };

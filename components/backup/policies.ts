@@ -1,6 +1,7 @@
 // The backup bucket's security and retention rules as plain data: IAM trust and permission
 // policies, the bucket policy, lifecycle rules and per-environment resource options. Pure
 // functions of strings, so tests check them without Pulumi.
+import { LOCK_DIR } from "../../config/backup-contract";
 import { EnvironmentName } from "../../config/types";
 
 export interface PolicyDocument {
@@ -12,8 +13,8 @@ export interface PolicyDocument {
 export const NONCURRENT_VERSION_DAYS = 7;
 /** Days after which an upload that never completed (a failed backup) is aborted. */
 export const ABORT_MULTIPART_DAYS = 1;
-/** The S3 lock object the script writes (see scripts/backup-restore.sh). */
-export const LOCK_KEY_SUFFIX = ".locks/backup.lock";
+/** Where the backup program keeps its lock generations, under the prefix (components/backup/logical/lock.ts). */
+export const LOCK_KEY_SUFFIX = `${LOCK_DIR}*`;
 
 /**
  * Resource options that differ by environment. Production's bucket and key are `protect`ed: a
@@ -71,9 +72,10 @@ export function kmsViaS3(actions: string[], kmsKeyArn: string, region: string): 
 }
 
 /**
- * The backup CronJob's role: write backups and the lock object under the prefix, read the lock.
- * No s3:DeleteObject anywhere: the script releases its lock by overwriting it, and a compromised
- * backup pod cannot destroy existing backups (versioning keeps overwritten ones).
+ * The backup CronJob's role: write backups and lock generations under the prefix, read the lock.
+ * No s3:DeleteObject anywhere, and no overwrite either: the bucket policy refuses this role any write
+ * without If-None-Match (writeOnceStatement), so a compromised backup pod can neither destroy nor
+ * replace an existing backup, sidecar or lock generation.
  * kms:Decrypt is needed too: S3 decrypts the data key to complete a multipart upload under SSE-KMS,
  * and reading the (encrypted) lock object decrypts.
  */
@@ -102,6 +104,27 @@ export function readerPolicy(bucketArn: string, prefix: string, kmsKeyArn: strin
     return { Version: "2012-10-17", Statement: statements };
 }
 
+/**
+ * The writer role may only create objects under the prefix, never replace one: a PutObject or
+ * CompleteMultipartUpload without `If-None-Match: *` is denied (AWS's documented way to enforce
+ * conditional writes; s3:ObjectCreationOperation exempts CreateMultipartUpload and UploadPart, which
+ * take no conditional header). Keyed on the principal's ARN, so the role need not exist first.
+ */
+export function writeOnceStatement(bucketArn: string, prefix: string, writerRoleArn: string): Record<string, unknown> {
+    return {
+        Sid: "DenyOverwritesByBackupWriter",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:PutObject",
+        Resource: `${bucketArn}/${prefix}*`,
+        Condition: {
+            ArnEquals: { "aws:PrincipalArn": writerRoleArn },
+            Null: { "s3:if-none-match": "true" },
+            Bool: { "s3:ObjectCreationOperation": "true" },
+        },
+    };
+}
+
 /** Every request must use TLS. */
 export function tlsOnlyStatement(bucketArn: string): Record<string, unknown> {
     return {
@@ -114,8 +137,8 @@ export function tlsOnlyStatement(bucketArn: string): Record<string, unknown> {
     };
 }
 
-export function backupBucketPolicy(bucketArn: string): PolicyDocument {
-    return { Version: "2012-10-17", Statement: [tlsOnlyStatement(bucketArn)] };
+export function backupBucketPolicy(bucketArn: string, prefix: string, writerRoleArn: string): PolicyDocument {
+    return { Version: "2012-10-17", Statement: [tlsOnlyStatement(bucketArn), writeOnceStatement(bucketArn, prefix, writerRoleArn)] };
 }
 
 /** The access-log bucket: TLS only, and S3's log delivery may write logs of the backup bucket only. */

@@ -3,6 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 
 /** The PSS version the namespaces pin, so a cluster upgrade cannot silently change the rules. */
+// renovate: datasource=github-releases depName=kubernetes/kubernetes versioning=loose extractVersion=^(?<version>v\d+\.\d+)\.\d+$
 export const POD_SECURITY_VERSION = "v1.33";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";

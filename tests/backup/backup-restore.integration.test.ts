@@ -1,12 +1,17 @@
-// scripts/backup-restore.sh against a real PostgreSQL (Debian package) and a real S3 server (MinIO),
-// both started here on loopback. The tests share one seeded database and one bucket and run in
-// order: later tests damage backups made by earlier ones and check that nothing good is lost and
+// scripts/backup-restore.sh (and the program it starts) against a real PostgreSQL (Debian package) and
+// a real S3 server (MinIO), both started here on loopback. Backup runs as the read-only backup role,
+// restore and validate as the restore role. The tests share one seeded database and one bucket and run
+// in order: later tests damage backups made by earlier ones and check that nothing good is lost and
 // nothing bad is listed.
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { BACKUP_NAME_RE, BackupFixture, BUCKET, SOURCE_DB } from "./lib/fixture";
+import { Readable } from "stream";
+import { EXIT } from "../../components/backup/logical/errors";
+import { BackupLock } from "../../components/backup/logical/lock";
+import { AlreadyExists, S3Store } from "../../components/backup/logical/store";
+import { APP_ROLE, BACKUP_NAME_RE, BackupFixture, BUCKET, PREFIX, SOURCE_DB } from "./lib/fixture";
 import { show } from "./lib/run-script";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,7 +39,15 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
     it("backs up, lists, validates, and restores into a new database identical to the source", async () => {
         b1 = (await fx.ok(["backup"])).stdout.trim();
         assert.match(b1, BACKUP_NAME_RE);
-        assert.deepEqual(await fx.keys(), [".locks/backup.lock", b1, `${b1}.meta.json`, `${b1}.sha256`]);
+        assert.deepEqual(await fx.keys(true), [
+            ".locks/backup.lock.000000000001",
+            ".locks/backup.lock.000000000002",
+            b1,
+            `${b1}.meta.json`,
+            `${b1}.sha256`,
+        ]);
+        const lock = await fx.lock();
+        assert.equal(lock.state, "released", "the backup took the lock (generation 1) and released it (generation 2)");
 
         // The sidecars describe exactly the stored object and the source's rows.
         const body = await fx.get(b1);
@@ -45,7 +58,15 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.equal(meta.size_bytes, body.length);
         assert.equal(meta.compression, "zstd");
         assert.match(meta.server_version, /^\d+\.\d+/);
+        assert.equal(meta.database_owner, APP_ROLE);
         assert.equal(meta.database, SOURCE_DB);
+        assert.equal(meta.format_version, 2);
+        assert.deepEqual(meta.source, {
+            systemIdentifier: fx.pg.psql("postgres", "SELECT system_identifier FROM pg_control_system()").trim(),
+            database: SOURCE_DB,
+            host: "127.0.0.1",
+            port: fx.pg.port,
+        });
         assert.equal(meta.table_count, 5);
         const rows = Object.fromEntries(
             Object.entries(atB1)
@@ -67,7 +88,12 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.equal(restore.stdout.trim(), b1);
 
         assert.deepEqual(fx.checksums("kline_restored"), atB1, "every row of every table and the sequences match");
-        assert.equal(fx.schema("kline_restored"), fx.schema(SOURCE_DB), "schema (types, keys, indexes, view) matches");
+        assert.equal(fx.schema("kline_restored"), fx.schema(SOURCE_DB), "schema (types, keys, indexes, view) and owners match");
+        assert.equal(
+            fx.pg.psql("kline_restored", "SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'").trim(),
+            APP_ROLE,
+            "the restore role gave the tables back to the application's role",
+        );
         assert.deepEqual(
             fx.pg.databases().filter((d) => d.includes("__")),
             [],
@@ -75,31 +101,44 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         );
     });
 
-    it("lets only one of two concurrent backups run (S3 lock across hosts, flock on one host)", async () => {
+    it("lets only one backup hold the lock: a running backup keeps others out, and of simultaneous takers exactly one wins", async () => {
         // B2 must differ from B1, so the window test can tell which one it restored.
         fx.pg.psql(
             SOURCE_DB,
             "INSERT INTO orders (instrument_id, side, price, quantity, status, placed_at) VALUES (1, 'buy', 1, 1, 'new', now())",
         );
-        // Two hosts (different flock files) with the production settle delay.
-        const hostA = fx.start(["backup"], { BACKUP_LOCK_FILE: path.join(fx.home, "host-a.lock"), BACKUP_LOCK_SETTLE: undefined });
-        await hostA.waitForLog(/dumping/);
-        const hostB = fx.start(["backup"], { BACKUP_LOCK_FILE: path.join(fx.home, "host-b.lock"), BACKUP_LOCK_SETTLE: undefined });
-        const sameHost = await fx.run(["backup"], { BACKUP_LOCK_FILE: path.join(fx.home, "host-a.lock") });
-        const [a, b] = await Promise.all([hostA.done, hostB.done]);
-
-        assert.equal(sameHost.code, 3, show(sameHost));
-        assert.match(sameHost.stderr, /another backup is already running on this host/);
-        const winners = [a, b].filter((r) => r.code === 0);
-        const losers = [a, b].filter((r) => r.code !== 0);
-        assert.equal(winners.length, 1, `exactly one backup may win:\n${show(a)}\n${show(b)}`);
-        assert.equal(losers[0].code, 3, show(losers[0]));
-        assert.match(losers[0].stderr, /another backup .*(holds|took) the lock/);
-        b2 = winners[0].stdout.trim();
+        // A slow backup holds the lock; two more start while it runs.
+        const holder = fx.start(["backup"], { BACKUP_ZSTD_LEVEL: "9", BACKUP_CONCURRENCY: "1" });
+        await holder.waitForLog(/dumping/);
+        const [second, third] = await Promise.all([fx.run(["backup"]), fx.run(["backup"])]);
+        const a = await holder.done;
+        assert.equal(a.code, 0, show(a));
+        for (const loser of [second, third]) {
+            assert.equal(loser.code, 3, show(loser));
+            assert.match(loser.stderr, /another backup holds the lock .*backup\.lock\.\d{12} \(owner [^,]+, expires \d{4}-/);
+        }
+        b2 = a.stdout.trim();
         assert.notEqual(b2, b1);
-        assert.deepEqual(await fx.dumpObjects(), [b1, b2], "the loser left no object behind");
+        assert.deepEqual(await fx.dumpObjects(), [b1, b2], "the losers left no object behind");
         assert.deepEqual(listed(await fx.ok(["list"])), [b2, b1]);
-        assert.equal((await fx.lock()).expires, "0", "the winner released the lock");
+        assert.equal((await fx.lock()).state, "released", "the winner released the lock");
+
+        // Five takers at the same instant against the real S3 server: one write of the next generation wins.
+        const store = writerStore(fx);
+        const before = (await fx.lock()).generations;
+        const results = await Promise.allSettled(
+            [1, 2, 3, 4, 5].map((i) => BackupLock.acquire(store, { owner: `racer-${i}`, ttlSeconds: 600 }, () => undefined)),
+        );
+        const won = results.filter((r) => r.status === "fulfilled") as PromiseFulfilledResult<BackupLock>[];
+        const lost = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+        assert.equal(
+            won.length,
+            1,
+            `exactly one taker wins: ${results.map((r) => (r.status === "rejected" ? r.reason.message : "won")).join(" | ")}`,
+        );
+        for (const l of lost) assert.equal(l.reason.code, EXIT.locked, l.reason.message);
+        assert.equal(await won[0].value.release(), true);
+        assert.equal((await fx.lock()).generations, before + 2, "one held and one released generation, nothing overwritten");
     });
 
     it("abandons the upload when PostgreSQL stops mid-dump", async () => {
@@ -118,16 +157,30 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.match(r.stderr, /pg_dump failed .*the upload was abandoned, no backup was recorded/);
         assert.deepEqual(await fx.keys(), before, "no dump object, not even an incomplete one");
         assert.deepEqual(listed(await fx.ok(["list", "--all"])), [b2, b1]);
-        assert.equal((await fx.lock()).expires, "0", "the lock was released");
+        assert.equal((await fx.lock()).state, "released", "the lock was released");
+    });
+
+    it("stops cleanly on SIGTERM (the Job's deadline): no object, the lock released", async () => {
+        const before = await fx.keys();
+        const run = fx.start(["backup"], { BACKUP_ZSTD_LEVEL: "12", BACKUP_CONCURRENCY: "1" });
+        await run.waitForLog(/dumping/);
+        await sleep(300);
+        run.child.kill("SIGTERM"); // the script exec'd node: this is the program itself
+        const r = await run.done;
+        assert.equal(r.code, 1, show(r));
+        assert.match(r.stderr, /ERROR: interrupted by SIGTERM/);
+        assert.deepEqual(await fx.keys(), before, "no dump object, no sidecar");
+        assert.equal((await fx.lock()).state, "released", "the lock was released on the way out");
+        assert.deepEqual(listed(await fx.ok(["list", "--all"])), [b2, b1]);
     });
 
     it("abandons the upload when the S3 server stops mid-upload, and a retry of the same job recovers", async () => {
         const mpBefore = new Set(fx.s3.multipartUploads());
         const env = { BACKUP_LOCK_OWNER: "kline-analytics-backup-29000000", AWS_MAX_ATTEMPTS: "2" };
-        const run = fx.start(["backup"], env);
+        // Slow compression keeps the stream open for seconds after its first part went out.
+        const run = fx.start(["backup"], { ...env, BACKUP_ZSTD_LEVEL: "12", BACKUP_CONCURRENCY: "1" });
         let ended = false;
         void run.done.then(() => (ended = true));
-        // The gate holds the upload open until the lock is confirmed; catch it with parts in flight.
         while (!fx.s3.multipartUploads().some((u) => !mpBefore.has(u))) {
             if (ended) assert.fail(`backup ended before its multipart upload began:\n${show(await run.done)}`);
             await sleep(20);
@@ -143,8 +196,11 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.deepEqual(await fx.dumpObjects(), [b1, b2], "the interrupted multipart upload never became an object");
         assert.deepEqual(listed(await fx.ok(["list", "--all"])), [b2, b1]);
 
+        assert.equal((await fx.lock()).state, "held", "S3 was gone, so the lock could not be released");
         // The CronJob retries with the same Job name as lock owner: it may take over its own lock.
-        b3 = (await fx.ok(["backup"], env)).stdout.trim();
+        const retry = await fx.ok(["backup"], env);
+        assert.match(retry.stderr, /taking over our own stale lock \(owner kline-analytics-backup-29000000\)/);
+        b3 = retry.stdout.trim();
         assert.deepEqual(listed(await fx.ok(["list"])), [b3, b2, b1]);
     });
 
@@ -202,11 +258,11 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
 
     it("fails clearly on wrong credentials and leaves the bucket as it was", async () => {
         const before = await fx.keys();
-        const badS3 = { AWS_SECRET_ACCESS_KEY: "not-the-secret-key", BACKUP_LOCK_FILE: path.join(fx.home, "bad-s3.lock") };
+        const badS3 = { AWS_SECRET_ACCESS_KEY: "not-the-secret-key" };
         const [s3Backup, s3List, pgBackup] = await Promise.all([
             fx.run(["backup"], badS3),
             fx.run(["list"], badS3),
-            fx.run(["backup"], { PGPASSWORD: "not-the-password", BACKUP_LOCK_FILE: path.join(fx.home, "bad-pg.lock") }),
+            fx.run(["backup"], { PGPASSWORD: "not-the-password" }),
         ]);
         assert.equal(s3Backup.code, 1, show(s3Backup));
         assert.match(s3Backup.stderr, /hint: the S3 credentials are wrong or missing/);
@@ -216,46 +272,17 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.equal(pgBackup.code, 1, show(pgBackup));
         assert.match(pgBackup.stderr, /cannot connect to PostgreSQL .*password authentication failed/);
         assert.doesNotMatch(pgBackup.stderr + s3Backup.stderr, /not-the-(secret-key|password)/, "secrets are never printed");
-        assert.deepEqual(await fx.keys(), before);
-        assert.equal((await fx.lock()).expires, "0", "no lock was left behind");
-    });
-
-    it("takes the first lock of a fresh prefix when S3 answers the missing lock with 403 (stand-in CLI for AWS's answer)", async () => {
-        // AWS answers GetObject of a missing key with 403 unless the caller may list the bucket for
-        // that request; the writer role's s3:ListBucket carries an s3:prefix condition GetObject never
-        // meets. MinIO answers 404, so this stand-in CLI turns its NoSuchKey on get-object into AWS's 403.
-        const standIn = path.join(fx.home, "aws-403-stand-in");
-        fs.writeFileSync(
-            standIn,
-            [
-                "#!/usr/bin/env bash",
-                "set -uo pipefail",
-                `real=${JSON.stringify(fx.env().AWS_CLI ?? "/usr/bin/aws")}`,
-                'if [[ " $* " != *" get-object "* ]]; then exec "$real" "$@"; fi',
-                "err=$(mktemp) rc=0",
-                '"$real" "$@" 2>"$err" || rc=$?',
-                'if ((rc != 0)) && grep -q NoSuchKey "$err"; then',
-                '    echo "An error occurred (AccessDenied) when calling the GetObject operation: Access Denied" >&2',
-                "else",
-                '    cat "$err" >&2',
-                "fi",
-                'rm -f "$err"',
-                'exit "$rc"',
-                "",
-            ].join("\n"),
-            { mode: 0o755 },
-        );
-        const prefix = "backups/fresh-bucket/";
-        const r = await fx.ok(["backup"], { AWS_CLI: standIn, BACKUP_S3_PREFIX: prefix });
-        assert.match(r.stdout.trim(), BACKUP_NAME_RE);
-        const lock = await fx.s3.client.get(BUCKET, `${prefix}.locks/backup.lock`);
-        assert.match(lock.toString(), /^expires=0$/m, "the lock was taken and released");
+        assert.deepEqual(await fx.keys(), before, "no lock generation either");
     });
 
     it("refuses to restore over a non-empty database unless forced, and then keeps the old one", async () => {
         const sourceBefore = fx.checksums(SOURCE_DB);
         const refused = await fx.run(["restore", b1]); // default target: PGDATABASE, the live source
         assert.equal(refused.code, 5, show(refused));
+        // A missing value is a usage error, never "the default": this once restored into PGDATABASE.
+        const noValue = await fx.run(["restore", b1, "--force", "--target-db"]);
+        assert.equal(noValue.code, 2, show(noValue));
+        assert.match(noValue.stderr, /--target-db needs a value/);
         assert.match(refused.stderr, /database "kline" exists and is not empty .* restore refused.*--force/);
         assert.deepEqual(fx.checksums(SOURCE_DB), sourceBefore, "the source is untouched");
 
@@ -268,4 +295,92 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.equal(kept.length, 1);
         assert.deepEqual(fx.checksums(kept[0]), damaged, "the replaced database is kept, not dropped");
     });
+
+    it("never replaces an object: a second write of a dump or a sidecar by the writer gets 412 and the object stays as it was", async () => {
+        const store = writerStore(fx);
+        const originals = await Promise.all([b1, `${b1}.sha256`, `${b1}.meta.json`].map((k) => fx.get(k)));
+        const uploadsBefore = fx.s3.multipartUploads();
+        const forged = Buffer.from(`${"0".repeat(64)}  ${b1}\n`);
+        const errors: unknown[] = [];
+        for (const attempt of [
+            () => store.putOnce(`${b1}.sha256`, forged, "text/plain"),
+            () => store.putOnce(`${b1}.meta.json`, Buffer.from("{}"), "application/json"),
+            () => store.putOnce(b1, Buffer.from("small forged dump"), "application/zstd"),
+            // Multipart: 12 MiB in 5 MiB parts; the condition goes on CompleteMultipartUpload.
+            () =>
+                store.uploadOnce(b1, Readable.from([crypto.randomBytes(12 * 1024 * 1024)]), {
+                    partSize: 5 * 1024 * 1024,
+                    queueSize: 2,
+                    contentType: "application/zstd",
+                }).done,
+        ]) {
+            errors.push(
+                await attempt().then(
+                    () => undefined,
+                    (e) => e,
+                ),
+            );
+        }
+        for (const e of errors) {
+            assert.ok(e instanceof AlreadyExists, `refused as existing: ${e}`);
+            assert.equal((e as AlreadyExists).status, 412);
+        }
+        const after = await Promise.all([b1, `${b1}.sha256`, `${b1}.meta.json`].map((k) => fx.get(k)));
+        assert.deepEqual(after, originals, "dump and sidecars are byte for byte what the backup wrote");
+        assert.deepEqual(fx.s3.multipartUploads(), uploadsBefore, "the refused multipart upload was aborted, its parts discarded");
+        assert.ok((await fx.ok(["list"])).stdout.includes(b1), "the backup is still listed as complete");
+    });
+
+    it("refuses to restore or validate a backup of another database unless --allow-other-source", async () => {
+        fx.pg.psql("postgres", `CREATE DATABASE kline_other OWNER ${APP_ROLE}`);
+        fx.pg.psql(
+            "kline_other",
+            `SET ROLE ${APP_ROLE}; CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 500) g;`,
+        );
+        const other = { BACKUP_S3_PREFIX: "backups/other-database/" };
+        const name = (await fx.ok(["backup"], { ...other, PGDATABASE: "kline_other" })).stdout.trim();
+
+        // The stack's own settings (PGDATABASE=kline) pointed at a prefix holding another database's backups.
+        const [restore, validate] = await Promise.all([
+            fx.run(["restore", name, "--target-db", "kline_from_other"], other),
+            fx.run(["validate", name], other),
+        ]);
+        for (const r of [restore, validate]) {
+            assert.equal(r.code, 7, show(r));
+            assert.match(
+                r.stderr,
+                new RegExp(
+                    `backup ${name} is not a backup of "kline" on this server: it comes from another database \\(database "kline_other", this source is "kline"; taken on 127\\.0\\.0\\.1:\\d+\\)`,
+                ),
+            );
+            assert.match(r.stderr, /hint: .*--allow-other-source/);
+            assert.doesNotMatch(r.stderr, /downloading/, "refused before downloading the dump");
+        }
+        assert.ok(!fx.pg.databases().some((d) => d.startsWith("kline_from_other")), "no database was created");
+
+        const allowed = await fx.ok(["restore", name, "--target-db", "kline_from_other", "--allow-other-source"], other);
+        assert.match(allowed.stderr, /WARNING: .*comes from another database/);
+        assert.equal(fx.pg.psql("kline_from_other", "SELECT count(*) FROM notes").trim(), "500");
+    });
+
+    it("passes a quote in BACKUP_WORK_DIR as data: nothing runs, the command works", async () => {
+        // The program runs in fx.home: a command smuggled in through the path would create these files there.
+        const marker = path.join(fx.home, "pwned");
+        const dir = path.join(fx.home, `q'$(touch pwned)'"; touch pwned2; echo "`);
+        fs.mkdirSync(dir);
+        const r = await fx.ok(["validate", b1], { BACKUP_WORK_DIR: dir });
+        assert.equal(r.stdout.trim(), b1);
+        assert.match(r.stderr, /sha256 verified/, "the download went into that directory");
+        assert.ok(!fs.existsSync(marker) && !fs.existsSync(`${marker}2`), "no command from the path ran");
+        assert.deepEqual(fs.readdirSync(dir), [], "its scratch directory was removed");
+    });
 });
+
+/** The program's S3 access as the backup job has it (MinIO's credentials stand in for the writer role). */
+function writerStore(fx: BackupFixture): S3Store {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"; // Node.js 20 here; the image runs 22
+    return new S3Store(
+        { bucket: BUCKET, prefix: PREFIX, region: fx.s3.region, endpoint: fx.s3.endpoint },
+        { credentials: { accessKeyId: fx.s3.accessKey, secretAccessKey: fx.s3.secretKey } },
+    );
+}

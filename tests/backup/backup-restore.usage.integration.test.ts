@@ -1,8 +1,25 @@
 // The script's command line and settings checks: every bad input exits 2 with a message that names
 // the problem and the fix, before touching PostgreSQL or S3 (no servers are started here).
 import { strict as assert } from "assert";
-import { runScript, show } from "./lib/run-script";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { buildProgram } from "./lib/program";
+import { ScriptResult, runScript as runAny, show } from "./lib/run-script";
 import { MAX_RESTORE_TARGET_LENGTH } from "../../config/backup";
+
+const program = buildProgram();
+
+/** A PATH with only what the entry script itself needs (bash, node, dirname, date). */
+function onlyBasics(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kline-usage-path-"));
+    for (const tool of ["bash", "dirname", "date"]) fs.symlinkSync(`/usr/bin/${tool}`, path.join(dir, tool));
+    fs.symlinkSync(process.execPath, path.join(dir, "node"));
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
+}
+const runScript = (args: string[], env: Record<string, string | undefined>): Promise<ScriptResult> =>
+    runAny(args, { BACKUP_PROGRAM: program, ...env });
 
 const base = {
     BACKUP_S3_BUCKET: "kline-backups",
@@ -31,7 +48,7 @@ describe("backup-restore.sh usage and settings validation", () => {
             "BACKUP_S3_PREFIX",
             "BACKUP_S3_ENDPOINT",
             "AWS_REGION",
-            "AWS_CLI",
+            "AWS_MAX_ATTEMPTS",
             "PGDATABASE",
             "BACKUP_CONCURRENCY",
             "BACKUP_ZSTD_LEVEL",
@@ -39,6 +56,10 @@ describe("backup-restore.sh usage and settings validation", () => {
             "BACKUP_LOCK_TTL",
             "BACKUP_LOCK_OWNER",
             "BACKUP_WORK_DIR",
+            "--allow-other-source",
+            "7 refused: the backup comes from another database",
+            ".locks/backup.lock.<NNNNNNNNNNNN>",
+            "If-None-Match",
             ".dump.zst.sha256",
             ".dump.zst.meta.json",
             "Exit codes",
@@ -60,7 +81,8 @@ describe("backup-restore.sh usage and settings validation", () => {
             { BACKUP_S3_ENDPOINT: "127.0.0.1:9000" },
             /BACKUP_S3_ENDPOINT='127.0.0.1:9000' is not an http\(s\) URL/,
         ],
-        ["a bad concurrency", ["backup"], { BACKUP_CONCURRENCY: "0" }, /BACKUP_CONCURRENCY='0' is invalid; use an integer from 1 to 64/],
+        ["a bad concurrency", ["backup"], { BACKUP_CONCURRENCY: "0" }, /BACKUP_CONCURRENCY='0' is invalid; use an integer from 1 to 16/],
+        ["a concurrency the stack config would refuse", ["backup"], { BACKUP_CONCURRENCY: "17" }, /use an integer from 1 to 16/],
         ["a bad zstd level", ["backup"], { BACKUP_ZSTD_LEVEL: "fast" }, /BACKUP_ZSTD_LEVEL='fast' is invalid/],
         ["a missing PGDATABASE", ["backup"], { PGDATABASE: "" }, /PGDATABASE is not set/],
         ["arguments to backup", ["backup", "extra"], {}, /backup takes no arguments/],
@@ -83,14 +105,73 @@ describe("backup-restore.sh usage and settings validation", () => {
         ["a name that is not a backup", ["restore", "../etc/passwd"], {}, /is not a backup name/],
         ["an unknown restore option", ["restore", "--yes"], {}, /unknown option for restore: '--yes'/],
         ["a bad target database", ["restore", "--target-db", "a;drop"], {}, /--target-db='a;drop' is not a database name/],
-        ["a bad lock TTL", ["backup"], { BACKUP_LOCK_TTL: "5" }, /BACKUP_LOCK_TTL='5' is invalid/],
+        [
+            "a bad lock TTL",
+            ["backup"],
+            { BACKUP_LOCK_TTL: "5" },
+            /BACKUP_LOCK_TTL='5' is invalid; use an integer from 60 to 604800 \(seconds\)/,
+        ],
+        [
+            "a huge lock TTL (refused, not wrapped)",
+            ["backup"],
+            { BACKUP_LOCK_TTL: "18446744073709551677" },
+            /BACKUP_LOCK_TTL='18446744073709551677' is invalid/,
+        ],
+        [
+            "a huge window (refused, not wrapped)",
+            ["restore", "--window", "99999999999d"],
+            {},
+            /replay window '99999999999d' is invalid; at most 3650d is allowed/,
+        ],
+        [
+            "a huge default window",
+            ["restore"],
+            { BACKUP_REPLAY_WINDOW: "9223372036854775808s" },
+            /replay window '9223372036854775808s' is invalid/,
+        ],
+        ["a zero window", ["restore", "--window", "0h"], {}, /replay window '0h' is invalid; it must be longer than zero/],
+        [
+            "a huge pg_dump lock wait",
+            ["backup"],
+            { BACKUP_PG_LOCK_WAIT_TIMEOUT: "99999999h" },
+            /BACKUP_PG_LOCK_WAIT_TIMEOUT='99999999h' is invalid/,
+        ],
+        ["a day that does not exist", ["restore", "--from", "2024-02-30"], {}, /--from '2024-02-30' is not a time/],
+        // Every option that takes a value and gets none is a usage error, never its default.
+        ["--target-db without a value after --force", ["restore", "--force", "--target-db"], {}, /--target-db needs a value; see --help/],
+        [
+            "--target-db followed by another option",
+            ["restore", "--target-db", "--force"],
+            {},
+            /--target-db needs a value \(the next argument '--force' is an option\)/,
+        ],
+        ["an empty --target-db=", ["restore", "--target-db="], {}, /--target-db needs a value \(got an empty one\)/],
+        ["--window without a value", ["restore", "--window"], {}, /--window needs a value/],
+        ["--from without a value", ["restore", "--from", "--to", "2024-01-01"], {}, /--from needs a value/],
+        ["--to without a value", ["restore", "--from", "2024-01-01", "--to"], {}, /--to needs a value/],
+        ["a value given to a flag", ["restore", "--force=yes"], {}, /--force takes no value/],
+        ["an option given twice", ["restore", "--window", "1h", "--window", "2h"], {}, /--window is given twice/],
+        ["an unknown validate option", ["validate", "--force"], {}, /unknown option for validate: '--force'/],
+        ["an unknown list option", ["list", "--al"], {}, /unknown option for list: '--al'/],
         [
             "an unwritable work dir",
             ["list"],
             { BACKUP_WORK_DIR: "/nonexistent/dir" },
             /BACKUP_WORK_DIR '\/nonexistent\/dir' is not a writable directory/,
         ],
-        ["a missing AWS CLI", ["list"], { AWS_CLI: "/nonexistent/aws" }, /AWS CLI not found .*set AWS_CLI=/],
+        [
+            "a missing Node.js",
+            ["list"],
+            { BACKUP_NODE: "/nonexistent/node" },
+            /Node.js not found \(BACKUP_NODE='\/nonexistent\/node'\); install Node.js/,
+        ],
+        ["a missing program", ["list"], { BACKUP_PROGRAM: "/nonexistent/cli.js" }, /BACKUP_PROGRAM='\/nonexistent\/cli.js' is not a file/],
+        [
+            "missing PostgreSQL client tools and zstd",
+            ["backup"],
+            { PATH: onlyBasics() },
+            /required tool 'pg_dump' not found on PATH; install the PostgreSQL client[\s\S]*required tool 'zstd' not found on PATH; install zstd/,
+        ],
     ];
     it("takes the longest restore target the stack config allows, refuses one character more", async () => {
         const longest = "a".repeat(MAX_RESTORE_TARGET_LENGTH);
@@ -101,6 +182,32 @@ describe("backup-restore.sh usage and settings validation", () => {
         const tooLong = await runScript(["restore", "--window", "24h", "--target-db", `${longest}a`], base);
         assert.equal(tooLong.code, 2, show(tooLong));
         assert.match(tooLong.stderr, /is too long to keep a renamed copy/);
+    });
+
+    it("reports every bad setting of a group at once", async () => {
+        const r = await runScript(["backup"], { ...base, BACKUP_CONCURRENCY: "0", BACKUP_ZSTD_LEVEL: "99", BACKUP_NAME_PREFIX: "a b" });
+        assert.equal(r.code, 2, show(r));
+        for (const key of ["BACKUP_CONCURRENCY", "BACKUP_ZSTD_LEVEL", "BACKUP_NAME_PREFIX"])
+            assert.match(r.stderr, new RegExp(`ERROR: ${key}=`));
+    });
+
+    it("runs the program from the repository source when no built program is given (by hand, after npm ci)", async () => {
+        // From another working directory, as an operator's shell usually is.
+        const r = await runAny(["restore", "--target-db"], { ...base, BACKUP_PROGRAM: undefined }, os.tmpdir());
+        assert.equal(r.code, 2, show(r));
+        assert.match(r.stderr, /--target-db needs a value/);
+    });
+
+    it("passes a quote in BACKUP_WORK_DIR as data when the directory does not exist", async () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "kline-usage-"));
+        try {
+            const r = await runAny(["list"], { ...base, BACKUP_PROGRAM: program, BACKUP_WORK_DIR: `x'$(touch ${home}/pwned)'` });
+            assert.equal(r.code, 2, show(r));
+            assert.match(r.stderr, /BACKUP_WORK_DIR 'x'\$\(touch .*\/pwned\)'' is not a writable directory/);
+            assert.deepEqual(fs.readdirSync(home), [], "nothing ran");
+        } finally {
+            fs.rmSync(home, { recursive: true, force: true });
+        }
     });
 
     for (const [what, args, env, message] of cases) {

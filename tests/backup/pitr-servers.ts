@@ -2,9 +2,18 @@
 // openssl, so pgBackRest verifies the certificate), PostgreSQL 15 archiving WAL through pgBackRest
 // with the configuration the program renders (components/backup/pitr-config.ts), and helpers to run
 // pgBackRest, the agent and scripts/pitr.sh as the database's OS user.
+import {
+    CreateBucketCommand,
+    GetObjectCommand,
+    ListBucketsCommand,
+    ListObjectsV2Command,
+    PutObjectCommand,
+    S3Client,
+} from "@aws-sdk/client-s3";
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { RepositoryTarget, archivingArgs, renderPgbackrestConf } from "../../components/backup/pitr-config";
@@ -148,38 +157,54 @@ export class TlsMinio {
         const deadline = Date.now() + 30_000;
         while (Date.now() < deadline) {
             if (this.proc.exitCode !== null) throw new Error(`minio exited with ${this.proc.exitCode}: ${this.output}`);
-            if (spawnSync(this.awsBin, [...this.awsArgs(), "s3api", "list-buckets"], { env: this.awsEnv() }).status === 0) return;
+            if (
+                await this.s3.send(new ListBucketsCommand({})).then(
+                    () => true,
+                    () => false,
+                )
+            )
+                return;
             await new Promise((r) => setTimeout(r, 200));
         }
         throw new Error(`minio (TLS) did not become ready within 30 s: ${this.output}`);
     }
 
-    private get awsBin(): string {
-        return requireTool("aws", "apt-get install awscli (listed in .ci/apt/backup.txt)");
-    }
-
-    private awsArgs(): string[] {
-        return ["--endpoint-url", `https://localhost:${this.port}`, "--ca-bundle", this.caFile];
-    }
-
-    private awsEnv(): NodeJS.ProcessEnv {
-        return {
-            ...process.env,
-            AWS_ACCESS_KEY_ID: this.accessKey,
-            AWS_SECRET_ACCESS_KEY: this.secretKey,
-            AWS_REGION: this.region,
-            AWS_EC2_METADATA_DISABLED: "true",
-            AWS_PAGER: "",
-        };
-    }
-
-    /** The AWS CLI against this server (bucket set-up, and tampering with stored objects). */
-    aws(args: string[]): string {
-        return execFileSync(this.awsBin, [...this.awsArgs(), ...args], {
-            encoding: "utf8",
-            env: this.awsEnv(),
-            maxBuffer: 64 * 1024 * 1024,
+    private client?: S3Client;
+    /** An S3 client that trusts only the throw-away CA (bucket set-up, and tampering with stored objects). */
+    private get s3(): S3Client {
+        this.client ??= new S3Client({
+            endpoint: `https://localhost:${this.port}`,
+            forcePathStyle: true,
+            region: this.region,
+            credentials: { accessKeyId: this.accessKey, secretAccessKey: this.secretKey },
+            requestHandler: { httpsAgent: new https.Agent({ ca: fs.readFileSync(this.caFile) }) },
         });
+        return this.client;
+    }
+
+    async createBucket(bucket: string): Promise<void> {
+        await this.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
+
+    /** Every object under the prefix with its size, sorted by key. */
+    async list(bucket: string, prefix: string): Promise<Array<{ key: string; size: number }>> {
+        const out: Array<{ key: string; size: number }> = [];
+        let token: string | undefined;
+        do {
+            const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+            for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return out.sort((a, b) => a.key.localeCompare(b.key));
+    }
+
+    async get(bucket: string, key: string): Promise<Buffer> {
+        const r = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return Buffer.from(await r.Body!.transformToByteArray());
+    }
+
+    async put(bucket: string, key: string, body: Buffer): Promise<void> {
+        await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     }
 
     /** Where pgBackRest finds this server (the rest of its repository settings come from the program). */
@@ -202,6 +227,7 @@ export class TlsMinio {
     }
 
     async destroy(): Promise<void> {
+        this.client?.destroy();
         const proc = this.proc;
         if (proc && proc.exitCode === null) {
             await new Promise<void>((resolve) => {

@@ -3,7 +3,6 @@
 // agent the database pod runs (images/postgres/pitr-agent.sh) and the operator's scripts/pitr.sh.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { PITR_STANZA } from "../../config/pitr";
 import { agentEnv } from "../../components/backup/pitr-config";
@@ -70,7 +69,7 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
         requireTool("pgbackrest", PGBACKREST_HINT);
         requireTool("jq", "apt-get install jq");
         minio = await TlsMinio.create();
-        minio.aws(["s3", "mb", `s3://${BUCKET}`]);
+        await minio.createBucket(BUCKET);
         pg = await ArchivingPostgres.create({
             stanza: PITR_STANZA,
             repository: minio.repository(BUCKET, PREFIX),
@@ -116,10 +115,7 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
         assert.equal(m.get("kline_pitr_backups"), 1);
         assert.equal(m.get("kline_pitr_backup_last_attempt_failed"), 0);
         // The repository lives under its own prefix only.
-        const keys = minio
-            .aws(["s3api", "list-objects-v2", "--bucket", BUCKET, "--query", "Contents[].Key", "--output", "text"])
-            .split(/\s+/)
-            .filter(Boolean);
+        const keys = (await minio.list(BUCKET, "")).map((o) => o.key);
         assert.ok(
             keys.length > 10 && keys.every((k) => k.startsWith(PREFIX)),
             `keys outside ${PREFIX}: ${keys.filter((k) => !k.startsWith(PREFIX))}`,
@@ -168,7 +164,7 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
             ["full", "incr"],
         );
 
-        const archiveBefore = minio.aws(["s3", "ls", "--recursive", `s3://${BUCKET}/${PREFIX}archive/`]);
+        const archiveBefore = await minio.list(BUCKET, `${PREFIX}archive/`);
         const dataDir = path.join(restoreRoot, "copy");
         const port = pg.port + 1;
         const started = Date.now();
@@ -189,9 +185,9 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
         } finally {
             runAs(path.join(pgBinDir(), "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"], {});
         }
-        const archiveAfter = minio.aws(["s3", "ls", "--recursive", `s3://${BUCKET}/${PREFIX}archive/`]);
-        assert.doesNotMatch(archiveAfter, /\/00000002/, "the restored copy wrote into the live repository");
-        assert.equal(archiveAfter, archiveBefore);
+        const archiveAfter = await minio.list(BUCKET, `${PREFIX}archive/`);
+        assert.ok(!archiveAfter.some((o) => /\/00000002/.test(o.key)), "the restored copy wrote into the live repository");
+        assert.deepEqual(archiveAfter, archiveBefore);
         assert.equal(pg.psql(FINGERPRINT), after, "the live database is untouched");
     });
 
@@ -222,24 +218,16 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
 
         // The largest file of the full backup that the newest backup takes from it (not a copy of its own).
         const backups = pg.info().backup;
-        const files = (label: string) =>
-            minio
-                .aws(["s3", "ls", "--recursive", `s3://${BUCKET}/${PREFIX}backup/${PITR_STANZA}/${label}/pg_data/base/`])
-                .trim()
-                .split("\n")
-                .map((l) => l.trim().split(/\s+/))
-                .map(([, , size, key]) => ({ size: Number(size), key, rel: key.split("/pg_data/")[1] }));
-        const own = new Set(files(backups.at(-1).label).map((f) => f.rel));
-        const largest = files(backups[0].label)
-            .filter((f) => !own.has(f.rel))
-            .sort((a, b) => b.size - a.size)[0].key;
-        const local = path.join(os.tmpdir(), `pitr-tamper-${process.pid}`);
-        minio.aws(["s3", "cp", `s3://${BUCKET}/${largest}`, local, "--quiet"]);
-        const bytes = fs.readFileSync(local);
+        const files = async (label: string) =>
+            (await minio.list(BUCKET, `${PREFIX}backup/${PITR_STANZA}/${label}/pg_data/base/`)).map((o) => ({
+                ...o,
+                rel: o.key.split("/pg_data/")[1],
+            }));
+        const own = new Set((await files(backups.at(-1).label)).map((f) => f.rel));
+        const largest = (await files(backups[0].label)).filter((f) => !own.has(f.rel)).sort((a, b) => b.size - a.size)[0].key;
+        const bytes = await minio.get(BUCKET, largest);
         bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-        fs.writeFileSync(local, bytes);
-        minio.aws(["s3", "cp", local, `s3://${BUCKET}/${largest}`, "--quiet"]);
-        fs.rmSync(local);
+        await minio.put(BUCKET, largest, bytes);
 
         const verify = pg.pgbackrest(["--verbose", "verify"]);
         assert.equal(verify.status, 0, "pgBackRest 2.45's verify exits 0 even when it finds a bad file");

@@ -2,13 +2,13 @@
 // the IRSA roles, the CronJob and its pod, the NetworkPolicy, the restore Job on request, and the
 // canary's absence of all of it (via the harness's renderStack).
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions } from "../../components/backup";
 import { BACKUP_CRONJOB } from "../../components/monitoring/params";
 import { defaultThresholds } from "../../components/monitoring/rules";
 import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, renderStack, resources } from "../harness";
 import { restrictedViolations } from "../lib/pss";
+import { ConfigError, buildConfig } from "../../config";
+import { DEFAULT_SECRETS, REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 
 const EXPECTED = {
     development: { retention: 7, schedule: "0 1 * * *", concurrency: "3", objectLock: 0, logging: false, protect: false },
@@ -62,7 +62,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(rule.bucketKeyEnabled, true);
         });
 
-        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request", () => {
+        it("bucket: all four public access blocks, ACLs disabled, a policy that denies every non-TLS request and every overwrite by the writer", () => {
             const pab = one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-public-access").inputs;
             for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
                 assert.equal(pab[flag], true, flag);
@@ -79,6 +79,18 @@ for (const stack of ["development", "staging", "production"] as const) {
                     Action: "s3:*",
                     Resource: [bucketArn, `${bucketArn}/*`],
                     Condition: { Bool: { "aws:SecureTransport": "false" } },
+                },
+                {
+                    Sid: "DenyOverwritesByBackupWriter",
+                    Effect: "Deny",
+                    Principal: "*",
+                    Action: "s3:PutObject",
+                    Resource: `${bucketArn}/backups/*`,
+                    Condition: {
+                        ArnEquals: { "aws:PrincipalArn": r.outputs.backup.writerRoleArn },
+                        Null: { "s3:if-none-match": "true" },
+                        Bool: { "s3:ObjectCreationOperation": "true" },
+                    },
                 },
             ]);
         });
@@ -158,7 +170,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             const write = policy.Statement.find((s: any) => s.Sid === "WriteBackups");
             assert.deepEqual(write.Action, ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]);
             assert.equal(write.Resource, `${bucketArn}/backups/*`);
-            assert.equal(policy.Statement.find((s: any) => s.Sid === "ReadLock").Resource, `${bucketArn}/backups/.locks/backup.lock`);
+            assert.equal(policy.Statement.find((s: any) => s.Sid === "ReadLock").Resource, `${bucketArn}/backups/.locks/*`);
             assert.deepEqual(policy.Statement.find((s: any) => s.Sid === "ListBackups").Condition, {
                 StringLike: { "s3:prefix": ["backups/", "backups/*"] },
             });
@@ -200,7 +212,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.ok(t.backupMaxAgeHours > 24, "the daily schedule fits KlineAnalyticsBackupTooOld/NotScheduled's limit");
         });
 
-        it("backup pod: restricted, read-only root with /tmp emptyDir, pinned image, the script from the ConfigMap, settings from config", () => {
+        it("backup pod: restricted, read-only root with /tmp emptyDir, pinned image carrying the script, the backup role, settings from config", () => {
             const [pod] = podSpecs(objects(r, "CronJob", BACKUP_CRONJOB_NAME));
             assert.deepEqual(restrictedViolations(pod.spec), []);
             assert.equal(pod.labels["app.kubernetes.io/name"], "kline-analytics-backup", "the in-cluster database admits this label");
@@ -208,13 +220,17 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.match(c.image, /^[^:@]+(:[\w.-]+)$/);
             assert.doesNotMatch(c.image, /:latest$/);
             assert.equal(c.securityContext.readOnlyRootFilesystem, true);
-            assert.deepEqual(c.command, ["/bin/bash", "/opt/kline-backup/backup-restore.sh"]);
+            assert.deepEqual(c.command, ["/bin/bash", "/opt/kline-backup/backup-restore.sh"], "the script in the image");
             assert.deepEqual(c.args, ["backup"]);
             assert.deepEqual(
                 pod.spec.volumes.find((v: any) => v.name === "tmp"),
                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
             );
-            assert.ok(c.volumeMounts.some((m: any) => m.mountPath === "/tmp"));
+            assert.deepEqual(
+                c.volumeMounts,
+                [{ name: "tmp", mountPath: "/tmp" }],
+                "nothing else is mounted; the root filesystem is read-only",
+            );
             const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
             assert.equal(env.BACKUP_S3_BUCKET, bucketName);
             assert.equal(env.BACKUP_S3_PREFIX, "backups/");
@@ -222,14 +238,17 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(env.BACKUP_CONCURRENCY, want.concurrency);
             assert.equal(env.BACKUP_LOCK_TTL, String(LOCK_TTL));
             assert.ok(LOCK_TTL > 4 * 3600, "the lock outlives the Job deadline");
-            assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "kline-analytics-db", key: "password" } });
+            assert.equal(env.PGUSER, "kline_backup", "the read-only backup role, never the app's user");
+            assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "kline-analytics-backup-db", key: "backup-password" } });
+            assert.equal(env.AWS_CLI, undefined, "the program talks to S3 itself");
             assert.deepEqual(env.BACKUP_LOCK_OWNER, { fieldRef: { fieldPath: "metadata.labels['job-name']" } });
             assert.equal(env.HOME, "/tmp");
             assert.equal(pod.spec.serviceAccountName, "kline-analytics-backup");
 
-            const script = object(r, "ConfigMap", "kline-analytics-backup-script");
-            const shipped = fs.readFileSync(path.resolve(__dirname, "..", "..", "scripts", "backup-restore.sh"), "utf8");
-            assert.equal(script.data["backup-restore.sh"], shipped, "the ConfigMap carries the tested script byte for byte");
+            assert.equal(objects(r, "ConfigMap", "kline-analytics-backup-script").length, 0, "the image carries script and program");
+            const secret = object(r, "Secret", "kline-analytics-backup-db");
+            assert.deepEqual(Object.keys(secret.stringData).sort(), ["backup-password", "restore-password"]);
+            for (const v of Object.values(secret.stringData)) assert.equal(v, "[secret]", "the role passwords render only as secrets");
         });
 
         it("ServiceAccount carries the writer role; no restore Job unless the config asks for one", () => {
@@ -291,6 +310,9 @@ describe("restore Job on request", () => {
         const pod = job.spec.template.spec;
         assert.deepEqual(pod.containers[0].args, ["restore", "--window", "24h", "--target-db", "kline_analytics_restored"]);
         assert.equal(pod.serviceAccountName, "kline-analytics-restore");
+        const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+        assert.equal(env.PGUSER, "kline_restore", "the restore role, never the app's user");
+        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "kline-analytics-backup-db", key: "restore-password" } });
         assert.deepEqual(restrictedViolations(pod), []);
         assert.deepEqual(pod.volumes.find((v: any) => v.name === "tmp").emptyDir, { sizeLimit: "20Gi" });
         const sa = object(r, "ServiceAccount", "kline-analytics-restore");
@@ -352,6 +374,24 @@ describe("restore Job on request", () => {
             { restoreWindow: "24h", restoreTargetDb: "a".repeat(36) },
             /restoreTargetDb = "a{36}": a lower-case PostgreSQL identifier of at most 35 characters/,
         ],
+        [
+            "the application's user as the backup role",
+            "staging",
+            { backupDbUser: "kline" },
+            /backupDbUser = "kline": the application's user \(dbUser\) is refused/,
+        ],
+        [
+            "the application's user as the restore role",
+            "production",
+            { restoreDbUser: "kline" },
+            /restoreDbUser = "kline": the application's user/,
+        ],
+        [
+            "one role for backup and restore",
+            "staging",
+            { restoreDbUser: "kline_backup" },
+            /backupDbUser and restoreDbUser are both "kline_backup"/,
+        ],
     ] as const) {
         it(`refuses ${what}`, async () => {
             await assert.rejects(renderStack(stack, { overrides: overrides as Record<string, string> }), message);
@@ -367,4 +407,27 @@ describe("every stack file renders its backups without duplicate registrations",
             assert.equal(new Set(urns).size, urns.length);
         });
     }
+});
+
+describe("the backup jobs' database roles", () => {
+    it("their passwords are required secrets while backups are enabled, and refused in plain text", () => {
+        const { backupDbPassword, restoreDbPassword, ...others } = DEFAULT_SECRETS;
+        assert.ok(backupDbPassword && restoreDbPassword);
+        const build = (env: string, secrets: Record<string, string>, plaintext: string[] = []) =>
+            buildConfig(mapSource({ ...REQUIRED_CONFIG, environment: env }, secrets, plaintext));
+        assert.throws(
+            () => build("production", others),
+            (e: unknown) =>
+                e instanceof ConfigError &&
+                /backupDbPassword is not set: the backup jobs log in as "kline_backup"; create the role \(docs\/backups\.md\)/.test(
+                    e.message,
+                ) &&
+                /restoreDbPassword is not set/.test(e.message),
+        );
+        assert.throws(() => build("production", DEFAULT_SECRETS, ["backupDbPassword"]), /backupDbPassword is stored in plain text/);
+        const cfg = build("production", DEFAULT_SECRETS);
+        assert.equal(cfg.backup.roles.backupUser, "kline_backup");
+        assert.equal(cfg.backup.roles.restoreUser, "kline_restore");
+        assert.doesNotThrow(() => build("canary", {}), "the canary takes no backups and needs no role");
+    });
 });

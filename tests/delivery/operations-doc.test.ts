@@ -1,10 +1,14 @@
 // docs/operations.md stays true to the code: the commands it tells operators to run name real
 // scripts, options, config keys, secrets and policies. A renamed key or policy fails here.
+import { USAGE } from "../../components/backup/logical/help";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { ruleParamsFor } from "../../components/monitoring/params";
+import { allAlerts, buildRuleGroups } from "../../components/monitoring/rules";
 import { BASELINE } from "../../policy/rules/baseline";
+import { CANARY, ruleTarget } from "../monitoring/deployment";
 import { renderStack } from "../harness";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -65,7 +69,7 @@ describe("delivery: docs/operations.md matches the code", () => {
     });
 
     it("every backup-restore.sh call uses a command and options the script documents", () => {
-        const help = fs.readFileSync(path.join(REPO, "scripts", "backup-restore.sh"), "utf8");
+        const help = USAGE; // what `backup-restore.sh --help` prints (the program's usage text)
         const calls = shellLines.map(command).filter((l) => l.startsWith("./scripts/backup-restore.sh"));
         const commands = new Set(calls.map((c) => c.split(/\s+/)[1]));
         assert.deepEqual([...commands].sort(), ["backup", "list", "restore", "validate"]);
@@ -84,6 +88,43 @@ describe("delivery: docs/operations.md matches the code", () => {
         for (const s of used) assert.ok(DOC.includes(`\`${s}\``), `secret ${s} is not documented`);
         for (const f of fs.readdirSync(dir)) assert.ok(DOC.includes(`\`${f}\``), `workflow ${f} is not documented`);
         assert.ok(text.includes("vars.PULUMI_ORG") && DOC.includes("`PULUMI_ORG`"));
+    });
+
+    it("the release runbook lists every canary alert with its threshold, `for` and severity, as the canary's PrometheusRule has them", () => {
+        const table = DOC.slice(DOC.indexOf("<!-- canary-alerts:start -->"), DOC.indexOf("<!-- canary-alerts:end -->"));
+        const rows = new Map(
+            [...table.matchAll(/^\| `(KlineAnalytics\w+)` \| (.*?) \| (\S+) \| (\w+) \|$/gm)].map((m) => [
+                m[1],
+                { when: m[2], for: m[3], severity: m[4] },
+            ]),
+        );
+        const alerts = allAlerts(buildRuleGroups(ruleParamsFor(ruleTarget(CANARY))));
+        assert.deepEqual([...rows.keys()].sort(), [...new Set(alerts.map((a) => a.alert))].sort());
+        for (const a of alerts) {
+            const row = rows.get(a.alert)!;
+            assert.equal(row.for, a.for ?? "-", `${a.alert}: for`);
+            assert.equal(row.severity, a.labels.severity, `${a.alert}: severity`);
+            const threshold = /> ([\d.]+)$/.exec(a.expr)?.[1];
+            if (threshold && Number(threshold) > 0) {
+                const v = Number(threshold);
+                const shown = [`${v} s`, `${+(v * 100).toFixed(2)}%`, `more than ${v} `];
+                assert.ok(
+                    shown.some((x) => row.when.includes(x)),
+                    `${a.alert}: threshold ${v} not in "${row.when}"`,
+                );
+            }
+        }
+        // the watch lasts longer than the longest `for` plus the 5-minute rate windows
+        const longest = Math.max(...alerts.map((a) => parseInt(a.for ?? "0", 10)));
+        const watch = Number(/Watch the canary for (\d+) minutes/.exec(DOC)?.[1]);
+        assert.ok(watch >= longest + 5, `watching ${watch} minutes, longest for ${longest}m`);
+    });
+
+    it("the drift section and the CI table say when drift.yml runs, as its schedule does", () => {
+        const drift = parse(fs.readFileSync(path.join(REPO, ".github", "workflows", "drift.yml"), "utf8"));
+        const [minute, hour] = drift.on.schedule[0].cron.split(" ");
+        assert.ok(DOC.includes(`every day at ${hour.padStart(2, "0")}:${minute.padStart(2, "0")} UTC`));
+        assert.ok(DOC.includes("./scripts/drift-check.sh --stack production"));
     });
 
     it("lists the stack outputs the program exports", async () => {

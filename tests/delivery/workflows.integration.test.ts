@@ -39,8 +39,8 @@ function steps(wf: any, job: string): any[] {
 describe("delivery: GitHub workflows", () => {
     const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
 
-    it("are the four expected workflows", () => {
-        assert.deepEqual(files.sort(), ["checks.yml", "pull-request.yml", "pulumi-up.yml", "release.yml"]);
+    it("are the five expected workflows", () => {
+        assert.deepEqual(files.sort(), ["checks.yml", "drift.yml", "pull-request.yml", "pulumi-up.yml", "release.yml"]);
     });
 
     it("pass actionlint, shellcheck of run: scripts included", () => {
@@ -87,6 +87,7 @@ describe("delivery: GitHub workflows", () => {
             "release.yml:canary": ["id-token"],
             "release.yml:production": ["id-token"],
             "pulumi-up.yml:up": ["id-token"],
+            "drift.yml:drift": ["id-token", "issues"],
         };
         for (const f of files) {
             const wf = load(f);
@@ -149,8 +150,104 @@ describe("delivery: GitHub workflows", () => {
         assert.equal(pulumi.with.command, "preview");
         assert.equal(pulumi.with.diff, true);
         assert.equal(pulumi.with.policyPacks, "policy");
-        assert.match(pulumi.with["stack-name"], /matrix\.stack/);
+        assert.equal(pulumi.with["stack-name"], "${{ env.STACK_NAME }}");
+        assert.match(preview.env.STACK_NAME, /matrix\.stack/);
         assert.equal(pulumi.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
+    });
+
+    it("pull requests: each stack's preview is a PR comment with the policy pack's result, posted even when the preview fails", () => {
+        const pr = load("pull-request.yml");
+        const all = steps(pr, "preview");
+        const pulumi = all.find((s) => String(s.uses).startsWith("pulumi/actions@"));
+        // success: pulumi/actions posts (and on the next push edits) the preview output, which ends
+        // with the "Policy Packs run:" table and lists advisory violations
+        assert.equal(pulumi.id, "preview");
+        assert.equal(pulumi.with["comment-on-pr"], true);
+        assert.equal(pulumi.with["edit-pr-comment"], true);
+        assert.equal(pulumi.with.diff, true);
+        assert.equal(pulumi.with.policyPacks, "policy");
+        assert.equal(pulumi.with["github-token"], "${{ secrets.GITHUB_TOKEN }}");
+        // failure (pulumi/actions comments only on success): the next step posts the same comment
+        // with the violations or the error on top, then fails the job
+        const post = all[all.indexOf(pulumi) + 1];
+        assert.equal(post.name, "Post the failed preview on the pull request");
+        assert.equal(post.if, "failure() && steps.preview.outcome == 'failure'");
+        const run: string[] = post.run.trim().split("\n");
+        assert.match(
+            run[1],
+            /^pulumi preview --diff --policy-pack policy --stack "\$\{STACK_NAME\}" --non-interactive > "\$\{RUNNER_TEMP\}\/preview\.txt" 2>&1 \|\| rc=\$\?$/,
+        );
+        assert.equal(
+            run[2],
+            './scripts/preview-comment.sh "${STACK_NAME}" "${RUNNER_TEMP}/preview.txt" "${rc}" > "${RUNNER_TEMP}/comment.md"',
+        );
+        assert.ok(
+            run.some((l) =>
+                /gh api --method PATCH "repos\/\$\{GH_REPO\}\/issues\/comments\/\$\{id\}" -F "body=@\$\{RUNNER_TEMP\}\/comment\.md"/.test(
+                    l,
+                ),
+            ),
+            "edits the stack's comment when there is one",
+        );
+        assert.ok(run.some((l) => /gh pr comment "\$\{PR\}" --body-file "\$\{RUNNER_TEMP\}\/comment\.md"/.test(l)));
+        assert.equal(run.at(-1), "exit 1", "a failed preview still fails the job");
+        assert.equal(post.env.PR, "${{ github.event.pull_request.number }}");
+        assert.equal(post.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
+        assert.equal(pr.jobs.preview.permissions["pull-requests"], "write");
+    });
+
+    it("drift: every morning and on demand, each of the four stacks checked by drift-check.sh with the read-only preview credentials", () => {
+        const drift = load("drift.yml");
+        assert.deepEqual(Object.keys(drift.on).sort(), ["schedule", "workflow_dispatch"]);
+        assert.deepEqual(drift.on.schedule, [{ cron: "17 5 * * *" }]);
+        assert.equal(drift.concurrency["cancel-in-progress"], false);
+        const job = drift.jobs.drift;
+        assert.deepEqual(job.strategy.matrix.stack, STACKS);
+        assert.equal(job.strategy["fail-fast"], false, "one drifted stack does not stop the others' checks");
+        assert.equal(job.environment, undefined, "no deployment environment: its write credentials stay out");
+        const all = steps(drift, "drift");
+        // the same read-only credentials as pull-request previews, never the deploy role or kubeconfig
+        const pr = load("pull-request.yml");
+        const creds = (wf: any, job: string) => {
+            const s = steps(wf, job);
+            const aws = s.find((x) => String(x.uses).startsWith("aws-actions/configure-aws-credentials@"));
+            const kube = s.find((x) => x.env?.KUBECONFIG_DATA);
+            return [aws.uses, aws.with["role-to-assume"], kube.env.KUBECONFIG_DATA, kube.run];
+        };
+        assert.deepEqual(creds(drift, "drift"), creds(pr, "preview"));
+        assert.equal(creds(drift, "drift")[1], "${{ secrets.AWS_PREVIEW_ROLE_ARN }}");
+        assert.doesNotMatch(fs.readFileSync(path.join(WORKFLOWS, "drift.yml"), "utf8"), /AWS_DEPLOY_ROLE_ARN|secrets\.KUBECONFIG_DATA/);
+        const install = all.find((s) => String(s.uses).startsWith("pulumi/actions@"));
+        assert.deepEqual(install.with, { "pulumi-version": "3.248.0" }, "install only: the script runs the commands");
+        const check = all.find((s) => s.id === "drift");
+        assert.match(check.run, /\.\/scripts\/drift-check\.sh --stack "\$\{STACK\}" --out "\$\{RUNNER_TEMP\}\/drift" \|\| rc=\$\?/);
+        assert.match(check.run, /exit "\$\{rc\}"/, "the job fails when the script does");
+        assert.equal(check.env.STACK, "${{ matrix.stack }}");
+        assert.equal(check.env.PULUMI_ORG, "${{ vars.PULUMI_ORG }}");
+        // the script runs pulumi in one place, for exactly the two read-only commands, each with --expect-no-changes
+        const scriptLines = fs.readFileSync(path.join(REPO, "scripts", "drift-check.sh"), "utf8").split("\n");
+        const lines = scriptLines.slice(scriptLines.indexOf("EOF") + 1); // the code after the --help text
+        assert.deepEqual(
+            lines.filter((l) => /^\s*pulumi\s/.test(l)).map((l) => l.trim()),
+            ['pulumi "$@" >"$out/$name.json" 2>"$out/$name.err" || rc=$?'],
+        );
+        assert.deepEqual(
+            lines.filter((l) => /^\s*run_check\s/.test(l)).map((l) => l.trim()),
+            [
+                'run_check refresh refresh --stack "$full" --preview-only --expect-no-changes --json --non-interactive',
+                'run_check preview preview --stack "$full" --expect-no-changes --json --non-interactive',
+            ],
+        );
+        // drift (exit 1) opens or comments on the stack's issue; a clean run closes it
+        const open = all.find((s) => s.name === "Open or update the drift issue");
+        assert.equal(open.if, "failure() && steps.drift.outputs.result == '1'");
+        assert.match(open.run, /title="Drift detected: \$\{STACK\}"/);
+        assert.match(open.run, /gh issue comment "\$\{number\}" --body-file "\$\{body\}"/);
+        assert.match(open.run, /gh issue create --title "\$\{title\}" --label drift --body-file "\$\{body\}"/);
+        assert.match(open.run, /body="\$\{RUNNER_TEMP\}\/drift\/summary\.md"/);
+        const close = all.find((s) => s.name === "Close the drift issue (no drift any more)");
+        assert.equal(close.if, "success()");
+        assert.match(close.run, /gh issue close "\$\{number\}"/);
     });
 
     it("releases: main deploys development then staging; tags deploy canary, then production", () => {

@@ -370,7 +370,7 @@ describe("e2e: real Pulumi CLI and Kubernetes provider on loopback clusters (sta
         });
 
         stackLifecycle("production", get, {
-            secrets: ["dbPassword", "slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatUrl"],
+            secrets: ["dbPassword", "backupDbPassword", "restoreDbPassword", "slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatUrl"],
             changeKey: "replicas",
             changeValue: "4",
             typeCheck: true,
@@ -449,7 +449,7 @@ describe("e2e: real Pulumi CLI and Kubernetes provider on loopback clusters (sta
         const live = lazy(get);
 
         stackLifecycle("staging", get, {
-            secrets: ["dbPassword", "slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatUrl"],
+            secrets: ["dbPassword", "backupDbPassword", "restoreDbPassword", "slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatUrl"],
             changeKey: "replicas",
             changeValue: "3",
             typeCheck: true,
@@ -494,7 +494,7 @@ describe("e2e: real Pulumi CLI and Kubernetes provider on loopback clusters (sta
         const live = lazy(get);
 
         stackLifecycle("development", get, {
-            secrets: ["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatUrl"],
+            secrets: ["backupDbPassword", "restoreDbPassword", "slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatUrl"],
             changeKey: "replicas",
             changeValue: "2",
             typeCheck: true,

@@ -13,12 +13,25 @@ describe("foundation: synth warns only about secrets a stack uses", () => {
     it("canary: none (its database Secret and receivers are production's)", async () => {
         assert.deepEqual(await unset("canary"), []);
     });
-    it("development: the receivers, not the generated database password", async () => {
-        assert.deepEqual(await unset("development"), ["heartbeatUrl", "pagerdutyRoutingKey", "slackWebhookUrl"]);
+    it("development: the backup roles and the receivers, not the generated database password", async () => {
+        assert.deepEqual(await unset("development"), [
+            "backupDbPassword",
+            "heartbeatUrl",
+            "pagerdutyRoutingKey",
+            "restoreDbPassword",
+            "slackWebhookUrl",
+        ]);
     });
-    it("staging and production: the database password and the receivers", async () => {
+    it("staging and production: the database password, the backup roles and the receivers", async () => {
         for (const stack of ["staging", "production"]) {
-            assert.deepEqual(await unset(stack), ["dbPassword", "heartbeatUrl", "pagerdutyRoutingKey", "slackWebhookUrl"]);
+            assert.deepEqual(await unset(stack), [
+                "backupDbPassword",
+                "dbPassword",
+                "heartbeatUrl",
+                "pagerdutyRoutingKey",
+                "restoreDbPassword",
+                "slackWebhookUrl",
+            ]);
         }
     });
 });

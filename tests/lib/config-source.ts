@@ -13,7 +13,12 @@ export const REQUIRED_CONFIG: Record<string, string> = {
 };
 
 /** The secrets a mapSource has unless a test passes its own: the ones production cannot do without. */
-export const DEFAULT_SECRETS: Record<string, string> = { dbPassword: "pw", heartbeatUrl: "https://heartbeat.example.com/ping/kline" };
+export const DEFAULT_SECRETS: Record<string, string> = {
+    dbPassword: "pw",
+    backupDbPassword: "backup-pw",
+    restoreDbPassword: "restore-pw",
+    heartbeatUrl: "https://heartbeat.example.com/ping/kline",
+};
 
 /**
  * Plain values plus secrets (stored with --secret unless listed in `plaintext`); "" counts as unset,

@@ -47,3 +47,14 @@ export function runTool(file: string, args: string[], opts: { cwd?: string; inpu
         throw new Error(`${path.basename(file)} ${args.join(" ")} failed (exit ${err.status}):\n${out}`);
     }
 }
+
+/** shellcheck's findings (every severity) for a script, "" when clean. */
+export function shellcheckFindings(script: string): string {
+    const shellcheck = requireTool("shellcheck", "apt-get install shellcheck (listed in .ci/apt/delivery.txt)");
+    try {
+        execFileSync(shellcheck, ["--severity=info", "--format=gcc", script], { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+        return "";
+    } catch (err: any) {
+        return `${err.stdout ?? ""}${err.stderr ?? ""}` || `shellcheck exited ${err.status}`;
+    }
+}

@@ -24,3 +24,45 @@ export function parsePromQL(expr: string): ParsedQuery {
     } while (cursor.next());
     return { metrics: [...metrics].sort(), errors };
 }
+
+export interface Selector {
+    metric: string;
+    matchers: { label: string; op: string; value: string }[];
+}
+
+/** Every vector selector of an expression, with its label matchers. */
+export function selectorsOf(expr: string): Selector[] {
+    const out: Selector[] = [];
+    const cursor = parser.parse(expr).cursor();
+    do {
+        const node = cursor.node;
+        if (node.name !== "VectorSelector") continue;
+        const id = node.getChild("Identifier");
+        const matchers: Selector["matchers"] = [];
+        for (const m of node.getChild("LabelMatchers")?.getChildren("UnquotedLabelMatcher") ?? []) {
+            const text = (n: string) => {
+                const c = m.getChild(n);
+                return c ? expr.slice(c.from, c.to) : "";
+            };
+            matchers.push({ label: text("LabelName"), op: text("MatchOp"), value: JSON.parse(text("StringLiteral")) });
+        }
+        out.push({ metric: id ? expr.slice(id.from, id.to) : "", matchers });
+    } while (cursor.next());
+    return out;
+}
+
+/** Every aggregation's grouping labels (`by`/`without`), with the metrics its operand selects. */
+export function groupingsOf(expr: string): { labels: string[]; metrics: string[] }[] {
+    const out: { labels: string[]; metrics: string[] }[] = [];
+    const cursor = parser.parse(expr).cursor();
+    do {
+        const node = cursor.node;
+        if (node.name !== "AggregateExpr") continue;
+        const labels = (node.getChild("AggregateModifier")?.getChild("GroupingLabels")?.getChildren("LabelName") ?? []).map((l) =>
+            expr.slice(l.from, l.to),
+        );
+        const body = node.getChild("FunctionCallBody");
+        out.push({ labels, metrics: body ? parsePromQL(expr.slice(body.from, body.to)).metrics : [] });
+    } while (cursor.next());
+    return out;
+}

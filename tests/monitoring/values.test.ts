@@ -9,7 +9,10 @@ import { blackboxExporterValues, kubePrometheusStackValues } from "../../compone
 import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 import { restrictedViolations } from "../lib/pss";
 
+/** The backup jobs' database roles: required while backups are enabled, beside the secrets these tests vary. */
+const ROLES = { backupDbPassword: "backup-pw", restoreDbPassword: "restore-pw" };
 const SECRETS = {
+    ...ROLES,
     dbPassword: "pw",
     pagerdutyRoutingKey: "key",
     slackWebhookUrl: "https://hooks.slack.com/services/T/B/X",
@@ -225,14 +228,17 @@ describe("monitoring: configuration", function () {
     it("staging and production refuse to deploy without the pager and chat secrets; development may", function () {
         assert.throws(
             () =>
-                checkReceivers("production", config("production", {}, { dbPassword: "pw", heartbeatUrl: SECRETS.heartbeatUrl }).monitoring),
+                checkReceivers(
+                    "production",
+                    config("production", {}, { ...ROLES, dbPassword: "pw", heartbeatUrl: SECRETS.heartbeatUrl }).monitoring,
+                ),
             /needs pagerdutyRoutingKey and slackWebhookUrl: set `pulumi config set --secret pagerdutyRoutingKey/,
         );
         assert.throws(
-            () => checkReceivers("staging", config("staging", {}, { dbPassword: "pw", pagerdutyRoutingKey: "k" }).monitoring),
+            () => checkReceivers("staging", config("staging", {}, { ...ROLES, dbPassword: "pw", pagerdutyRoutingKey: "k" }).monitoring),
             /needs slackWebhookUrl/,
         );
-        assert.doesNotThrow(() => checkReceivers("development", config("development", {}, {}).monitoring));
+        assert.doesNotThrow(() => checkReceivers("development", config("development", {}, ROLES).monitoring));
         assert.doesNotThrow(() => checkReceivers("production", config("production").monitoring));
     });
 });

@@ -5,8 +5,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { requireTool, toolsBinDir } from "../../tests/lib/tools";
 
+// renovate: datasource=go depName=k8s.io/kubernetes
 export const KUBERNETES_VERSION = "v1.36.3";
+// renovate: datasource=go depName=github.com/prometheus-operator/prometheus-operator
 export const PROMETHEUS_OPERATOR_VERSION = "v0.93.0"; // shipped by kube-prometheus-stack 88.x
+// renovate: datasource=go depName=github.com/elastic/cloud-on-k8s/v3
 export const ECK_VERSION = "v3.5.0"; // eck-operator chart 3.5.0
 
 const toolsDir = path.dirname(toolsBinDir);

@@ -5,6 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import { MinioServer } from "./minio";
 import { PgServer } from "./postgres";
+import * as crypto from "crypto";
+import { buildProgram } from "./program";
 import { RunningScript, ScriptResult, runScript, show, startScript } from "./run-script";
 import { checksumSql, seedSql } from "./seed";
 
@@ -12,6 +14,25 @@ export const BUCKET = "kline-backups-test";
 export const PREFIX = "backups/kline-analytics/";
 export const SOURCE_DB = "kline";
 export const BACKUP_NAME_RE = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;
+/** The application's role: it owns the database and its tables. */
+export const APP_ROLE = "kline_app";
+
+/** The SQL a DBA runs once (docs/backups.md): a read-only backup role and a restore role. */
+export function rolesSql(backupPassword: string, restorePassword: string): string {
+    return `
+CREATE ROLE kline_backup LOGIN PASSWORD '${backupPassword}';
+GRANT pg_read_all_data TO kline_backup;
+CREATE ROLE kline_restore LOGIN CREATEDB PASSWORD '${restorePassword}';
+GRANT ${APP_ROLE} TO kline_restore;
+`;
+}
+
+/** Creates the app role and a database it owns, seeded as that role (so the tables are the app's). */
+export function createAppDatabase(pg: PgServer, db: string, scale: number): void {
+    pg.psql("postgres", `DO $$ BEGIN CREATE ROLE ${APP_ROLE} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;`);
+    pg.psql("postgres", `CREATE DATABASE ${db} OWNER ${APP_ROLE}`);
+    pg.psql(db, `SET ROLE ${APP_ROLE};\n${seedSql(scale)}`);
+}
 
 /** Starts PostgreSQL and MinIO side by side; if either fails, the other is stopped again. */
 export async function startServers(): Promise<{ pg: PgServer; s3: MinioServer }> {
@@ -24,6 +45,9 @@ export async function startServers(): Promise<{ pg: PgServer; s3: MinioServer }>
 
 export class BackupFixture {
     readonly home = fs.mkdtempSync(path.join(os.tmpdir(), "kline-backup-home-"));
+    readonly program = buildProgram();
+    readonly backupPassword = crypto.randomBytes(12).toString("hex");
+    readonly restorePassword = crypto.randomBytes(12).toString("hex");
 
     private constructor(
         readonly pg: PgServer,
@@ -35,8 +59,8 @@ export class BackupFixture {
         const fx = new BackupFixture(pg, s3);
         try {
             await fx.s3.client.createBucket(BUCKET);
-            fx.pg.psql("postgres", `CREATE DATABASE ${SOURCE_DB}`);
-            fx.pg.psql(SOURCE_DB, seedSql(1));
+            createAppDatabase(fx.pg, SOURCE_DB, 1);
+            fx.pg.psql("postgres", rolesSql(fx.backupPassword, fx.restorePassword));
         } catch (err) {
             await fx.destroy();
             throw err;
@@ -44,28 +68,34 @@ export class BackupFixture {
         return fx;
     }
 
-    /** The script's environment: everything explicit, HOME without an AWS config of its own. */
-    env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    /**
+     * The script's environment: everything explicit, HOME without an AWS config of its own; `backup`
+     * runs as the read-only backup role, every other command as the restore role (as in the pods).
+     */
+    env(args: string[], extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+        const role =
+            args[0] === "backup"
+                ? { PGUSER: "kline_backup", PGPASSWORD: this.backupPassword }
+                : { PGUSER: "kline_restore", PGPASSWORD: this.restorePassword };
         return {
             ...this.pg.env(SOURCE_DB),
+            ...role,
             ...this.s3.env(),
             HOME: this.home,
             BACKUP_S3_BUCKET: BUCKET,
             BACKUP_S3_PREFIX: PREFIX,
             BACKUP_WORK_DIR: this.home,
-            BACKUP_LOCK_FILE: path.join(this.home, "host-a.lock"),
-            // Nothing competes for the lock in most tests; the concurrency test sets the default back.
-            BACKUP_LOCK_SETTLE: "0.5",
+            BACKUP_PROGRAM: this.program,
             ...extra,
         };
     }
 
     run(args: string[], extra: Record<string, string | undefined> = {}): Promise<ScriptResult> {
-        return runScript(args, this.env(extra));
+        return runScript(args, this.env(args, extra), this.home);
     }
 
     start(args: string[], extra: Record<string, string | undefined> = {}): RunningScript {
-        return startScript(args, this.env(extra));
+        return startScript(args, this.env(args, extra), this.home);
     }
 
     /** Runs the script and fails with its whole output unless it exits 0. */
@@ -115,20 +145,17 @@ export class BackupFixture {
         return this.s3.client.put(BUCKET, PREFIX + name, body);
     }
 
-    /** The S3 lock object's fields (owner, expires, ...). */
-    async lock(): Promise<Record<string, string>> {
-        const text = (await this.get(".locks/backup.lock")).toString();
-        return Object.fromEntries(
-            text
-                .trim()
-                .split("\n")
-                .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-        );
+    /** The newest generation of the S3 lock (owner, state, expires, at) and how many there are. */
+    async lock(prefix = PREFIX): Promise<{ owner: string; state: string; expires: number; generations: number }> {
+        const keys = (await this.s3.keys(BUCKET, `${prefix}.locks/`)).filter((k) => /\.lock\.\d{12}$/.test(k));
+        if (!keys.length) throw new Error(`no lock generation under ${prefix}.locks/`);
+        const newest = JSON.parse((await this.s3.client.get(BUCKET, keys[keys.length - 1])).toString());
+        return { ...newest, generations: keys.length };
     }
 
-    /** Every key under the prefix, relative to it (sorted). */
-    async keys(): Promise<string[]> {
-        return (await this.s3.keys(BUCKET, PREFIX)).map((k) => k.slice(PREFIX.length));
+    /** Every key under the prefix, relative to it (sorted); lock generations only when asked. */
+    async keys(withLocks = false): Promise<string[]> {
+        return (await this.s3.keys(BUCKET, PREFIX)).map((k) => k.slice(PREFIX.length)).filter((k) => withLocks || !k.startsWith(".locks/"));
     }
 
     async dumpObjects(): Promise<string[]> {

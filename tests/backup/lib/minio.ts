@@ -104,7 +104,7 @@ export class MinioServer {
         this.proc = undefined;
     }
 
-    /** Environment for the AWS CLI (and the script under test) to talk to this server. */
+    /** Environment for the script under test (the AWS SDK reads the same variables) to talk to this server. */
     env(): Record<string, string> {
         return {
             AWS_ACCESS_KEY_ID: this.accessKey,

@@ -19,7 +19,7 @@ export interface RunningScript {
 }
 
 /** Starts the script with exactly `env` (plus PATH/HOME), so nothing leaks in from the caller. */
-export function startScript(args: string[], env: Record<string, string | undefined>): RunningScript {
+export function startScript(args: string[], env: Record<string, string | undefined>, cwd?: string): RunningScript {
     const full: Record<string, string> = {};
     for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env })) {
         if (v !== undefined) full[k] = v; // undefined = leave the variable unset
@@ -27,6 +27,7 @@ export function startScript(args: string[], env: Record<string, string | undefin
     const child = spawn("bash", [SCRIPT, ...args], {
         env: full,
         stdio: ["ignore", "pipe", "pipe"],
+        cwd,
     });
     let stdout = "";
     let stderr = "";
@@ -66,8 +67,8 @@ export function startScript(args: string[], env: Record<string, string | undefin
     };
 }
 
-export function runScript(args: string[], env: Record<string, string | undefined>): Promise<ScriptResult> {
-    return startScript(args, env).done;
+export function runScript(args: string[], env: Record<string, string | undefined>, cwd?: string): Promise<ScriptResult> {
+    return startScript(args, env, cwd).done;
 }
 
 /** Formats a result for assertion messages. */

@@ -1,6 +1,6 @@
-// A minimal S3 client (path-style requests signed with AWS Signature V4) that the tests use to look
-// at and tamper with the bucket. The script under test always goes through the real AWS CLI; the
-// tests only avoid paying the CLI's ~0.6 s start-up for each inspection.
+// A minimal S3 client (path-style requests signed with AWS Signature V4, MinIO's root credentials) that
+// the tests use to look at and tamper with the bucket, independently of the program under test (which
+// goes through the AWS SDK).
 import * as crypto from "crypto";
 import * as http from "http";
 
