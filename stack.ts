@@ -2,11 +2,12 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KlineApp } from "./components/app";
-import { createBackups } from "./components/backup";
+import { DB_SECRET_NAME, KlineApp } from "./components/app";
+import { PitrRestore, PitrRoles, createBackupBucket, createBackups, restoreInstanceName } from "./components/backup";
 import { LoggingStack } from "./components/logging";
 import { MonitoringStack } from "./components/monitoring";
-import { StackConfig } from "./config";
+import { POSTGRES_SERVICE, StackConfig } from "./config";
+import { showSeconds } from "./config/validate";
 
 export interface Providers {
     kubernetes: k8s.Provider;
@@ -66,6 +67,26 @@ export function createStack(cfg: StackConfig) {
     const production = productionNamespace(cfg);
     const apiServer = { cidrs: cfg.network.apiServerCidrs, port: cfg.network.apiServerPort };
 
+    // The bucket comes first: with point-in-time recovery the in-cluster database writes into it too.
+    const bucket = cfg.backup.enabled ? createBackupBucket(cfg, providers) : undefined;
+    const pitrRoles =
+        bucket && cfg.pitr
+            ? new PitrRoles(
+                  "pitr",
+                  {
+                      environment: cfg.environment,
+                      bucketArn: bucket.bucketArn,
+                      kmsKeyArn: bucket.kmsKeyArn,
+                      prefix: cfg.pitr.prefix,
+                      region: cfg.aws.region,
+                      oidcProviderArn: cfg.aws.oidcProviderArn,
+                      oidcProviderUrl: cfg.aws.oidcProviderUrl,
+                      namespace: cfg.namespace,
+                  },
+                  { providers: [providers.aws] },
+              )
+            : undefined;
+
     const app = new KlineApp(
         "kline-analytics",
         {
@@ -78,12 +99,35 @@ export function createStack(cfg: StackConfig) {
             database: cfg.database,
             monitoringNamespace: cfg.monitoring.namespace,
             httpsEgressCidrs: cfg.network.appHttpsEgressCidrs,
+            backupHttpsEgressCidrs: cfg.network.backupHttpsEgressCidrs,
+            pitr:
+                bucket && pitrRoles && cfg.pitr
+                    ? { config: cfg.pitr, bucketName: bucket.bucketName, region: cfg.aws.region, writerRoleArn: pitrRoles.writerRoleArn }
+                    : undefined,
         },
         k8sOpts,
     );
 
     // Backups: bucket + IRSA roles + CronJob (and a restore Job on request); none on the canary.
-    const backups = createBackups(cfg, providers, app.namespace);
+    const backups = createBackups(cfg, providers, app.namespace, bucket);
+
+    // A copy of the in-cluster database recovered to pitrRestoreTarget, beside the live one.
+    const pitrRestore =
+        pitrRoles && cfg.pitr?.restoreTarget && app.postgres
+            ? new PitrRestore(
+                  "pitr-restore",
+                  {
+                      namespace: app.namespace,
+                      labels: cfg.labels,
+                      pitr: { ...cfg.pitr, restoreTarget: cfg.pitr.restoreTarget },
+                      database: cfg.database,
+                      secretName: DB_SECRET_NAME,
+                      readerRoleArn: pitrRoles.readerRoleArn,
+                  },
+                  // The pgBackRest ConfigMap and the database Secret are the live database's.
+                  { ...k8sOpts, dependsOn: [app.postgres] },
+              )
+            : undefined;
 
     // Logging: the canary stack has none (production's stack ships and keeps the canary's logs).
     const logging = cfg.logging.stack
@@ -112,6 +156,9 @@ export function createStack(cfg: StackConfig) {
             appNamespace: app.namespace,
             appNamespaceName: cfg.namespace,
             backups: cfg.backup.enabled,
+            pitr: cfg.pitr
+                ? { fullEverySeconds: cfg.pitr.fullEverySeconds, incrementalEverySeconds: cfg.pitr.incrementalEverySeconds }
+                : undefined,
             labels: cfg.labels,
             network: { apiServer, nodeCidrs: cfg.network.nodeCidrs },
         },
@@ -127,7 +174,26 @@ export function createStack(cfg: StackConfig) {
         image: cfg.app.image,
         track: cfg.app.track,
         monitoring: monitoring.endpoints,
-        backup: backups.outputs,
+        backup: {
+            ...backups.outputs,
+            ...(bucket && pitrRoles && cfg.pitr
+                ? {
+                      pointInTimeRecovery: {
+                          repository: pulumi.interpolate`s3://${bucket.bucketName}/${cfg.pitr.prefix}`,
+                          stanza: cfg.pitr.stanza,
+                          writerRoleArn: pitrRoles.writerRoleArn,
+                          readerRoleArn: pitrRoles.readerRoleArn,
+                          archiveTimeoutSeconds: cfg.pitr.archiveTimeoutSeconds,
+                          schedule: `full every ${showSeconds(cfg.pitr.fullEverySeconds)}, incremental every ${showSeconds(cfg.pitr.incrementalEverySeconds)} (by age)`,
+                          retentionDays: cfg.pitr.retentionDays,
+                          window: `kubectl -n ${cfg.namespace} exec ${POSTGRES_SERVICE}-0 -c pgbackrest -- bash /etc/pgbackrest/pitr.sh window`,
+                          restoredInstance: pitrRestore
+                              ? `${restoreInstanceName(cfg.pitr.restoreTarget!.slug)} (recovered to ${cfg.pitr.restoreTarget!.text})`
+                              : "none (set pitrRestoreTarget)",
+                      },
+                  }
+                : {}),
+        },
         // Top level so `pulumi stack output backupBucket` can read it (scripts/deploy.sh status checks
         // BACKUP_S3_BUCKET against it); absent on stacks without backups (no undefined output).
         ...(backups.bucket ? { backupBucket: backups.bucket.bucketName } : {}),

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENTS, namespaceFor } from "./environments";
 import { readBackupConfig } from "./backup";
+import { DEFAULT_POSTGRES_IMAGE, readPitrConfig } from "./pitr";
 import { LOGGING_NAMESPACES, readLoggingConfig } from "./logging";
 import { MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE, readMonitoringConfig } from "./monitoring";
 import { readNetworkConfig } from "./network";
@@ -53,6 +54,9 @@ export const SECRET_KEYS = [
     "slackWebhookUrl",
     "heartbeatUrl",
 ] as const;
+
+/** Service (and StatefulSet) name of the in-cluster PostgreSQL. */
+export const POSTGRES_SERVICE = "kline-analytics-postgresql";
 
 /** Most pods one track may run (replicas and the autoscaler's maximum); Kubernetes itself takes up to 2^31-1. */
 export const MAX_REPLICAS = 100;
@@ -363,7 +367,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     const database: DatabaseConfig = {
         inCluster: dbInCluster,
         host: dbInCluster
-            ? "kline-analytics-postgresql"
+            ? POSTGRES_SERVICE
             : r.required("dbHost", (v) => (/^[a-zA-Z0-9.-]+$/.test(v) ? undefined : "a host name is expected")),
         port: r.integer("dbPort", 5432, 1, 65535),
         name: r.string("dbName", "kline_analytics", (v) => {
@@ -392,8 +396,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
                       const p = parseCidr(v);
                       return p.ok ? undefined : p.reason;
                   }),
-        // renovate: image
-        inClusterImage: r.string("dbInClusterImage", "postgres:16.6-alpine3.21", (v) => {
+        inClusterImage: r.string("dbInClusterImage", DEFAULT_POSTGRES_IMAGE, (v) => {
             const p = parseImage(v);
             return p.ok ? undefined : p.reason;
         }),
@@ -419,8 +422,19 @@ export function buildConfig(source: ConfigSource): StackConfig {
         );
     }
 
+    // The canary beside an in-cluster production database reaches it by its Service name; that
+    // server speaks no TLS, so a verifying sslmode could never connect.
+    if (isCanary && database.host === POSTGRES_SERVICE && ["require", "verify-ca", "verify-full"].includes(database.sslMode)) {
+        r.fail(
+            "dbSslMode",
+            database.sslMode,
+            `dbHost is ${POSTGRES_SERVICE}, production's in-cluster PostgreSQL, which serves no TLS; set dbSslMode to disable (its NetworkPolicy admits only the app and backup pods)`,
+        );
+    }
+
     // --- backups ------------------------------------------------------------------------------
     const backup = readBackupConfig(r, source.project, env, isCanary, database.name, database.user);
+    const pitr = readPitrConfig(r, source.project, dbInCluster, isCanary, backup);
 
     // --- AWS ----------------------------------------------------------------------------------
     const region = source.getIn("aws", "region");
@@ -554,6 +568,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
         app,
         database,
         backup,
+        pitr,
         aws,
         monitoring,
         logging,

@@ -52,7 +52,7 @@ export interface AppConfig {
 }
 
 export interface DatabaseConfig {
-    /** true: the stack runs its own PostgreSQL in the app namespace (development). */
+    /** true: the stack runs its own PostgreSQL in the app namespace (default in development; a supported choice everywhere but the canary). */
     inCluster: boolean;
     host: string;
     port: number;
@@ -95,6 +95,26 @@ export interface BackupConfig {
         backupPassword?: pulumi.Output<string>;
         restorePassword?: pulumi.Output<string>;
     };
+}
+
+/** Point-in-time recovery of the in-cluster database with pgBackRest (config/pitr.ts). */
+export interface PitrConfig {
+    /** Key prefix of the pgBackRest repository in the backup bucket, e.g. "pgbackrest/". */
+    prefix: string;
+    stanza: string;
+    /** archive_timeout of the server: at most this much of committed data waits for archiving. */
+    archiveTimeoutSeconds: number;
+    /** A full backup is taken when the newest one is this old; an incremental one likewise. */
+    fullEverySeconds: number;
+    incrementalEverySeconds: number;
+    /** `pgbackrest verify` runs when the last verification is this old. */
+    verifyEverySeconds: number;
+    /** Days every instant stays restorable (repo1-retention-full, type time). */
+    retentionDays: number;
+    /** postgres_exporter sidecar image (pinned). */
+    exporterImage: string;
+    /** Set: a restored instance beside the live one, recovered to this instant. */
+    restoreTarget?: { text: string; epochMs: number; postgres: string; slug: string };
 }
 
 export interface AwsConfig {
@@ -234,6 +254,8 @@ export interface StackConfig {
     app: AppConfig;
     database: DatabaseConfig;
     backup: BackupConfig;
+    /** Point-in-time recovery of the in-cluster database; undefined with an external database or without backups. */
+    pitr?: PitrConfig;
     aws: AwsConfig;
     monitoring: MonitoringConfig;
     logging: LoggingConfig;

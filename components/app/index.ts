@@ -8,7 +8,7 @@ import { podSecurityLabels } from "../shared/security";
 import { renderApplicationYaml } from "./appconfig";
 import { renderLogbackXml } from "./logback";
 import { appNetworkPolicies } from "./networkpolicies";
-import { InClusterPostgres } from "./postgres";
+import { InClusterPostgres, PitrWiring } from "./postgres";
 import { APP_NAME, buildDeploymentSpec, selectorLabels } from "./workload";
 
 export interface KlineAppArgs {
@@ -27,6 +27,10 @@ export interface KlineAppArgs {
     monitoringNamespace: string;
     /** Where the app may connect on 443 (empty: nowhere). */
     httpsEgressCidrs: string[];
+    /** Point-in-time recovery of the in-cluster database (pgBackRest to the backup bucket). */
+    pitr?: PitrWiring;
+    /** Where the database with point-in-time recovery may reach S3 and STS (unset: public addresses). */
+    backupHttpsEgressCidrs?: string[];
 }
 
 /** Name of the Secret (key `password`) that holds the database password. */
@@ -83,7 +87,7 @@ export class KlineApp extends pulumi.ComponentResource {
         if (db.inCluster) {
             this.postgres = new InClusterPostgres(
                 `${name}-postgresql`,
-                { namespace, labels: args.labels, database: db, secretName: DB_SECRET_NAME },
+                { namespace, labels: args.labels, database: db, secretName: DB_SECRET_NAME, pitr: args.pitr },
                 child,
             );
             dbSecret = this.postgres.secret;
@@ -227,7 +231,13 @@ export class KlineApp extends pulumi.ComponentResource {
 
         // --- network policies (owned by the namespace's stack) -------------------------------------------
         if (args.ownsNamespace) {
-            for (const policy of appNetworkPolicies(app, db, args.monitoringNamespace, args.httpsEgressCidrs)) {
+            for (const policy of appNetworkPolicies(
+                app,
+                db,
+                args.monitoringNamespace,
+                args.httpsEgressCidrs,
+                args.pitr ? { s3EgressCidrs: args.backupHttpsEgressCidrs } : undefined,
+            )) {
                 new k8s.networking.v1.NetworkPolicy(
                     `${name}-netpol-${policy.name}`,
                     { metadata: { name: policy.name, namespace, labels: args.labels }, spec: policy.spec },

@@ -2,7 +2,7 @@
 // service needs. The canary's pods carry the same app name label, so production's policies cover them.
 import * as k8s from "@pulumi/kubernetes";
 import { AppConfig, DatabaseConfig } from "../../config/types";
-import { ipBlocks } from "../shared/network";
+import { PUBLIC_IPV4, ipBlocks } from "../shared/network";
 import { APP_NAME } from "./workload";
 
 export interface NamedPolicy {
@@ -24,15 +24,25 @@ export function postgresPeer(db: DatabaseConfig): k8s.types.input.networking.v1.
         : { ipBlock: { cidr: db.egressCidr! } };
 }
 
+/** `app.kubernetes.io/name` of a copy restored to an instant (components/backup/pitr.ts). */
+export const POSTGRES_RESTORE_NAME = "kline-analytics-postgresql-pitr";
+/** Metrics ports of the database pod with point-in-time recovery: postgres_exporter, the pgBackRest agent's file. */
+export const POSTGRES_METRICS_PORTS = [9187, 9854];
+
 /**
- * `httpsEgressCidrs`: where the app may connect on 443 (config appHttpsEgressCidrs). Empty: nowhere;
- * the app calls no HTTPS service today (it has no AWS role and talks only to PostgreSQL).
+ * @param httpsEgressCidrs where the app may connect on 443 (config appHttpsEgressCidrs). Empty:
+ *   nowhere; the app calls no HTTPS service today (it has no AWS role and talks only to PostgreSQL).
+ * @param pitr set when the in-cluster database archives to S3 (pgBackRest): it and its restored
+ *   copies reach S3 and STS on 443 (`s3EgressCidrs`, config backupHttpsEgressCidrs, as the backup
+ *   jobs do; unset: public addresses only), Prometheus reaches its metrics ports, and the live server
+ *   may read a copy (switch-over).
  */
 export function appNetworkPolicies(
     app: AppConfig,
     db: DatabaseConfig,
     monitoringNamespace: string,
     httpsEgressCidrs: string[],
+    pitr?: { s3EgressCidrs?: string[] },
 ): NamedPolicy[] {
     const policies: NamedPolicy[] = [
         { name: "default-deny-all", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
@@ -86,6 +96,32 @@ export function appNetworkPolicies(
                         from: [{ podSelector: appPods }, { podSelector: { matchLabels: BACKUP_POD_LABEL } }],
                         ports: [{ protocol: "TCP", port: db.port }],
                     },
+                    ...(pitr
+                        ? [
+                              {
+                                  from: [nsSelector(monitoringNamespace)],
+                                  ports: POSTGRES_METRICS_PORTS.map((port) => ({ protocol: "TCP", port })),
+                              },
+                          ]
+                        : []),
+                ],
+            },
+        });
+    }
+    if (db.inCluster && pitr) {
+        const copies = { matchLabels: { "app.kubernetes.io/name": POSTGRES_RESTORE_NAME } };
+        policies.push({
+            // The repository (S3) and STS for IRSA; never the instance metadata service or private addresses.
+            name: `${POSTGRES_NAME}-egress`,
+            spec: {
+                podSelector: {
+                    matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: [POSTGRES_NAME, POSTGRES_RESTORE_NAME] }],
+                },
+                policyTypes: ["Egress"],
+                egress: [
+                    { to: pitr.s3EgressCidrs ? ipBlocks(pitr.s3EgressCidrs) : [PUBLIC_IPV4], ports: [{ protocol: "TCP", port: 443 }] },
+                    // Switch-over: the live server's pod copies data out of a restored copy (docs/backups.md).
+                    { to: [{ podSelector: copies }], ports: [{ protocol: "TCP", port: db.port }] },
                 ],
             },
         });

@@ -5,11 +5,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { EnvironmentName } from "../../config/types";
+import { bucketLifecycleRules } from "./pitr-config";
 import {
     accessLogLifecycleRules,
     backupBucketPolicy,
     backupKeyPolicy,
-    backupLifecycleRules,
     backupResourceOptions,
     irsaTrustPolicy,
     logBucketPolicy,
@@ -34,6 +34,8 @@ export interface BackupBucketArgs {
     namespace: string;
     writerServiceAccount: string;
     readerServiceAccount: string;
+    /** Prefix of the pgBackRest repository (point-in-time recovery): pgBackRest owns its retention. */
+    pitrPrefix?: string;
     tags?: Record<string, string>;
 }
 
@@ -172,7 +174,7 @@ export class BackupBucket extends pulumi.ComponentResource {
         );
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
-            { bucket: bucket.id, rules: backupLifecycleRules(args.retentionDays, args.prefix) },
+            { bucket: bucket.id, rules: bucketLifecycleRules(args.retentionDays, args.prefix, args.pitrPrefix) },
             // Lifecycle rules on noncurrent versions need versioning in place first.
             { ...child, dependsOn: [versioning] },
         );

@@ -23,6 +23,8 @@ import {
 export * from "./bucket";
 export * from "./jobs";
 export * from "./policies";
+export * from "./pitr";
+export * from "./pitr-config";
 
 /** The Prometheus series (kube-state-metrics) that shows when the last backup succeeded. */
 export const BACKUP_FRESHNESS_METRIC = "kube_cronjob_status_last_successful_time";
@@ -122,17 +124,9 @@ export interface BackupProviders {
     kubernetes: pulumi.ProviderResource;
 }
 
-/**
- * Everything backups need for a stack, or nothing when it takes none (the canary shares
- * production's). Returns the stack outputs of the area.
- */
-export function createBackups(cfg: StackConfig, providers: BackupProviders, appNamespace: pulumi.Input<string>) {
-    if (!cfg.backup.enabled) {
-        return {
-            outputs: { enabled: false, servedBy: cfg.environment === "canary" ? "the production stack" : "none (backupEnabled is false)" },
-        };
-    }
-    const bucket = new BackupBucket(
+/** The backup bucket and its roles (created first: the in-cluster database's pgBackRest writes into it too). */
+export function createBackupBucket(cfg: StackConfig, providers: BackupProviders): BackupBucket {
+    return new BackupBucket(
         "backup",
         {
             environment: cfg.environment,
@@ -147,9 +141,28 @@ export function createBackups(cfg: StackConfig, providers: BackupProviders, appN
             namespace: cfg.namespace,
             writerServiceAccount: BACKUP_SERVICE_ACCOUNT,
             readerServiceAccount: RESTORE_SERVICE_ACCOUNT,
+            pitrPrefix: cfg.pitr?.prefix,
         },
         { providers: [providers.aws] },
     );
+}
+
+/**
+ * Everything backups need for a stack, or nothing when it takes none (the canary shares
+ * production's). Returns the stack outputs of the area.
+ */
+export function createBackups(
+    cfg: StackConfig,
+    providers: BackupProviders,
+    appNamespace: pulumi.Input<string>,
+    existingBucket?: BackupBucket,
+) {
+    if (!cfg.backup.enabled) {
+        return {
+            outputs: { enabled: false, servedBy: cfg.environment === "canary" ? "the production stack" : "none (backupEnabled is false)" },
+        };
+    }
+    const bucket = existingBucket ?? createBackupBucket(cfg, providers);
     const jobs = new BackupJobs(
         "backup",
         {

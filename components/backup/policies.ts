@@ -51,7 +51,7 @@ export function irsaTrustPolicy(
     };
 }
 
-function listUnderPrefix(bucketArn: string, prefix: string): Record<string, unknown> {
+export function listUnderPrefix(bucketArn: string, prefix: string): Record<string, unknown> {
     return {
         Sid: "ListBackups",
         Effect: "Allow",
@@ -61,7 +61,7 @@ function listUnderPrefix(bucketArn: string, prefix: string): Record<string, unkn
     };
 }
 
-function kmsViaS3(actions: string[], kmsKeyArn: string, region: string): Record<string, unknown> {
+export function kmsViaS3(actions: string[], kmsKeyArn: string, region: string): Record<string, unknown> {
     return {
         Sid: "UseBackupKeyThroughS3",
         Effect: "Allow",

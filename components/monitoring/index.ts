@@ -16,8 +16,8 @@ import { buildAlertmanagerConfig } from "./alertmanager";
 import { ApiServer, createNetworkPolicies } from "../shared/network";
 import { buildDashboard } from "./dashboard";
 import { monitoringNetworkPolicies } from "./networkpolicies";
-import { dashboardConfigMap, Manifest, probe, prometheusRule, serviceMonitor } from "./objects";
-import { dashboardParams, ruleParamsFor } from "./params";
+import { dashboardConfigMap, databaseServiceMonitor, Manifest, probe, prometheusRule, serviceMonitor } from "./objects";
+import { DATABASE_JOB, dashboardParams, ruleParamsFor } from "./params";
 import { buildRuleGroups } from "./rules";
 import {
     ALERTMANAGER_CONFIG_SECRET,
@@ -40,6 +40,8 @@ export interface MonitoringStackArgs {
     appNamespaceName: string;
     /** The stack runs the backup CronJob (backup alerts and dashboard panels apply). */
     backups: boolean;
+    /** The in-cluster database runs point-in-time recovery (its metrics are scraped, PITR alerts apply). */
+    pitr?: { fullEverySeconds: number; incrementalEverySeconds: number };
     labels: Record<string, string>;
     /** Address blocks NetworkPolicies allow where no label selects the destination. */
     network: { apiServer: ApiServer; nodeCidrs: string[] };
@@ -211,11 +213,19 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 appName: args.app.name,
                 runbookBaseUrl: m.runbookBaseUrl,
                 backups: args.backups,
+                pitr: args.pitr,
                 probe: track === "stable" && install !== undefined,
                 monitoringNamespace: track === "stable" && install !== undefined ? m.namespace : undefined,
                 maintenanceMode: m.maintenanceMode,
             }),
         );
+        if (args.pitr && track === "stable") {
+            custom(
+                "database-servicemonitor",
+                databaseServiceMonitor({ service: DATABASE_JOB, namespace: args.appNamespaceName, interval: "60s", labels: appLabels }),
+                crDependsOn,
+            );
+        }
         this.prometheusRule = custom(
             "prometheusrule",
             prometheusRule({ name: args.app.name, namespace: args.appNamespaceName, labels: appLabels, groups }),

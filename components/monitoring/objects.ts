@@ -46,6 +46,31 @@ export function serviceMonitor(a: {
     };
 }
 
+/**
+ * The in-cluster database pod's metrics (point-in-time recovery): postgres_exporter's
+ * pg_stat_archiver_* and the pgBackRest agent's file. The scrape `job` is the Service's name.
+ */
+export function databaseServiceMonitor(a: {
+    service: string;
+    namespace: string;
+    interval: string;
+    labels: Record<string, string>;
+}): Manifest {
+    return {
+        apiVersion: API,
+        kind: "ServiceMonitor",
+        metadata: { name: a.service, namespace: a.namespace, labels: a.labels },
+        spec: {
+            selector: { matchLabels: { "app.kubernetes.io/name": a.service } },
+            namespaceSelector: { matchNames: [a.namespace] },
+            endpoints: [
+                { port: "exporter", path: "/metrics", scheme: "http", interval: a.interval, scrapeTimeout: "10s" },
+                { port: "pitr-metrics", path: "/metrics.txt", scheme: "http", interval: a.interval, scrapeTimeout: "10s" },
+            ],
+        },
+    };
+}
+
 export function prometheusRule(a: { name: string; namespace: string; labels: Record<string, string>; groups: RuleGroup[] }): Manifest {
     return {
         apiVersion: API,

@@ -9,6 +9,8 @@ import { ALERTMANAGER_SERVICE, PROMETHEUS_SERVICE } from "./values";
 export const APP_CONTAINER = "kline-analytics";
 /** The backup CronJob the backup alerts and the dashboard watch. */
 export const BACKUP_CRONJOB = "kline-analytics-backup";
+/** `job` label of the database pod's metrics: the in-cluster PostgreSQL Service (its ServiceMonitor). */
+export const DATABASE_JOB = "kline-analytics-postgresql";
 /** `job` label of the blackbox Probe of the app's external health URL (Probe spec.jobName). */
 export const PROBE_JOB = "kline-analytics-blackbox";
 
@@ -30,6 +32,8 @@ export interface RuleTarget {
     backups: boolean;
     /** The stack probes the app's external URL with the blackbox exporter. */
     probe: boolean;
+    /** The in-cluster database runs point-in-time recovery with this schedule (PITR alerts apply). */
+    pitr?: { fullEverySeconds: number; incrementalEverySeconds: number };
     /**
      * Namespace of the kube-prometheus-stack the stack installs: its Prometheus' rule evaluation
      * and its Alertmanager's notifications are alerted on. Undefined: installs none (canary).
@@ -53,6 +57,7 @@ export function ruleParamsFor(t: RuleTarget): RuleParams {
         slo: t.slo ?? DEFAULT_SLO,
         backupCronJob: t.track === "stable" && t.backups ? BACKUP_CRONJOB : undefined,
         probeJob: t.track === "stable" && t.probe ? PROBE_JOB : undefined,
+        pitr: t.track === "stable" && t.pitr ? { job: DATABASE_JOB, ...t.pitr } : undefined,
         // The chart's ServiceMonitors scrape Prometheus and Alertmanager with `job` = their Service.
         selfMonitoring:
             t.track === "stable" && t.monitoringNamespace !== undefined

@@ -98,6 +98,11 @@ export interface RuleParams {
     slo: SloTargets;
     /** The backup CronJob; undefined when the stack runs no backups (no backup alerts). */
     backupCronJob?: string;
+    /**
+     * Point-in-time recovery of the in-cluster database (pgBackRest): the scrape job of its pod's
+     * metrics (postgres_exporter and the agent's file) and the backup schedule. Undefined: no PITR alerts.
+     */
+    pitr?: PitrRuleParams;
     /** `job` label of the blackbox Probe of the app's external URL; undefined: no probe alerts. */
     probeJob?: string;
     /**
@@ -109,6 +114,19 @@ export interface RuleParams {
     /** While true, KlineAnalyticsMaintenanceMode fires and Alertmanager inhibits warning/info of the namespace. */
     maintenanceMode: boolean;
 }
+
+export interface PitrRuleParams {
+    /** `job` of the database pod's metrics: the in-cluster PostgreSQL Service's name. */
+    job: string;
+    /** The agent takes a full backup when the newest is this old, an incremental one likewise. */
+    fullEverySeconds: number;
+    incrementalEverySeconds: number;
+}
+
+/** Slack before a PITR backup counts as late: the agent's round, the backup's own run time. */
+export const PITR_BACKUP_GRACE_SECONDS = { incremental: 2 * 3600, full: 6 * 3600 } as const;
+/** WAL segments waiting for archiving (archive_timeout switches one a minute) before archiving counts as lagging. */
+export const PITR_READY_SEGMENTS_MAX = 5;
 
 export interface SelfMonitoring {
     namespace: string;
@@ -617,6 +635,72 @@ function backupAlerts(p: RuleParams, f: AlertFactory, cronjob: string): Alerting
     ];
 }
 
+function pitrAlerts(p: RuleParams, f: AlertFactory, pitr: PitrRuleParams): AlertingRule[] {
+    const db = { namespace: p.namespace, job: pitr.job };
+    const d = sel(db);
+    const incrLimit = pitr.incrementalEverySeconds + PITR_BACKUP_GRACE_SECONDS.incremental;
+    const fullLimit = pitr.fullEverySeconds + PITR_BACKUP_GRACE_SECONDS.full;
+    const last = "kline_pitr_backup_last_success_timestamp_seconds";
+    return [
+        f.alert({
+            name: "KlineAnalyticsWalArchivingFailing",
+            severity: "critical",
+            // PostgreSQL retries a segment that fails to archive every minute: a rate that stays
+            // above zero for 10 minutes is archiving that does not recover by itself.
+            expr: `max by (namespace, job) (rate(pg_stat_archiver_failed_count${d}[5m])) > 0`,
+            for: "10m",
+            summary: "WAL archiving of the kline-analytics database fails.",
+            description:
+                "PostgreSQL in {{ $labels.namespace }} cannot archive WAL to the pgBackRest repository: no instant after the last archived segment can be restored, and WAL piles up on the database volume until it is full.",
+        }),
+        f.alert({
+            name: "KlineAnalyticsWalArchivingLagging",
+            severity: "warning",
+            expr: `max by (namespace, job) (kline_pitr_wal_ready_segments${d}) > ${PITR_READY_SEGMENTS_MAX}`,
+            for: "10m",
+            summary: "WAL archiving of the kline-analytics database lags.",
+            description: `{{ $value }} finished WAL segments in {{ $labels.namespace }} wait to be archived (more than ${PITR_READY_SEGMENTS_MAX} for 10 minutes): the newest restorable instant falls behind.`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsPitrBackupTooOld",
+            severity: "warning",
+            expr: `time() - max by (namespace, job) (${last}${d}) > ${incrLimit}`,
+            for: "5m",
+            summary: "No recent pgBackRest backup of the kline-analytics database.",
+            description: `The newest pgBackRest backup in {{ $labels.namespace }} ended {{ $value | humanizeDuration }} ago; one is due every ${showDuration(pitr.incrementalEverySeconds)} (limit ${showDuration(incrLimit)}). Restores replay ever more WAL.`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsPitrFullBackupTooOld",
+            severity: "warning",
+            expr: `time() - max by (namespace, job) (${last}${sel({ ...db, type: "full" })}) > ${fullLimit}`,
+            for: "5m",
+            summary: "No recent full pgBackRest backup of the kline-analytics database.",
+            description: `The newest full pgBackRest backup in {{ $labels.namespace }} ended {{ $value | humanizeDuration }} ago; one is due every ${showDuration(pitr.fullEverySeconds)} (limit ${showDuration(fullLimit)}).`,
+        }),
+        f.alert({
+            name: "KlineAnalyticsPitrVerifyFailed",
+            severity: "critical",
+            expr: `max by (namespace, job) (kline_pitr_verify_problems${d}) > 0`,
+            summary: "pgBackRest found a bad file in the kline-analytics repository.",
+            description:
+                "The last `pgbackrest verify` in {{ $labels.namespace }} reported {{ $value }} missing or corrupt file(s): a restore that needs them fails. Take a new full backup and find the cause.",
+        }),
+        f.alert({
+            name: "KlineAnalyticsPitrMetricsAbsent",
+            severity: "warning",
+            expr: `absent(kline_pitr_agent_last_round_timestamp_seconds${d})\nor\nabsent(pg_stat_archiver_archived_count${d})`,
+            for: "15m",
+            summary: "The kline-analytics database's backup metrics are missing.",
+            description:
+                "Prometheus has no pgBackRest agent or postgres_exporter series for the database in {{ $labels.namespace }}: the archiving and backup alerts cannot fire.",
+        }),
+    ];
+}
+
+function showDuration(seconds: number): string {
+    return seconds % 86400 === 0 ? `${seconds / 86400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : `${Math.round(seconds / 60)}m`;
+}
+
 function probeAlerts(p: RuleParams, f: AlertFactory, probeJob: string): AlertingRule[] {
     const t = p.thresholds;
     const ps = sel({ namespace: p.namespace, job: probeJob });
@@ -731,6 +815,7 @@ export function alertGroups(p: RuleParams): RuleGroup[] {
     ];
     if (p.track === "stable") {
         if (p.backupCronJob) groups.push({ name: `${prefix}.backup`, rules: backupAlerts(p, f, p.backupCronJob) });
+        if (p.pitr) groups.push({ name: `${prefix}.pitr`, rules: pitrAlerts(p, f, p.pitr) });
         if (p.probeJob) groups.push({ name: `${prefix}.probe`, rules: probeAlerts(p, f, p.probeJob) });
         if (p.selfMonitoring) groups.push({ name: `${prefix}.pipeline`, rules: pipelineAlerts(f, p.selfMonitoring) });
         groups.push({ name: `${prefix}.maintenance`, rules: [maintenanceAlert(p, f)] });

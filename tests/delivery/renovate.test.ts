@@ -34,7 +34,8 @@ describe("delivery: Renovate knows every pinned version", () => {
         has("config/monitoring.ts", "version", "88.5.3");
         has("config/logging.ts", "version", "3.5.0");
         has("config/logging.ts", "DEFAULT_STACK_VERSION", "8.19.8");
-        has("config/index.ts", "postgres", "16.6-alpine3.21");
+        has("config/pitr.ts", "ghcr.io/stocksanalyses/kline-postgres", "15.10-2.45");
+        has("images/postgres/Dockerfile", "PGBACKREST_VERSION", "2.45-1");
         has("Pulumi.yaml", "ghcr.io/stocksanalyses/kline-backup", "16.6-node22.12.0-1");
         has("Pulumi.production.yaml", "ghcr.io/stocksanalyses/kline-analytics", "1.4.2");
         has("images/backup/Dockerfile", "postgres", "16.6-bookworm");
@@ -112,7 +113,7 @@ describe("delivery: Renovate knows every pinned version", () => {
     });
 
     it("every extracted dependency names a datasource Renovate can look it up in", () => {
-        const known = ["npm", "go", "docker", "helm", "github-tags", "github-releases", "github-runners", "golang-version"];
+        const known = ["npm", "go", "docker", "helm", "github-tags", "github-releases", "github-runners", "golang-version", "deb"];
         for (const d of result.deps)
             assert.ok(d.datasource && known.includes(d.datasource), `${d.file}:${d.line} ${d.depName}: datasource ${d.datasource}`);
     });
