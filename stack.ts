@@ -104,12 +104,15 @@ export function createStack(cfg: StackConfig) {
                 bucket && pitrRoles && cfg.pitr
                     ? { config: cfg.pitr, bucketName: bucket.bucketName, region: cfg.aws.region, writerRoleArn: pitrRoles.writerRoleArn }
                     : undefined,
+            backupRoles: cfg.backup.enabled ? cfg.backup.roles : undefined,
         },
         k8sOpts,
     );
 
     // Backups: bucket + IRSA roles + CronJob (and a restore Job on request); none on the canary.
-    const backups = createBackups(cfg, providers, app.namespace, bucket);
+    // With the in-cluster database the jobs use the role passwords it was given or generated.
+    const roles = app.postgres?.rolePasswords ? { ...cfg.backup.roles, ...app.postgres.rolePasswords } : cfg.backup.roles;
+    const backups = createBackups({ ...cfg, backup: { ...cfg.backup, roles } }, providers, app.namespace, bucket);
 
     // A copy of the in-cluster database recovered to pitrRestoreTarget, beside the live one.
     const pitrRestore =

@@ -57,6 +57,7 @@ export function readBackupConfig(
     isCanary: boolean,
     dbName: string,
     appUser: string,
+    dbInCluster: boolean,
 ): BackupConfig {
     const enabled = r.boolean("backupEnabled", env.backupEnabled);
     if (enabled && isCanary) {
@@ -125,7 +126,9 @@ export function readBackupConfig(
     }
     const backupPassword = r.secret("backupDbPassword");
     const restorePassword = r.secret("restoreDbPassword");
-    if (enabled) {
+    // The stack's own database (dbInCluster) creates the roles itself, with generated passwords
+    // unless these are set; an external database's DBA creates them and hands the passwords over.
+    if (enabled && !dbInCluster) {
         for (const [key, value, user] of [
             ["backupDbPassword", backupPassword, backupUser],
             ["restoreDbPassword", restorePassword, restoreUser],

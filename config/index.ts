@@ -55,6 +55,17 @@ export const SECRET_KEYS = [
     "heartbeatUrl",
 ] as const;
 
+/**
+ * Secret keys the program generates when they are unset, given the stack's raw config values: with
+ * the in-cluster database (dbInCluster, development's default) the backup roles' passwords.
+ */
+export function secretsGeneratedWhenUnset(raw: (bare: string) => string | undefined): string[] {
+    const env = ENVIRONMENTS[raw("environment") as EnvironmentName];
+    const dbInCluster = raw("dbInCluster") || undefined;
+    const inCluster = dbInCluster === undefined ? env?.dbInCluster === true : dbInCluster === "true";
+    return inCluster ? ["backupDbPassword", "restoreDbPassword"] : [];
+}
+
 /** Service (and StatefulSet) name of the in-cluster PostgreSQL. */
 export const POSTGRES_SERVICE = "kline-analytics-postgresql";
 
@@ -433,7 +444,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     }
 
     // --- backups ------------------------------------------------------------------------------
-    const backup = readBackupConfig(r, source.project, env, isCanary, database.name, database.user);
+    const backup = readBackupConfig(r, source.project, env, isCanary, database.name, database.user, database.inCluster);
     const pitr = readPitrConfig(r, source.project, dbInCluster, isCanary, backup);
 
     // --- AWS ----------------------------------------------------------------------------------

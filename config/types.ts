@@ -91,7 +91,7 @@ export interface BackupConfig {
     roles: {
         backupUser: string;
         restoreUser: string;
-        /** Pulumi secrets; required while backups are enabled. */
+        /** Pulumi secrets; required while backups of an external database are enabled (dbInCluster generates them when unset). */
         backupPassword?: pulumi.Output<string>;
         restorePassword?: pulumi.Output<string>;
     };

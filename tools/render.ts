@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { PRODUCTION_OVERRIDES, SECRET_KEYS } from "../config";
+import { PRODUCTION_OVERRIDES, SECRET_KEYS, secretsGeneratedWhenUnset } from "../config";
 import { RecordingMocks } from "./mocks";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -109,10 +109,13 @@ export function loadStackConfig(stack: string, opts: RenderOptions = {}): Loaded
     // Secrets live encrypted in the operator's stack config, not in this repository. Offline, an
     // unset secret gets a stand-in (marked secret, so it renders as the placeholder); renderStack
     // warns about it only when a resource uses it, so a stack is never told to set a secret it
-    // does not need (the canary's dbPassword, development's generated one).
+    // does not need (the canary's dbPassword, development's generated one). A secret the program
+    // generates when unset (the in-cluster database's backup roles) gets none: it is generated.
     const standIns: Record<string, string> = {};
+    const generated = secretsGeneratedWhenUnset((bare) => config[`${name}:${bare}`]);
     for (const bare of SECRET_KEYS) {
         const key = `${name}:${bare}`;
+        if (generated.includes(bare) && (config[key] === undefined || config[key] === "")) continue;
         if (config[key] === undefined || config[key] === "") {
             config[key] = standIns[bare] = `${SECURE_STAND_IN}:${bare}`;
             if (!secretKeys.includes(key)) secretKeys.push(key);

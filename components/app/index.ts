@@ -8,7 +8,7 @@ import { podSecurityLabels } from "../shared/security";
 import { renderApplicationYaml } from "./appconfig";
 import { renderLogbackXml } from "./logback";
 import { appNetworkPolicies } from "./networkpolicies";
-import { InClusterPostgres, PitrWiring } from "./postgres";
+import { InClusterPostgres, InClusterPostgresArgs, PitrWiring } from "./postgres";
 import { APP_NAME, buildDeploymentSpec, selectorLabels } from "./workload";
 
 export interface KlineAppArgs {
@@ -31,6 +31,8 @@ export interface KlineAppArgs {
     pitr?: PitrWiring;
     /** Where the database with point-in-time recovery may reach S3 and STS (unset: public addresses). */
     backupHttpsEgressCidrs?: string[];
+    /** The backup jobs' roles, which the in-cluster database creates (while backups are enabled). */
+    backupRoles?: InClusterPostgresArgs["backupRoles"];
 }
 
 /** Name of the Secret (key `password`) that holds the database password. */
@@ -87,7 +89,14 @@ export class KlineApp extends pulumi.ComponentResource {
         if (db.inCluster) {
             this.postgres = new InClusterPostgres(
                 `${name}-postgresql`,
-                { namespace, labels: args.labels, database: db, secretName: DB_SECRET_NAME, pitr: args.pitr },
+                {
+                    namespace,
+                    labels: args.labels,
+                    database: db,
+                    secretName: DB_SECRET_NAME,
+                    pitr: args.pitr,
+                    backupRoles: args.backupRoles,
+                },
                 child,
             );
             dbSecret = this.postgres.secret;

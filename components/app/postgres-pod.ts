@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { DatabaseConfig, PitrConfig } from "../../config/types";
 import { AGENT_METRICS_PATH, AGENT_METRICS_PORT, EXPORTER_PORT, PITR_PATHS, agentEnv } from "../backup/pitr-config";
 import { restrictedContainerSecurityContext } from "../shared/security";
+import { DbRoleNames, dbRolesContainerParts } from "./db-roles";
 
 /** uid/gid of the `postgres` user in the official Debian-based image (images/postgres). */
 export const POSTGRES_UID = 999;
@@ -41,14 +42,16 @@ export function postgresMounts(withPgbackrest: boolean, dataReadOnly = false): k
 
 /**
  * The PostgreSQL server container. `args` go to `postgres` (the official entrypoint initialises an
- * empty volume first); `ready` is the readiness command.
+ * empty volume first); `ready` is the readiness command; with `roles` the container creates the
+ * backup jobs' roles after every start (components/app/db-roles.ts), passwords from `secretName`.
  */
 export function postgresContainer(
     db: DatabaseConfig,
     secretName: string,
-    opts: { args: string[]; ready: string[]; withPgbackrest: boolean },
+    opts: { args: string[]; ready: string[]; withPgbackrest: boolean; roles?: DbRoleNames },
 ): k8s.types.input.core.v1.Container {
     const isReady = ["pg_isready", "-h", "127.0.0.1", "-U", db.user, "-d", db.name];
+    const roles = opts.roles ? dbRolesContainerParts(db.port, secretName, opts.roles) : undefined;
     return {
         name: "postgresql",
         image: db.inClusterImage,
@@ -60,7 +63,9 @@ export function postgresContainer(
             { name: "POSTGRES_DB", ...fromSecret(secretName, "database") },
             { name: "POSTGRES_PASSWORD", ...fromSecret(secretName, "password") },
             { name: "PGDATA", value: PITR_PATHS.pgdata },
+            ...(roles?.env ?? []),
         ],
+        lifecycle: roles?.lifecycle,
         resources: {
             requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "256Mi" },
             limits: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "512Mi" },

@@ -12,6 +12,7 @@ import { PITR_CONFIGMAP, PITR_SERVICE_ACCOUNT, PitrWiringObjects } from "../back
 import { restrictedPodSecurityContext } from "../shared/security";
 import { POSTGRES_NAME } from "./networkpolicies";
 import { POSTGRES_UID, pitrSidecars, postgresContainer, postgresVolumes } from "./postgres-pod";
+import { DB_ROLE_PASSWORD_KEYS, DbRoleNames } from "./db-roles";
 
 /** What the database needs from the backup bucket for point-in-time recovery. */
 export interface PitrWiring {
@@ -29,12 +30,24 @@ export interface InClusterPostgresArgs {
     /** Name of the Secret (key `password`) this component creates for the app and the database. */
     secretName: string;
     pitr?: PitrWiring;
+    /**
+     * The backup jobs' roles (while backups are enabled): the server creates them after every start;
+     * a password not given (config secret unset) is generated.
+     */
+    backupRoles?: DbRoleNames & { backupPassword?: pulumi.Output<string>; restorePassword?: pulumi.Output<string> };
+}
+
+/** The passwords of the backup jobs' roles the database was given (Pulumi secrets). */
+export interface DbRolePasswords {
+    backupPassword: pulumi.Output<string>;
+    restorePassword: pulumi.Output<string>;
 }
 
 export class InClusterPostgres extends pulumi.ComponentResource {
     public readonly secret: k8s.core.v1.Secret;
     public readonly statefulSet: k8s.apps.v1.StatefulSet;
     public readonly service: k8s.core.v1.Service;
+    public readonly rolePasswords?: DbRolePasswords;
 
     constructor(name: string, args: InClusterPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kline:app:InClusterPostgres", name, {}, opts);
@@ -43,13 +56,32 @@ export class InClusterPostgres extends pulumi.ComponentResource {
         const labels = { ...args.labels, "app.kubernetes.io/name": POSTGRES_NAME, "app.kubernetes.io/component": "database" };
         const selector = { "app.kubernetes.io/name": POSTGRES_NAME };
 
-        const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
+        const generate = (suffix: string) =>
+            pulumi.secret(new random.RandomPassword(`${name}-${suffix}`, { length: 32, special: false }, { parent: this }).result);
+        const password = generate("password");
+        const roles = args.backupRoles;
+        if (roles) {
+            this.rolePasswords = {
+                backupPassword: roles.backupPassword ?? generate("backup-password"),
+                restorePassword: roles.restorePassword ?? generate("restore-password"),
+            };
+        }
         this.secret = new k8s.core.v1.Secret(
             `${name}-secret`,
             {
                 metadata: { name: args.secretName, namespace: args.namespace, labels },
                 type: "Opaque",
-                stringData: { password: pulumi.secret(password.result), username: db.user, database: db.name },
+                stringData: {
+                    password,
+                    username: db.user,
+                    database: db.name,
+                    ...(this.rolePasswords
+                        ? {
+                              [DB_ROLE_PASSWORD_KEYS.backup]: this.rolePasswords.backupPassword,
+                              [DB_ROLE_PASSWORD_KEYS.restore]: this.rolePasswords.restorePassword,
+                          }
+                        : {}),
+                },
             },
             { parent: this },
         );
@@ -97,6 +129,7 @@ export class InClusterPostgres extends pulumi.ComponentResource {
             args: pitr ? archivingArgs(pitr.config.stanza, pitr.config.archiveTimeoutSeconds) : [],
             ready: [],
             withPgbackrest: pitr !== undefined,
+            roles: roles ? { backupUser: roles.backupUser, restoreUser: roles.restoreUser } : undefined,
         });
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,

@@ -9,6 +9,9 @@ import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, render
 import { restrictedViolations } from "../lib/pss";
 import { ConfigError, buildConfig } from "../../config";
 import { DEFAULT_SECRETS, REQUIRED_CONFIG, mapSource } from "../lib/config-source";
+import { DB_ROLES_SQL_PATH } from "../../components/app/db-roles";
+import { computeState } from "../../tools/mocks";
+import * as fs from "fs";
 
 const EXPECTED = {
     development: { retention: 7, schedule: "0 1 * * *", concurrency: "3", objectLock: 0, logging: false, protect: false },
@@ -500,6 +503,101 @@ describe("the backup jobs' database roles", () => {
         assert.equal(cfg.backup.roles.backupUser, "kline_backup");
         assert.equal(cfg.backup.roles.restoreUser, "kline_restore");
         assert.doesNotThrow(() => build("canary", {}), "the canary takes no backups and needs no role");
+    });
+
+    it("with the in-cluster database they are optional (generated); an external one still requires them", () => {
+        const { backupDbPassword, restoreDbPassword, ...others } = DEFAULT_SECRETS;
+        assert.ok(backupDbPassword && restoreDbPassword);
+        const build = (values: Record<string, string>) => buildConfig(mapSource({ ...REQUIRED_CONFIG, ...values }, others));
+        const dev = build({ environment: "development" });
+        assert.equal(dev.database.inCluster, true);
+        assert.equal(dev.backup.enabled, true);
+        assert.equal(dev.backup.roles.backupPassword, undefined);
+        assert.equal(dev.backup.roles.restorePassword, undefined);
+        assert.doesNotThrow(() => build({ environment: "staging", dbInCluster: "true" }));
+        assert.throws(
+            () => build({ environment: "development", dbInCluster: "false", dbHost: "db.internal.example", dbPassword: "x" }),
+            /backupDbPassword is not set: the backup jobs log in as "kline_backup"/,
+        );
+    });
+});
+
+describe("the in-cluster database creates the backup jobs' roles (development)", () => {
+    const WAS_SET = "set-in-config-7c2d41";
+    let generated: RenderResult;
+    let configured: RenderResult;
+    before(async () => {
+        // Pulumi.development.yaml sets neither role password: the program generates both.
+        generated = await renderStack("development");
+        configured = await renderStack("development", {
+            overrides: { backupDbPassword: { secret: `backup-${WAS_SET}` }, restoreDbPassword: { secret: `restore-${WAS_SET}` } },
+        });
+    });
+    const server = (r: RenderResult) =>
+        object(r, "StatefulSet", "kline-analytics-postgresql").spec.template.spec.containers.find((c: any) => c.name === "postgresql");
+    const passwords = (r: RenderResult) =>
+        resources(r, "random:index/randomPassword:RandomPassword")
+            .map((x) => x.name)
+            .filter((n) => n.startsWith("kline-analytics-postgresql-"))
+            .sort();
+
+    it("generates both passwords like the database's own, only when the config sets none", () => {
+        assert.deepEqual(passwords(generated), [
+            "kline-analytics-postgresql-backup-password",
+            "kline-analytics-postgresql-password",
+            "kline-analytics-postgresql-restore-password",
+        ]);
+        for (const name of ["kline-analytics-postgresql-backup-password", "kline-analytics-postgresql-restore-password"]) {
+            const res = one(generated, "random:index/randomPassword:RandomPassword", name);
+            assert.deepEqual([res.inputs.length, res.inputs.special], [32, false]);
+        }
+        assert.deepEqual(passwords(configured), ["kline-analytics-postgresql-password"]);
+    });
+
+    it("the database's Secret and the jobs' Secret hold them only as secrets; no value is rendered", () => {
+        for (const r of [generated, configured]) {
+            const db = object(r, "Secret", "kline-analytics-db").stringData;
+            const jobs = object(r, "Secret", "kline-analytics-backup-db").stringData;
+            assert.deepEqual([db["backup-password"], db["restore-password"]], ["[secret]", "[secret]"]);
+            assert.deepEqual([jobs["backup-password"], jobs["restore-password"]], ["[secret]", "[secret]"]);
+            const text = JSON.stringify(r);
+            assert.ok(!text.includes(WAS_SET), "a configured role password was rendered");
+            for (const res of resources(r, "random:index/randomPassword:RandomPassword")) {
+                const value = computeState(res.type, res.name, res.inputs, "us-west-2").state.result;
+                assert.ok(value.length >= 24 && !text.includes(value), `${res.name}: generated password rendered`);
+            }
+        }
+        assert.ok(!generated.warnings.some((w) => /backupDbPassword|restoreDbPassword/.test(w)), generated.warnings.join("\n"));
+    });
+
+    it("the server runs scripts/db-roles.sql after every start, passwords from the Secret's env only", () => {
+        const c = server(generated);
+        const env = Object.fromEntries(c.env.map((e: any) => [e.name, e]));
+        for (const [name, key] of [
+            ["BACKUP_DB_PASSWORD", "backup-password"],
+            ["RESTORE_DB_PASSWORD", "restore-password"],
+        ]) {
+            assert.deepEqual(env[name], { name, valueFrom: { secretKeyRef: { name: "kline-analytics-db", key } } });
+        }
+        const [shell, flag, script] = c.lifecycle.postStart.exec.command;
+        assert.deepEqual([shell, flag], ["bash", "-c"]);
+        assert.ok(script.includes(fs.readFileSync(DB_ROLES_SQL_PATH, "utf8").trimEnd()), "the hook runs the SQL of scripts/db-roles.sql");
+        assert.match(script, /-v backup_user=kline_backup -v restore_user=kline_restore -v app_user="\$POSTGRES_USER"/);
+        // Waits for the real server (TCP), not the entrypoint's socket-only first-init server.
+        assert.match(script, /until pg_isready -q -h 127\.0\.0\.1 -p 5432 /);
+        const psqlLine = script.split("\n").find((l: string) => l.startsWith("psql "));
+        assert.ok(psqlLine && !/password/i.test(psqlLine), `no password on psql's command line: ${psqlLine}`);
+        // The backup CronJob logs in as the role with the password from the jobs' Secret.
+        const cron = object(generated, "CronJob", "kline-analytics-backup").spec.jobTemplate.spec.template.spec.containers[0];
+        const pg = Object.fromEntries(cron.env.map((e: any) => [e.name, e]));
+        assert.deepEqual(pg.PGUSER.value, "kline_backup");
+        assert.deepEqual(pg.PGPASSWORD.valueFrom.secretKeyRef, { name: "kline-analytics-backup-db", key: "backup-password" });
+    });
+
+    it("a stack without the in-cluster database has no role hook", async () => {
+        const r = await renderStack("staging");
+        assert.equal(objects(r, "StatefulSet").filter((x) => x.metadata.name === "kline-analytics-postgresql").length, 0);
+        assert.deepEqual(passwords(r), []);
     });
 });
 

@@ -494,14 +494,28 @@ describe("e2e: real Pulumi CLI and Kubernetes provider on loopback clusters (sta
         const live = lazy(get);
 
         stackLifecycle("development", get, {
-            secrets: ["backupDbPassword", "restoreDbPassword", "slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatUrl"],
+            // The backup roles' passwords are generated with the in-cluster database: none is set.
+            secrets: ["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatUrl"],
             changeKey: "replicas",
             changeValue: "2",
             typeCheck: true,
             generated: [
                 ["kline-analytics-development", "kline-analytics-db", "password"],
+                ["kline-analytics-development", "kline-analytics-db", "backup-password"],
+                ["kline-analytics-development", "kline-analytics-db", "restore-password"],
+                ["kline-analytics-development", "kline-analytics-backup-db", "backup-password"],
                 ["monitoring", "grafana-admin", "admin-password"],
             ],
+        });
+
+        it("development: the backup jobs' Secret holds the role passwords the database was given", async () => {
+            const ns = "kline-analytics-development";
+            for (const key of ["backup-password", "restore-password"]) {
+                const db = await secretValue(live.cluster, ns, "kline-analytics-db", key);
+                const jobs = await secretValue(live.cluster, ns, "kline-analytics-backup-db", key);
+                assert.ok(db && db.length === 32, `generated ${key} missing from kline-analytics-db`);
+                assert.equal(jobs, db, `kline-analytics-backup-db.${key} differs from the database's`);
+            }
         });
 
         it(`development: the app was created while its database was still starting (${SLOW_DATABASE_SECONDS}s), not after`, async () => {

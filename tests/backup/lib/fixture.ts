@@ -9,6 +9,7 @@ import * as crypto from "crypto";
 import { buildProgram } from "./program";
 import { RunningScript, ScriptResult, runScript, show, startScript } from "./run-script";
 import { checksumSql, seedSql } from "./seed";
+import { DB_ROLES_SQL_PATH } from "../../../components/app/db-roles";
 
 export const BUCKET = "kline-backups-test";
 export const PREFIX = "backups/kline-analytics/";
@@ -17,14 +18,18 @@ export const BACKUP_NAME_RE = /^kline_analytics_backup_\d{8}_\d{6}\.dump\.zst$/;
 /** The application's role: it owns the database and its tables. */
 export const APP_ROLE = "kline_app";
 
-/** The SQL a DBA runs once (docs/backups.md): a read-only backup role and a restore role. */
-export function rolesSql(backupPassword: string, restorePassword: string): string {
-    return `
-CREATE ROLE kline_backup LOGIN PASSWORD '${backupPassword}';
-GRANT pg_read_all_data TO kline_backup;
-CREATE ROLE kline_restore LOGIN CREATEDB PASSWORD '${restorePassword}';
-GRANT ${APP_ROLE} TO kline_restore;
-`;
+/**
+ * Creates (or updates) the read-only backup role and the restore role with scripts/db-roles.sql, the
+ * script a DBA runs (docs/backups.md) and the in-cluster database runs after every start: role names
+ * as psql variables, passwords from the environment.
+ */
+export function applyRoles(pg: PgServer, backupPassword: string, restorePassword: string): string {
+    return pg.psqlFile(
+        "postgres",
+        DB_ROLES_SQL_PATH,
+        { backup_user: "kline_backup", restore_user: "kline_restore", app_user: APP_ROLE },
+        { BACKUP_DB_PASSWORD: backupPassword, RESTORE_DB_PASSWORD: restorePassword },
+    );
 }
 
 /** Creates the app role and a database it owns, seeded as that role (so the tables are the app's). */
@@ -60,7 +65,7 @@ export class BackupFixture {
         try {
             await fx.s3.client.createBucket(BUCKET);
             createAppDatabase(fx.pg, SOURCE_DB, 1);
-            fx.pg.psql("postgres", rolesSql(fx.backupPassword, fx.restorePassword));
+            applyRoles(fx.pg, fx.backupPassword, fx.restorePassword);
         } catch (err) {
             await fx.destroy();
             throw err;

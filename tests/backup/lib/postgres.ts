@@ -159,6 +159,23 @@ export class PgServer {
         }
     }
 
+    /**
+     * Runs a psql script file as the administrator: `vars` as psql variables (-v), `env` added to the
+     * environment (where scripts/db-roles.sql reads passwords). Returns stdout; throws with stderr.
+     */
+    psqlFile(database: string, file: string, vars: Record<string, string>, env: Record<string, string> = {}): string {
+        const args = ["-X", "-q", "-At", "-d", database, ...Object.entries(vars).flatMap(([k, v]) => ["-v", `${k}=${v}`]), "-f", file];
+        try {
+            return execFileSync("psql", args, {
+                encoding: "utf8",
+                env: { ...process.env, ...this.env(database), ...env },
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+        } catch (err: any) {
+            throw new Error(`psql -f ${file} on ${database} failed: ${err.stderr ?? err.message}`);
+        }
+    }
+
     databases(): string[] {
         return this.psql("postgres", "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1").trim().split("\n");
     }
