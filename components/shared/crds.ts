@@ -19,7 +19,12 @@
 //   - `retainOnDelete`: removing them from the program or destroying the stack leaves them in the
 //     cluster (deleting a CRD deletes every object of its kind, as Helm knows too);
 //   - `pulumi.com/patchForce`: this program owns these CRDs, so server-side apply takes over the
-//     fields another manager set (a copy Helm or `kubectl apply` installed before) instead of failing.
+//     fields another manager set (a copy Helm or `kubectl apply` installed before) instead of failing;
+//   - applied without the schemas' `description` texts (documentation only: the API server does not
+//     validate with them). With them, the prometheus-operator CRDs alone put about 10 MB into each
+//     stack's state (4.4 MB of YAML, doubled by the live object's managedFields), which every
+//     checkpoint of every update rewrites. `kubectl explain` then shows fields without their text;
+//     the files in crds/ keep it.
 import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as path from "path";
@@ -93,11 +98,35 @@ function readCrdDir(chart: ChartPin, dir: string, root: string): CrdManifest[] {
     return out.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
-/** The CRD as Pulumi applies it: marked as owned by this program (see the top of this file). */
+/** Schema keywords whose values are schemas, or maps / lists of schemas (JSONSchemaProps). */
+const SCHEMA_VALUED = ["items", "additionalProperties", "not", "additionalItems"];
+const SCHEMA_MAPS = ["properties", "patternProperties", "definitions", "dependencies"];
+const SCHEMA_LISTS = ["allOf", "anyOf", "oneOf"];
+
+/** An OpenAPI v3 schema without its `description` keywords (a property named "description" stays). */
+export function withoutDescriptions(schema: any): any {
+    if (Array.isArray(schema)) return schema.map(withoutDescriptions); // `items` as a list of schemas
+    if (schema === null || typeof schema !== "object") return schema;
+    const out: Record<string, any> = {};
+    for (const [k, v] of Object.entries(schema)) {
+        if (k === "description") continue;
+        if (SCHEMA_VALUED.includes(k) || SCHEMA_LISTS.includes(k)) out[k] = withoutDescriptions(v);
+        else if (SCHEMA_MAPS.includes(k) && v !== null && typeof v === "object" && !Array.isArray(v)) {
+            out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, withoutDescriptions(sub)]));
+        } else out[k] = v; // enum, default, example, x-kubernetes-*: data, not schemas
+    }
+    return out;
+}
+
+/** The CRD as Pulumi applies it: owned by this program, schemas without descriptions (see the top of this file). */
 export function ownedCrd(crd: CrdManifest): CrdManifest {
+    const versions = (crd.spec.versions ?? []).map((v: any) =>
+        v.schema?.openAPIV3Schema ? { ...v, schema: { ...v.schema, openAPIV3Schema: withoutDescriptions(v.schema.openAPIV3Schema) } } : v,
+    );
     return {
         ...crd,
         metadata: { ...crd.metadata, annotations: { ...(crd.metadata.annotations ?? {}), "pulumi.com/patchForce": "true" } },
+        spec: { ...crd.spec, versions },
     };
 }
 
