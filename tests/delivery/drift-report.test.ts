@@ -13,20 +13,27 @@ const TSNODE = path.join(ROOT, "node_modules", ".bin", "ts-node");
 const P = "urn:pulumi:development::kline-analytics::";
 const SECRET_VALUE = "hunter2-value-that-must-not-print";
 
-/** The shape the CLI prints: root stack, unchanged resources are left out, drifted ones as update/delete. */
+/**
+ * The shape pulumi 3.248 prints for `refresh --preview-only --json` (seen in the e2e): every
+ * resource a step, unchanged ones (the stack too) with op "refresh", drifted ones "update" (with a
+ * detailed diff and no diffReasons) or "delete".
+ */
 function refreshDoc(extra: any[] = []): any {
     return {
         config: {},
-        steps: [{ op: "same", urn: `${P}pulumi:pulumi:Stack::kline-analytics-development`, provider: "" }, ...extra],
-        diagnostics: [],
-        changeSummary: { same: 80 },
+        steps: [
+            { op: "refresh", urn: `${P}pulumi:pulumi:Stack::kline-analytics-development`, provider: "" },
+            { op: "refresh", urn: `${P}kline:app:KlineApp$kubernetes:apps/v1:Deployment::kline-analytics-deployment`, provider: "p" },
+            ...extra,
+        ],
+        duration: 6000000000,
+        changeSummary: { same: 2, update: extra.length },
     };
 }
 const configMapEdit = {
     op: "update",
     urn: `${P}kline:app:KlineApp$kubernetes:core/v1:ConfigMap::kline-analytics-config`,
-    diffReasons: ["data"],
-    detailedDiff: { 'data["application.yaml"]': { kind: "update", inputDiff: true } },
+    detailedDiff: { 'data["application.yaml"]': { kind: "update-replace", inputDiff: false } },
     oldState: { inputs: { data: { "application.yaml": "a" } } },
     newState: { inputs: { data: { "application.yaml": SECRET_VALUE } } },
 };
@@ -64,7 +71,7 @@ describe("scripts/drift-report.ts", function () {
 
     it("falls back to the changed top-level keys when the engine gives no detailed diff", () => {
         const { detailedDiff: _d, ...plain } = configMapEdit;
-        assert.deepEqual(driftedResources(refreshDoc([plain]))[0].properties, ["data"]);
+        assert.deepEqual(driftedResources(refreshDoc([{ ...plain, diffReasons: ["data"] }]))[0].properties, ["data"]);
     });
 
     it("exits 1 and names the drifted resources, never their values", () => {
