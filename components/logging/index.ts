@@ -8,6 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "../../config/types";
+import { ChartCrds } from "../shared/crds";
 import { podSecurityLabels } from "../shared/security";
 import { buildElasticsearch, elasticsearchPodLabels } from "./elasticsearch";
 import { buildBeat, FILEBEAT_NAME, FILEBEAT_ROLE_RULES, filebeatPodLabels } from "./filebeat";
@@ -75,6 +76,8 @@ export function indexReplicas(stack: ElasticStackConfig): number {
 }
 
 export class LoggingStack extends pulumi.ComponentResource {
+    /** The ECK CRDs of the pinned eck-operator chart (installed before it). */
+    public readonly crds: ChartCrds;
     public readonly operator: k8s.helm.v3.Release;
     public readonly elasticsearch: k8s.apiextensions.CustomResource;
     public readonly kibana: k8s.apiextensions.CustomResource;
@@ -132,7 +135,8 @@ export class LoggingStack extends pulumi.ComponentResource {
             .filter((p) => p.policy.namespace === cfg.operatorNamespace)
             .map((p) => p.resource);
 
-        // --- operator -------------------------------------------------------------------------------
+        // --- operator: its CRDs first, then the release without them ------------------------------
+        this.crds = new ChartCrds(`${name}-crds`, stack.operatorChart, child);
         this.operator = new k8s.helm.v3.Release(
             `${name}-eck-operator`,
             {
@@ -143,14 +147,15 @@ export class LoggingStack extends pulumi.ComponentResource {
                 namespace: operatorNs.metadata.name,
                 createNamespace: false,
                 values: eckOperatorValues([cfg.namespace, cfg.shipperNamespace]),
+                skipCrds: true,
                 atomic: true,
                 timeout: 600,
                 maxHistory: 10,
             },
             // The chart binds its roles in the managed namespaces: they must exist first.
-            { ...child, dependsOn: [loggingNs, shipperNs, ...operatorPolicies] },
+            { ...child, dependsOn: [loggingNs, shipperNs, ...operatorPolicies, ...this.crds.crds] },
         );
-        // Every ECK resource needs the CRDs the release installs.
+        // Every ECK resource needs the CRDs and the operator that serves them.
         const crOpts = { ...child, dependsOn: [this.operator] };
 
         // --- Elasticsearch and Kibana ------------------------------------------------------------

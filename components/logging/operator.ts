@@ -3,7 +3,8 @@
 
 export function eckOperatorValues(managedNamespaces: string[]): Record<string, unknown> {
     return {
-        installCRDs: true,
+        // The CRDs are Pulumi resources of their own, upgraded with the chart pin (components/shared/crds.ts).
+        installCRDs: false,
         replicaCount: 1,
         // Only these namespaces get the operator's namespaced roles and are reconciled.
         managedNamespaces,

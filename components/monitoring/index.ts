@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
 import { AppConfig, EnvironmentName, MonitoringConfig } from "../../config/types";
+import { ChartCrds } from "../shared/crds";
 import { podSecurityLabels } from "../shared/security";
 import { buildAlertmanagerConfig } from "./alertmanager";
 import { ApiServer, createNetworkPolicies } from "../shared/network";
@@ -65,6 +66,8 @@ export function checkReceivers(environment: string, m: MonitoringConfig): void {
 }
 
 export class MonitoringStack extends pulumi.ComponentResource {
+    /** The prometheus-operator CRDs of the pinned kube-prometheus-stack (installed before it). */
+    public readonly crds?: ChartCrds;
     public readonly kubePrometheusStack?: k8s.helm.v3.Release;
     public readonly blackboxExporter?: k8s.helm.v3.Release;
     public readonly serviceMonitor: k8s.apiextensions.CustomResource;
@@ -148,7 +151,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 child,
             );
 
-            // --- kube-prometheus-stack -------------------------------------------------------------
+            // --- kube-prometheus-stack: its CRDs first, then the release without them ---------------
+            this.crds = new ChartCrds(`${name}-crds`, install.kubePrometheusStack, child);
             this.kubePrometheusStack = new k8s.helm.v3.Release(
                 `${name}-kube-prometheus-stack`,
                 {
@@ -159,11 +163,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
                     namespace: ns.metadata.name,
                     createNamespace: false,
                     values: kubePrometheusStackValues({ environment: args.environment, install, scrapeInterval: m.scrapeInterval }),
+                    skipCrds: true,
                     atomic: true,
                     timeout: 900,
                     maxHistory: 10,
                 },
-                { ...child, dependsOn: [nodeNs, grafanaAdmin, alertmanagerSecret, ...policies] },
+                { ...child, dependsOn: [nodeNs, grafanaAdmin, alertmanagerSecret, ...policies, ...this.crds.crds] },
             );
             crDependsOn = [this.kubePrometheusStack];
 

@@ -69,7 +69,8 @@ export interface KubePrometheusStackValuesArgs {
 export function kubePrometheusStackValues(a: KubePrometheusStackValuesArgs): Record<string, unknown> {
     const { install: m } = a;
     return {
-        crds: { enabled: true },
+        // The CRDs are Pulumi resources of their own, upgraded with the chart pin (components/shared/crds.ts).
+        crds: { enabled: false },
         // The chart's Kubernetes alerts, including Watchdog (Alertmanager's heartbeat) and InfoInhibitor.
         defaultRules: { create: true },
         // EKS runs the control plane: its scheduler, controller manager, etcd and kube-proxy metrics

@@ -6,12 +6,18 @@
 //
 // One cluster per environment, as in real life: production and the canary share one (the canary
 // runs in production's namespace), staging and development have their own. Order: production,
-// canary, staging, development.
+// canary, staging, development. Development also gets a hand edit the drift check must report
+// (scripts/drift-report.ts) and a chart-version bump whose CRDs must be upgraded (crd-bump.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { assembleCharts, StandInChart } from "./charts";
+import * as zlib from "zlib";
+import { driftedResources } from "../../scripts/drift-report";
+import { chartCrds } from "../../components/shared/crds";
+import { KUBE_PROMETHEUS_STACK_CHART } from "../../config/monitoring";
+import { assembleCharts, chartVersion, StandInChart } from "./charts";
+import { bumpPin, ChartBump, customObjects, dryRunWithField, eventSequence, liveCrd, versionsWithField, writeBumpedCrds } from "./crd-bump";
 import { E2eCluster } from "./cluster";
 import { Engine, EngineTools, findEngineTools, npmPin, REPO_ROOT, runCommandAsync } from "./engine";
 import { diagnostics, engineOwned, expectedChange, key, plannedChange, readSynth, steps } from "./plan";
@@ -21,7 +27,8 @@ const KEEP = process.env.KLINE_E2E_KEEP === "1";
 const TSNODE = path.join(REPO_ROOT, "node_modules", ".bin", "ts-node");
 const PROGRAM_ENTRY = "tests/e2e/stand-ins/program.ts";
 const ENTRY_FILE = "e2e-main.ts";
-const SLOW_DATABASE_SECONDS = 20;
+// Long enough that the app, created in the same update as 22 CRDs, still comes well before it.
+const SLOW_DATABASE_SECONDS = 40;
 
 /** Stack outputs docs/operations.md documents (the backticked names of its "Stack outputs" paragraph). */
 function documentedOutputs(): string[] {
@@ -38,7 +45,7 @@ function log(line: string): void {
 interface Context {
     tools: EngineTools;
     root: string;
-    charts: Record<string, StandInChart>;
+    charts: StandInChart[];
 }
 
 /** The stand-in program entry, the charts and the transpile switch, for every pulumi run. */
@@ -110,6 +117,31 @@ async function deployScript(ctx: Context, engine: Engine, stack: string, args: s
     });
     log(`ENVIRONMENT=${stack} scripts/deploy.sh ${args.join(" ")}: exit ${r.code} in ${r.seconds.toFixed(0)}s`);
     return r;
+}
+
+/**
+ * The drift check as the scheduled workflow runs it: `pulumi refresh --preview-only --json` (the
+ * state is not changed), then scripts/drift-report.ts on its output (exit 1 and a list when there
+ * is drift). Returns the drifted resources; the script's exit status and list must agree.
+ */
+async function driftCheck(ctx: Context, engine: Engine, stack: string) {
+    // PULUMI_SKIP_CONFIRMATIONS=true (set for every other command) counts as --yes, which the CLI
+    // refuses together with --preview-only: the drift check must run without it.
+    const r = await engine.runAsync(["refresh", "--preview-only", "--stack", stack, "--json", "--non-interactive"], {
+        extraEnv: { ...programEnv(ctx, false), PULUMI_SKIP_CONFIRMATIONS: "false" },
+    });
+    log(`pulumi refresh --preview-only --stack ${stack} --json: exit ${r.code} in ${r.seconds.toFixed(0)}s`);
+    const file = path.join(engine.root, `refresh-${stack}-${Date.now()}.json`);
+    fs.writeFileSync(file, r.stdout);
+    assert.equal(r.code, 0, `refresh --preview-only failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    const drifted = driftedResources(JSON.parse(r.stdout));
+    const report = await runCommandAsync(TSNODE, ["--transpile-only", "scripts/drift-report.ts", "--stack", stack, file], {
+        cwd: REPO_ROOT,
+    });
+    assert.equal(report.code, drifted.length > 0 ? 1 : 0, `drift-report exit ${report.code}:\n${report.stdout}${report.stderr}`);
+    for (const d of drifted) assert.ok(report.stdout.includes(`${d.type}  ${d.name}`), report.stdout);
+    log(report.stdout.trim().split("\n").join(" | "));
+    return drifted;
 }
 
 /** Every Deployment, StatefulSet, DaemonSet and Job in the namespaces is Ready / Complete. */
@@ -377,23 +409,25 @@ describe("e2e: real Pulumi CLI and Kubernetes provider on loopback clusters (sta
             generated: [["monitoring", "grafana-admin", "admin-password"]],
         });
 
-        it("production: the monitoring release Secret stays under 1 MiB with every prometheus-operator CRD installed", async () => {
+        it("production: every prometheus-operator CRD is installed by Pulumi, none by the chart, and the release Secret stays under 1 MiB", async () => {
             const secrets = await live.cluster.list("/api/v1/namespaces/monitoring/secrets?labelSelector=owner%3Dhelm");
             const release = secrets.find((s: any) => s.metadata.name.startsWith("sh.helm.release.v1.kube-prometheus-stack."));
             assert.ok(release, "no Helm release Secret for kube-prometheus-stack");
-            const size = Buffer.from(release.data.release, "base64").length;
-            assert.ok(size < 1024 * 1024, `release Secret is ${size} bytes`);
-            const crds = (await live.cluster.list("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")).map(
-                (c: any) => c.metadata.name,
-            );
-            for (const c of [
-                "servicemonitors.monitoring.coreos.com",
-                "prometheusrules.monitoring.coreos.com",
-                "probes.monitoring.coreos.com",
-            ]) {
-                assert.ok(crds.includes(c), `CRD ${c} not installed`);
+            const stored = Buffer.from(release.data.release, "base64");
+            assert.ok(stored.length < 1024 * 1024, `release Secret is ${stored.length} bytes`);
+            // Helm keeps the release as base64 of gzipped JSON; its manifest is what the chart installed.
+            const manifest: string = JSON.parse(zlib.gunzipSync(Buffer.from(stored.toString("utf8"), "base64")).toString("utf8")).manifest;
+            assert.doesNotMatch(manifest, /kind: CustomResourceDefinition/, "the chart installed CRDs itself");
+            const pinned = chartCrds(KUBE_PROMETHEUS_STACK_CHART).map((c) => c.metadata.name);
+            for (const name of pinned) {
+                const crd = await liveCrd(live.cluster, name);
+                assert.equal(crd.metadata.annotations?.["pulumi.com/patchForce"], "true", `${name} was not applied by the program`);
+                assert.ok(
+                    (crd.status?.conditions ?? []).some((c: any) => c.type === "Established" && c.status === "True"),
+                    `${name} is not Established`,
+                );
             }
-            log(`release Secret ${(size / 1024).toFixed(0)} KiB; ${crds.length} CRDs`);
+            log(`release Secret ${(stored.length / 1024).toFixed(0)} KiB; ${pinned.length} prometheus-operator CRDs applied by Pulumi`);
         });
 
         it("production: the logging installer Job starts only after Elasticsearch and Kibana report green", async () => {
@@ -531,6 +565,168 @@ describe("e2e: real Pulumi CLI and Kubernetes provider on loopback clusters (sta
             log(`app created ${((dbReady.getTime() - created) / 1000).toFixed(0)}s before the database was Ready`);
         });
 
+        it("development: a hand edit of a live object is drift naming exactly that object; pulumi up --refresh puts it back", async () => {
+            const stack = "development";
+            const url = "/api/v1/namespaces/kline-analytics-development/configmaps/kline-analytics-config";
+            const original = (await live.cluster.get(url)).data["application.yaml"];
+            // As `kubectl edit` does it: a merge patch under its own field manager.
+            const edit = await live.cluster.client.request(
+                "PATCH",
+                `${url}?fieldManager=kubectl-edit`,
+                { data: { "application.yaml": `${original}\n# changed by hand\n` } },
+                { contentType: "application/merge-patch+json" },
+            );
+            assert.equal(edit.status, 200, JSON.stringify(edit.body));
+
+            // What the drift check runs: the state refreshed in preview only, then the report script.
+            const drifted = await driftCheck(ctx, live.engine, stack);
+            assert.deepEqual(
+                drifted.map((d) => `${d.op} ${d.type} ${d.name}`),
+                ["update kubernetes:core/v1:ConfigMap kline-analytics-config"],
+            );
+            assert.ok(
+                drifted[0].properties.some((p) => p.startsWith("data")),
+                `changed properties: ${drifted[0].properties.join(", ")}`,
+            );
+            // The other command the drift check may run: an update's preview on a refreshed state.
+            const expectNoChanges = () =>
+                pulumi(live.engine, ctx, ["preview", "--stack", stack, "--expect-no-changes", "--refresh", "--non-interactive"]);
+            const expect = await expectNoChanges();
+            assert.notEqual(expect.code, 0, "preview --expect-no-changes --refresh passed with a hand edit in place");
+            assert.match(expect.stdout + expect.stderr, /kline-analytics-config/);
+
+            // Restoring is an update on the refreshed state: the program's value goes back.
+            const restore = await pulumi(live.engine, ctx, [
+                "up",
+                "--stack",
+                stack,
+                "--refresh",
+                "--yes",
+                "--skip-preview",
+                "--non-interactive",
+            ]);
+            assert.equal(restore.code, 0, restore.stdout.slice(-4000) + restore.stderr.slice(-2000));
+            assert.match(restore.stdout, /kline-analytics-config/);
+            assert.equal((await live.cluster.get(url)).data["application.yaml"], original);
+
+            assert.deepEqual(await driftCheck(ctx, live.engine, stack), [], "drift reported after the restore");
+            const clean = await expectNoChanges();
+            assert.equal(clean.code, 0, clean.stdout.slice(-4000) + clean.stderr.slice(-2000));
+        });
+
+        it("development: a chart-version bump upgrades the chart's CRDs before the release, and no custom resource is lost", async () => {
+            const stack = "development";
+            const bumps: ChartBump[] = [
+                {
+                    chart: "kube-prometheus-stack",
+                    from: "88.5.3",
+                    to: "88.6.0-stand-in",
+                    configFile: "config/monitoring.ts",
+                    crd: "servicemonitors.monitoring.coreos.com",
+                    field: "standInUpgradeField",
+                    sample: {
+                        apiVersion: "monitoring.coreos.com/v1",
+                        namespace: "kline-analytics-development",
+                        plural: "servicemonitors",
+                        name: "kline-analytics",
+                    },
+                },
+                {
+                    chart: "eck-operator",
+                    from: "3.5.0",
+                    to: "3.6.0-stand-in",
+                    configFile: "config/logging.ts",
+                    crd: "elasticsearches.elasticsearch.k8s.elastic.co",
+                    field: "standInUpgradeField",
+                    sample: {
+                        apiVersion: "elasticsearch.k8s.elastic.co/v1",
+                        namespace: "logging",
+                        plural: "elasticsearches",
+                        name: "logging",
+                    },
+                },
+            ];
+            const groups = ["monitoring.coreos.com", "elasticsearch.k8s.elastic.co", "kibana.k8s.elastic.co", "beat.k8s.elastic.co"];
+            const before = await customObjects(live.cluster, groups);
+            assert.ok(before.size >= 8, `custom objects before: ${[...before.keys()].join(", ")}`);
+            for (const b of bumps) {
+                assert.deepEqual(versionsWithField(await liveCrd(live.cluster, b.crd), b.field), [], `${b.crd} has ${b.field} already`);
+                const refused = await dryRunWithField(live.cluster, b);
+                // Strict field validation refuses a field the served schema does not declare.
+                assert.equal(
+                    refused.status,
+                    400,
+                    `${b.sample.plural} with ${b.field} before the bump: ${refused.status} ${refused.message}`,
+                );
+                assert.ok(refused.message.includes(`unknown field "spec.${b.field}"`), refused.message);
+                ctx.charts.push(chartVersion(ctx.charts, b.chart, b.to));
+                writeBumpedCrds(live.engine.project, b);
+                bumpPin(live.engine.project, b);
+            }
+
+            const preview = await pulumi(live.engine, ctx, ["preview", "--stack", stack, "--json", "--non-interactive"]);
+            assert.equal(preview.code, 0, preview.stdout.slice(-4000) + preview.stderr.slice(-2000));
+            const planned = plannedChange(steps(preview.stdout));
+            assert.deepEqual(planned.create, []);
+            assert.deepEqual(planned.delete, []);
+            const crdKey = (b: ChartBump) =>
+                key(
+                    "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+                    `${b.chart === "eck-operator" ? "logging" : "monitoring"}-crds-${b.crd}`,
+                );
+            const releaseKey = (b: ChartBump) =>
+                key(
+                    "kubernetes:helm.sh/v3:Release",
+                    b.chart === "eck-operator" ? "logging-eck-operator" : "monitoring-kube-prometheus-stack",
+                );
+            assert.deepEqual(planned.update, bumps.flatMap((b) => [crdKey(b), releaseKey(b)]).sort());
+            assert.ok(
+                steps(preview.stdout).every((s) => s.op !== "replace" && s.op !== "create-replacement"),
+                "the bump plans a replacement",
+            );
+
+            const eventLog = path.join(live.engine.root, "up-development-bump.events.jsonl");
+            // --event-log is one of the CLI's debug flags: PULUMI_DEBUG_COMMANDS makes it available.
+            const up = await live.engine.runAsync(
+                ["up", "--stack", stack, "--yes", "--skip-preview", "--non-interactive", "--event-log", eventLog],
+                {
+                    extraEnv: { ...programEnv(ctx, false), PULUMI_DEBUG_COMMANDS: "true" },
+                    timeoutMs: 30 * 60_000,
+                },
+            );
+            log(`pulumi up --event-log (chart bump): exit ${up.code} in ${up.seconds.toFixed(0)}s`);
+            live.cluster.assertHealthy();
+            assert.equal(up.code, 0, up.stdout.slice(-6000) + up.stderr.slice(-3000));
+
+            for (const b of bumps) {
+                // The CRD was updated before the release's upgrade started.
+                const crdDone = eventSequence(eventLog, "resOutputsEvent", `::${crdKey(b).split("::")[1]}`);
+                const releaseStart = eventSequence(eventLog, "resourcePreEvent", `::${releaseKey(b).split("::")[1]}`);
+                assert.equal(crdDone.length, 1, `${b.crd}: ${crdDone.length} outputs events`);
+                assert.equal(releaseStart.length, 1, `${b.chart} release: ${releaseStart.length} pre events`);
+                assert.ok(crdDone[0] < releaseStart[0], `${b.chart}: the release upgrade started before ${b.crd} was updated`);
+                // The API server serves the new schema: the field is in every version and now accepted.
+                const crd = await liveCrd(live.cluster, b.crd);
+                assert.deepEqual(
+                    versionsWithField(crd, b.field),
+                    crd.spec.versions.filter((v: any) => v.schema?.openAPIV3Schema?.properties?.spec?.properties).map((v: any) => v.name),
+                );
+                const accepted = await dryRunWithField(live.cluster, b);
+                assert.equal(accepted.status, 200, `${b.sample.plural} with ${b.field} after the bump: ${accepted.message}`);
+            }
+            // The releases run the new chart versions.
+            const operator = await live.cluster.get("/apis/apps/v1/namespaces/monitoring/deployments/kube-prometheus-stack-operator");
+            assert.equal(operator.metadata.labels.chart, "kube-prometheus-stack-88.6.0-stand-in");
+            // Every custom object is still the same object (same uid): nothing deleted or re-created.
+            const after = await customObjects(live.cluster, groups);
+            assert.deepEqual([...after.entries()].sort(), [...before.entries()].sort());
+            await assertWorkloadsReady(live.cluster, ["monitoring", "elastic-system", "logging"]);
+
+            const again = await pulumi(live.engine, ctx, ["preview", "--stack", stack, "--expect-no-changes", "--non-interactive"]);
+            assert.equal(again.code, 0, again.stdout.slice(-4000) + again.stderr.slice(-2000));
+            log(`${bumps.map((b) => `${b.chart} ${b.from} -> ${b.to}`).join(", ")}: CRDs updated first; ${after.size} custom objects kept`);
+        });
+
         it("development: pulumi destroy removes every object and leaves an empty stack", async () => {
             await destroyCompletely(ctx, live.engine, live.cluster, "development");
         });
@@ -551,8 +747,18 @@ async function destroyCompletely(ctx: Context, engine: Engine, cluster: E2eClust
         [],
     );
     for (const ns of namespaces) assert.equal(await cluster.get(`/api/v1/namespaces/${ns}`), undefined, `namespace ${ns} still exists`);
-    const crds = await cluster.list("/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+    // The CRDs are retainOnDelete: deleting one would delete every object of its kind in the cluster.
+    const stateCrds: string[] = (before.deployment?.resources ?? [])
+        .filter((x: any) => x.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+        .map((x: any) => x.outputs.metadata.name);
+    assert.ok(stateCrds.length >= 22, `${stateCrds.length} CRDs in the state`);
+    const live = new Set((await cluster.list("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")).map((c: any) => c.metadata.name));
+    assert.deepEqual(
+        stateCrds.filter((n) => !live.has(n)),
+        [],
+        "pulumi destroy deleted CRDs",
+    );
     log(
-        `${(before.deployment?.resources ?? []).length} resources destroyed in ${r.seconds.toFixed(0)}s; namespaces gone: ${namespaces.join(", ")}; ${crds.length} CRDs kept (Helm never deletes CRDs)`,
+        `${(before.deployment?.resources ?? []).length} resources destroyed in ${r.seconds.toFixed(0)}s; namespaces gone: ${namespaces.join(", ")}; ${stateCrds.length} CRDs kept (retainOnDelete)`,
     );
 }

@@ -80,18 +80,22 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.deepStrictEqual(rel.inputs.repositoryOpts, { repo: "https://helm.elastic.co" });
             assert.strictEqual(rel.inputs.namespace, "elastic-system");
             assert.deepStrictEqual(rel.inputs.values.managedNamespaces, ["logging", "logging-shipper"]);
-            assert.strictEqual(rel.inputs.values.installCRDs, true);
+            assert.strictEqual(rel.inputs.values.installCRDs, false);
             assert.strictEqual(rel.inputs.values.podSecurityContext.seccompProfile.type, "RuntimeDefault");
             assert.deepStrictEqual(rel.inputs.values.securityContext.capabilities, { drop: ["ALL"] });
-            // The namespaces first, and elastic-system's NetworkPolicies: the operator starts inside its default deny with its allows in place.
-            assert.deepStrictEqual(rel.options.dependsOn, [
-                "logging-namespace",
-                "logging-netpol-elastic-system-allow-dns-egress",
-                "logging-netpol-elastic-system-default-deny-all",
-                "logging-netpol-elastic-system-eck-operator",
-                "logging-operator-namespace",
-                "logging-shipper-namespace",
-            ]);
+            // Besides its CRDs (tests/foundation/crds.test.ts): the namespaces first, and elastic-system's
+            // NetworkPolicies: the operator starts inside its default deny with its allows in place.
+            assert.deepStrictEqual(
+                rel.options.dependsOn?.filter((d) => !d.startsWith("logging-crds-")),
+                [
+                    "logging-namespace",
+                    "logging-netpol-elastic-system-allow-dns-egress",
+                    "logging-netpol-elastic-system-default-deny-all",
+                    "logging-netpol-elastic-system-eck-operator",
+                    "logging-operator-namespace",
+                    "logging-shipper-namespace",
+                ],
+            );
         });
 
         it("labels elastic-system and logging restricted, and the shipper's namespace exactly privileged", () => {

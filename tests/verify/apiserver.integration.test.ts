@@ -72,4 +72,54 @@ describe("verify: server-side dry-run on kube-apiserver", function () {
             ["ServiceAccount kline-verify-good/kline-analytics"],
         );
     });
+
+    it("applies the CRDs a manifest declares (server-side, strict) and checks its custom resources against them, not the pinned ones", async () => {
+        const crd = (props: Record<string, unknown>): KubeObject => ({
+            apiVersion: "apiextensions.k8s.io/v1",
+            kind: "CustomResourceDefinition",
+            metadata: { name: "widgets.verify.example.com" },
+            spec: {
+                group: "verify.example.com",
+                names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
+                scope: "Namespaced",
+                versions: [
+                    {
+                        name: "v1",
+                        served: true,
+                        storage: true,
+                        schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: props } } } },
+                    },
+                ],
+            },
+        });
+        const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kline-verify-crd" } };
+        const widget = (spec: Record<string, unknown>): KubeObject => ({
+            apiVersion: "verify.example.com/v1",
+            kind: "Widget",
+            metadata: { name: "w", namespace: "kline-verify-crd" },
+            spec,
+        });
+        const ok = await dryRun([crd({ size: { type: "integer" } }), ns, widget({ size: 3 })]);
+        assert.deepEqual(ok.rejected, []);
+        assert.deepEqual(ok.accepted.sort(), [
+            "CustomResourceDefinition widgets.verify.example.com",
+            "Namespace kline-verify-crd",
+            "Widget kline-verify-crd/w",
+        ]);
+        // The same CRD, upgraded in the manifest: the field it adds is accepted, the old one refused.
+        const upgraded = await dryRun([crd({ colour: { type: "string" } }), ns, widget({ colour: "red" })]);
+        assert.deepEqual(upgraded.rejected, []);
+        const stale = await dryRun([crd({ colour: { type: "string" } }), ns, widget({ size: 3 })]);
+        assert.deepEqual(
+            stale.rejected.map((r) => r.object),
+            ["Widget kline-verify-crd/w"],
+        );
+        assert.match(stale.rejected[0].reason, /unknown field "spec.size"/);
+        // A CRD the API server refuses is a rejected object, not a crash.
+        const bad = await dryRun([{ ...crd({}), spec: { ...(crd({}).spec as any), scope: "Galactic" } }]);
+        assert.deepEqual(
+            bad.rejected.map((r) => r.object),
+            ["CustomResourceDefinition widgets.verify.example.com"],
+        );
+    });
 });

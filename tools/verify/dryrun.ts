@@ -1,7 +1,7 @@
 // Server-side dry-run of every object on a real kube-apiserver (see cluster.ts). Prerequisites
 // are created for real, because a dry-run stores nothing: the namespaces with their labels
-// (they carry the Pod Security levels), the pinned CRDs the custom resources need, and the
-// service accounts pods run as. Then every object is POSTed with dryRun=All and
+// (they carry the Pod Security levels), the CRDs the custom resources need (the manifest's own,
+// else the pinned ones), and the service accounts pods run as. Then every object is POSTed with dryRun=All and
 // fieldValidation=Strict, and the pod template of every pod-bearing object is dry-run as a Pod,
 // because Pod Security admission enforces on pods (for workloads it only warns).
 import { KubeObject, podTemplateOf, ref } from "./manifest";
@@ -57,6 +57,27 @@ async function installCrd(client: KubeClient, entry: CrdEntry, notes: string[]):
     throw new Error(`CRD ${name} did not become Established within 30s`);
 }
 
+/**
+ * Applies (for real, server-side, strict field validation) a CRD the manifest declares, and waits
+ * until it is Established: the custom resources after it need it served, as Pulumi's are.
+ */
+async function applyDeclaredCrd(client: KubeClient, crd: KubeObject): Promise<KubeResponse> {
+    const name = encodeURIComponent(crd.metadata.name!);
+    const url = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
+    const res = await client.request("PATCH", `${url}?fieldManager=kline-verify&force=true&fieldValidation=Strict`, crd, {
+        contentType: "application/apply-patch+yaml",
+    });
+    if (!ok(res)) return res;
+    for (let i = 0; i < 120; i++) {
+        const cur = await client.request("GET", url);
+        if ((cur.body?.status?.conditions ?? []).some((c: any) => c.type === "Established" && c.status === "True")) return res;
+        await sleep(250);
+    }
+    return { status: 504, body: { message: `CRD ${crd.metadata.name} did not become Established within 30s` }, warnings: [] };
+}
+
+const isCrd = (o: KubeObject) => o.kind === "CustomResourceDefinition" && o.apiVersion === "apiextensions.k8s.io/v1";
+
 /** Creates or relabels a namespace so its labels are exactly those of the manifest. */
 async function applyNamespace(client: KubeClient, ns: KubeObject): Promise<KubeResponse> {
     const url = `/api/v1/namespaces/${encodeURIComponent(ns.metadata.name!)}`;
@@ -110,7 +131,16 @@ export async function dryRunAll(
 
     for (const d of duplicates(objects)) reject(d, "declared more than once in the manifest (the second create would fail)");
 
-    // 1. CRDs for custom resources the server does not serve yet.
+    // 1. CRDs: those the manifest declares, for real; then pinned ones for custom resources no
+    //    declared CRD defines and the server does not serve yet.
+    const declaredCrds = objects.filter(isCrd);
+    for (const crd of declaredCrds) {
+        const res = await applyDeclaredCrd(client, crd);
+        for (const w of res.warnings) report.warnings.push({ object: ref(crd), warning: w });
+        if (ok(res)) report.accepted.push(ref(crd));
+        else reject(ref(crd), reason(res));
+    }
+    if (declaredCrds.length > 0) await client.discover();
     let installed = false;
     for (const o of objects) {
         if (client.resourceFor(o.apiVersion, o.kind)) continue;
@@ -158,7 +188,7 @@ export async function dryRunAll(
     const acceptedObjects: KubeObject[] = [];
     const tried = new Set<string>();
     for (const o of objects) {
-        if (o.kind === "Namespace" && o.apiVersion === "v1") continue;
+        if ((o.kind === "Namespace" && o.apiVersion === "v1") || isCrd(o)) continue;
         const key = `${o.apiVersion}|${ref(o)}`;
         if (tried.has(key)) continue; // already rejected as a duplicate above
         tried.add(key);

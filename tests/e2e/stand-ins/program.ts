@@ -6,19 +6,20 @@
 import * as pulumi from "@pulumi/pulumi";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const charts: Record<string, { path: string; version: string }> = JSON.parse(process.env.KLINE_E2E_STAND_IN_CHARTS ?? "null") ?? {};
-if (Object.keys(charts).length === 0) {
+const charts: Array<{ name: string; version: string; path: string }> = JSON.parse(process.env.KLINE_E2E_STAND_IN_CHARTS ?? "null") ?? [];
+if (charts.length === 0) {
     throw new Error("tests/e2e/stand-ins/program.ts runs only under the e2e (KLINE_E2E_STAND_IN_CHARTS is not set)");
 }
 
 pulumi.runtime.registerResourceTransform((args) => {
     if (args.type !== RELEASE) return undefined;
     const { chart, version, repositoryOpts: _repository, ...rest } = args.props;
-    const standIn = charts[chart];
-    if (!standIn) throw new Error(`e2e: no stand-in chart for the Helm chart '${chart}' (${args.name})`);
-    if (standIn.version !== version) {
+    const versions = charts.filter((c) => c.name === chart);
+    if (versions.length === 0) throw new Error(`e2e: no stand-in chart for the Helm chart '${chart}' (${args.name})`);
+    const standIn = versions.find((c) => c.version === version);
+    if (!standIn) {
         throw new Error(
-            `e2e: the stand-in chart ${chart} is version ${standIn.version} but the program pins ${version}: update tests/e2e/stand-ins/charts/${chart}/Chart.yaml`,
+            `e2e: the stand-in chart ${chart} exists at ${versions.map((c) => c.version).join(", ")} but the program pins ${version}: update tests/e2e/stand-ins/charts/${chart}/Chart.yaml`,
         );
     }
     return { props: { ...rest, chart: standIn.path, version }, opts: args.opts };
