@@ -221,6 +221,9 @@ check() {
     mkdir -p "$out"
     local full
     full="$(pulumi_stack)"
+    # PULUMI_SKIP_CONFIRMATIONS=true counts as --yes, which pulumi refuses together with
+    # --preview-only: both checks are previews and need no confirmation anyway.
+    unset PULUMI_SKIP_CONFIRMATIONS
     run_check refresh refresh --stack "$full" --preview-only --expect-no-changes --json --non-interactive
     run_check preview preview --stack "$full" --expect-no-changes --json --non-interactive
     local rc=0

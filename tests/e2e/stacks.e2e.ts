@@ -7,13 +7,12 @@
 // One cluster per environment, as in real life: production and the canary share one (the canary
 // runs in production's namespace), staging and development have their own. Order: production,
 // canary, staging, development. Development also gets a hand edit the drift check must report
-// (scripts/drift-report.ts) and a chart-version bump whose CRDs must be upgraded (crd-bump.ts).
+// (scripts/drift-check.sh, as the scheduled workflow runs it) and a chart-version bump whose CRDs must be upgraded (crd-bump.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { driftedResources } from "../../scripts/drift-report";
 import { chartCrds } from "../../components/shared/crds";
 import { KUBE_PROMETHEUS_STACK_CHART } from "../../config/monitoring";
 import { assembleCharts, chartVersion, StandInChart } from "./charts";
@@ -119,28 +118,40 @@ async function deployScript(ctx: Context, engine: Engine, stack: string, args: s
     return r;
 }
 
+interface Drift {
+    type: string;
+    name: string;
+    op: string;
+    properties: string[];
+}
+
 /**
- * The drift check as the scheduled workflow runs it: `pulumi refresh --preview-only --json` (the
- * state is not changed), then scripts/drift-report.ts on its output (exit 1 and a list when there
- * is drift). Returns the drifted resources; the script's exit status and list must agree.
+ * The drift check exactly as the scheduled workflow runs it: scripts/drift-check.sh (pulumi refresh
+ * --preview-only and pulumi preview, both --expect-no-changes) from the project copy. It exits 0
+ * with no drift, 1 with drift, and names each drifted resource on a `drift:` line of its stderr;
+ * both must agree. Returns the drifted resources.
  */
-async function driftCheck(ctx: Context, engine: Engine, stack: string) {
-    // PULUMI_SKIP_CONFIRMATIONS=true (set for every other command) counts as --yes, which the CLI
-    // refuses together with --preview-only: the drift check must run without it.
-    const r = await engine.runAsync(["refresh", "--preview-only", "--stack", stack, "--json", "--non-interactive"], {
-        extraEnv: { ...programEnv(ctx, false), PULUMI_SKIP_CONFIRMATIONS: "false" },
+async function driftCheck(ctx: Context, engine: Engine, stack: string): Promise<Drift[]> {
+    const out = path.join(engine.root, `drift-${stack}-${Date.now()}`);
+    const r = await runCommandAsync(path.join(engine.project, "scripts", "drift-check.sh"), ["--stack", stack, "--out", out], {
+        env: engine.environment(programEnv(ctx, false)),
+        cwd: engine.project,
+        timeoutMs: 15 * 60_000,
     });
-    log(`pulumi refresh --preview-only --stack ${stack} --json: exit ${r.code} in ${r.seconds.toFixed(0)}s`);
-    const file = path.join(engine.root, `refresh-${stack}-${Date.now()}.json`);
-    fs.writeFileSync(file, r.stdout);
-    assert.equal(r.code, 0, `refresh --preview-only failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
-    const drifted = driftedResources(JSON.parse(r.stdout));
-    const report = await runCommandAsync(TSNODE, ["--transpile-only", "scripts/drift-report.ts", "--stack", stack, file], {
-        cwd: REPO_ROOT,
-    });
-    assert.equal(report.code, drifted.length > 0 ? 1 : 0, `drift-report exit ${report.code}:\n${report.stdout}${report.stderr}`);
-    for (const d of drifted) assert.ok(report.stdout.includes(`${d.type}  ${d.name}`), report.stdout);
-    log(report.stdout.trim().split("\n").join(" | "));
+    log(`scripts/drift-check.sh --stack ${stack}: exit ${r.code} in ${r.seconds.toFixed(0)}s`);
+    assert.ok(r.code === 0 || r.code === 1, `drift-check failed (exit ${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    const prefix = `drift: ${stack}: `;
+    const drifted = r.stderr
+        .split("\n")
+        .filter((l) => l.startsWith(prefix))
+        .map((l) => {
+            const m = /^(\S+) (\S+) \(([^:]+): (.*)\)$/.exec(l.slice(prefix.length));
+            assert.ok(m, `unexpected drift line: ${l}`);
+            return { type: m[1], name: m[2], op: m[3], properties: m[4] === "-" ? [] : m[4].split(", ") };
+        });
+    assert.equal(r.code, drifted.length > 0 ? 1 : 0, `exit ${r.code} with ${drifted.length} drift line(s):\n${r.stderr}`);
+    for (const d of drifted) assert.ok(r.stdout.includes(`| \`${d.name}\` | \`${d.type}\` | ${d.op} |`), r.stdout);
+    if (drifted.length > 0) log(drifted.map((d) => `${d.op} ${d.type} ${d.name} (${d.properties.join(", ")})`).join(" | "));
     return drifted;
 }
 
@@ -578,7 +589,7 @@ describe("e2e: real Pulumi CLI and Kubernetes provider on loopback clusters (sta
             );
             assert.equal(edit.status, 200, JSON.stringify(edit.body));
 
-            // What the drift check runs: the state refreshed in preview only, then the report script.
+            // The scheduled drift check: the live ConfigMap differs from the state (refresh), the program does not.
             const drifted = await driftCheck(ctx, live.engine, stack);
             assert.deepEqual(
                 drifted.map((d) => `${d.op} ${d.type} ${d.name}`),
