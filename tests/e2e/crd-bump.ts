@@ -51,7 +51,8 @@ export function writeBumpedCrds(project: string, b: ChartBump): void {
 export function bumpPin(project: string, b: ChartBump): void {
     const file = path.join(project, b.configFile);
     const text = fs.readFileSync(file, "utf8");
-    const pattern = new RegExp(`(name: "${b.chart}",\\s*version: )"${b.from.replace(/\./g, "\\.")}"`, "g");
+    // Comment lines (the Renovate annotation) may stand between the name and the version.
+    const pattern = new RegExp(`(name: "${b.chart}",(?:\\s*//[^\\n]*)*\\s*version: )"${b.from.replace(/\./g, "\\.")}"`, "g");
     const found = text.match(pattern) ?? [];
     if (found.length !== 1) throw new Error(`${b.configFile}: expected one pin of ${b.chart} ${b.from}, found ${found.length}`);
     fs.writeFileSync(file, text.replace(pattern, `$1"${b.to}"`));
