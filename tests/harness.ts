@@ -1,6 +1,6 @@
 // Test helpers over the offline renderer. Each stack file is rendered once per test run and shared
 // (rendering is deterministic); tests that change config render their own copy.
-import { RenderOptions, RenderResult, ResourceRecord, STACKS, renderStack as render } from "../tools/render";
+import { RenderOptions, RenderResult, ResourceRecord, STACKS, renderStack as render } from "../renderer";
 
 export { STACKS };
 export type { RenderResult, ResourceRecord };

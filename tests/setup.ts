@@ -1,6 +1,6 @@
 // Loaded by mocha before any test file (.mocharc.json "require"). Pulumi mocks must be in place
-// before any resource is constructed, and only tools/render.ts installs them: renderStack() switches
+// before any resource is constructed, and only the renderer (renderer/render.ts) installs them: renderStack() switches
 // stack and config by installing fresh mocks.
-import { installMocks, loadStackConfig } from "../tools/render";
+import { installMocks, loadStackConfig } from "../renderer";
 
 installMocks("development", loadStackConfig("development"));

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BASELINE, baselineAcrossStacks, checkResources, formatViolation } from "../policy/rules/baseline";
 import { PolicyResource, Violation } from "../policy/rules/types";
-import { computeState } from "./mocks";
+import { computeState } from "../renderer";
 
 export const STACKS = ["development", "staging", "production", "canary"];
 const PROJECT_DIR = path.resolve(__dirname, "..");

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ConfigError } from "../config/validate";
-import { ConfigOverride, PROJECT_DIR, RenderResult, STACKS, StackConfigFileError, renderStack } from "./render";
+import { ConfigOverride, PROJECT_DIR, RenderResult, STACKS, StackConfigFileError, renderStack } from "../renderer";
 
 const USAGE = `usage: npm run synth -- [--stack <name> | --all] [--out <dir>] [--stack-file <file>] [--config key=value]...
   --stack       stack to render (default: development); one of ${STACKS.join(", ")}

@@ -10,7 +10,7 @@ import { restrictedViolations } from "../lib/pss";
 import { ConfigError, buildConfig } from "../../config";
 import { DEFAULT_SECRETS, REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 import { DB_ROLES_SQL_PATH } from "../../components/app/db-roles";
-import { computeState } from "../../tools/mocks";
+import { computeState } from "../../renderer";
 import * as fs from "fs";
 
 const EXPECTED = {

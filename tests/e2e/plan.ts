@@ -2,7 +2,7 @@
 // same resources, and for a config change exactly the resources whose inputs the change touches.
 import * as fs from "fs";
 import * as path from "path";
-import type { ResourceRecord } from "../../tools/render";
+import type { ResourceRecord } from "../../renderer";
 
 export interface Step {
     op: string;

@@ -7,21 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { PRODUCTION_OVERRIDES, SECRET_KEYS, secretsGeneratedWhenUnset } from "../config";
 import { RecordingMocks } from "./mocks";
+import { RESOURCE_SIGNATURE, SECRET_SIGNATURE, SIGNATURE_KEY, registeredInputs, resourceMonitor, waitForRegistrations } from "./sdk";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 export const STACKS = ["development", "staging", "production", "canary"] as const;
 export const SECRET_PLACEHOLDER = "[secret]";
 /** What a `secure:` stack value (ciphertext the renderer cannot decrypt) becomes under mocks. */
 const SECURE_STAND_IN = "synth-placeholder-not-a-real-secret";
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_SIG_VALUE = "5cf8f73096256a8f31e491e813e4eb8e";
-
-// waitForRPCs and the monitor accessor are internal to the SDK's runtime settings.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void>; getMonitor(): any };
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: any, keepUnknowns?: boolean): any };
 
 export class StackConfigFileError extends Error {}
 
@@ -146,7 +138,7 @@ const urnName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 function maskLeaves(value: any): any {
     if (Array.isArray(value)) return value.map(maskLeaves);
     if (value !== null && typeof value === "object") {
-        if (value[SECRET_SIG] === SECRET_SIG_VALUE) return maskLeaves(value.value);
+        if (value[SIGNATURE_KEY] === SECRET_SIGNATURE) return maskLeaves(value.value);
         return Object.fromEntries(
             Object.entries(value)
                 .filter(([, v]) => v !== undefined)
@@ -160,8 +152,8 @@ function maskLeaves(value: any): any {
 export function scrub(value: any, urnToName: (urn: string) => string = urnName): any {
     if (Array.isArray(value)) return value.map((v) => scrub(v, urnToName));
     if (value !== null && typeof value === "object") {
-        if (value[SECRET_SIG] === SECRET_SIG_VALUE) return maskLeaves(value.value);
-        if (value[SECRET_SIG] === RESOURCE_SIG_VALUE) return urnToName(value.urn);
+        if (value[SIGNATURE_KEY] === SECRET_SIGNATURE) return maskLeaves(value.value);
+        if (value[SIGNATURE_KEY] === RESOURCE_SIGNATURE) return urnToName(value.urn);
         const out: any = {};
         for (const [k, v] of Object.entries(value)) {
             if (v === undefined) continue;
@@ -239,9 +231,9 @@ export function installMocks(stack: string, loaded: LoadedConfig, region = "us-w
     // Record what the engine would see: parent, options and inputs of every registration.
     const requests: Array<{ urn: string; type: string; name: string; parent: string; inputs: any; options: ResourceRecord["options"] }> =
         [];
-    const monitor = settings.getMonitor();
+    const monitor = resourceMonitor();
     const original = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
+    monitor.registerResource = (req, callback) => {
         const parent: string = req.getParent();
         const options: ResourceRecord["options"] = {};
         if (req.getProtect()) options.protect = true;
@@ -254,7 +246,7 @@ export function installMocks(stack: string, loaded: LoadedConfig, region = "us-w
             type: req.getType(),
             name: req.getName(),
             parent,
-            inputs: rpc.deserializeProperties(req.getObject(), true),
+            inputs: registeredInputs(req),
             options,
         });
         return original(req, callback);
@@ -275,7 +267,7 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
     const { createStack } = require("../stack") as typeof import("../stack");
     const cfg = loadConfig();
     const outputs = await resolveOutputs(createStack(cfg));
-    await settings.waitForRPCs();
+    await waitForRegistrations();
 
     const urnToName = new Map(requests.map((r) => [r.urn, r.name]));
     const byName = (urn: string) => urnToName.get(urn) ?? urnName(urn);
