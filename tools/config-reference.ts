@@ -1,5 +1,5 @@
 // npm run docs:config — writes the config reference table in README.md from Pulumi.yaml, so the
-// documentation cannot drift from the declared keys (tests/foundation/docs.test.ts checks it).
+// documentation cannot drift from the declared keys (tests/docs/readme.test.ts checks it).
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";

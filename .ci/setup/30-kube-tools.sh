@@ -2,8 +2,8 @@
 # Builds the Kubernetes tools used by `npm run verify`, tests/verify and the e2e cluster from
 # their Go modules, once per pinned version (trivy: 32-trivy.sh):
 #   kube-score      github.com/zegl/kube-score           (go install)
-#   etcd            go.etcd.io/etcd/server/v3             (wrapper module tools/etcd-build)
-#   kube-apiserver  k8s.io/kubernetes/cmd/kube-apiserver  (wrapper module tools/kube-apiserver-build)
+#   etcd            go.etcd.io/etcd/server/v3             (wrapper module .ci/setup/etcd-build)
+#   kube-apiserver  k8s.io/kubernetes/cmd/kube-apiserver  (wrapper module .ci/setup/kube-apiserver-build)
 #   kube-controller-manager, kube-scheduler, kubectl (same wrapper and version; the e2e cluster's
 #                   controllers, and the kubectl scripts/deploy.sh status runs there)
 # Binaries land in $KLINE_TOOLS_DIR/src/<name>-<version>-<key>/ and are linked from
@@ -27,7 +27,7 @@ build_kube_score() {
 }
 
 build_etcd() {
-    (cd "$repo_root/tools/etcd-build" && "$GO" build -trimpath -ldflags "-s -w" -o "$1/etcd" go.etcd.io/etcd/server/v3)
+    (cd "$repo_root/.ci/setup/etcd-build" && "$GO" build -trimpath -ldflags "-s -w" -o "$1/etcd" go.etcd.io/etcd/server/v3)
 }
 
 # build_kubernetes_command <command> <destination> <version>
@@ -40,7 +40,7 @@ build_kubernetes_command() {
         ld+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
         ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$KUBERNETES_BUILD_DATE"
     done
-    (cd "$repo_root/tools/kube-apiserver-build" && "$GO" build -trimpath -ldflags "$ld" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd")
+    (cd "$repo_root/.ci/setup/kube-apiserver-build" && "$GO" build -trimpath -ldflags "$ld" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd")
 }
 build_kube_apiserver() { build_kubernetes_command kube-apiserver "$@"; }
 build_kube_controller_manager() { build_kubernetes_command kube-controller-manager "$@"; }
@@ -48,9 +48,9 @@ build_kube_scheduler() { build_kubernetes_command kube-scheduler "$@"; }
 build_kubectl() { build_kubernetes_command kubectl "$@"; }
 
 me=30-kube-tools
-kube_key="$(key_of "$repo_root/tools/kube-apiserver-build/go.mod")"
+kube_key="$(key_of "$repo_root/.ci/setup/kube-apiserver-build/go.mod")"
 install_tool $me kube-score "$KUBE_SCORE_VERSION" "go" build_kube_score
-install_tool $me etcd "$ETCD_VERSION" "$(key_of "$repo_root/tools/etcd-build/go.mod")" build_etcd
+install_tool $me etcd "$ETCD_VERSION" "$(key_of "$repo_root/.ci/setup/etcd-build/go.mod")" build_etcd
 install_tool $me kube-apiserver "$KUBERNETES_VERSION" "$kube_key" build_kube_apiserver
 install_tool $me kube-controller-manager "$KUBERNETES_VERSION" "$kube_key" build_kube_controller_manager
 install_tool $me kube-scheduler "$KUBERNETES_VERSION" "$kube_key" build_kube_scheduler

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds actionlint (the GitHub Actions workflow linter) from its Go module, pinned, into the
-# shared tools cache (.ci/lib/tools.sh). tests/delivery/workflows.integration.test.ts runs it over
+# shared tools cache (.ci/lib/tools.sh). tests/ci/workflows.integration.test.ts runs it over
 # .github/workflows/.
 set -euo pipefail
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds what `npm run e2e` needs to run the program with the real Pulumi engine against a
 # loopback cluster, from Go modules, once per pinned version (.ci/lib/tools.sh):
-#   pulumi                       github.com/pulumi/pulumi/pkg/v3 cmd/pulumi (wrapper tools/pulumi-build),
+#   pulumi                       github.com/pulumi/pulumi/pkg/v3 cmd/pulumi (wrapper .ci/setup/pulumi-build),
 #                                the same version as the npm @pulumi/pulumi pin
 #   pulumi-resource-kubernetes   github.com/pulumi/pulumi-kubernetes/provider/v4 (wrapper
-#                                tools/kubernetes-provider-build), the same version as the npm
+#                                .ci/setup/kubernetes-provider-build), the same version as the npm
 #                                @pulumi/kubernetes pin (README "End-to-end tests" says why 4.25.0)
 #   kwok                         sigs.k8s.io/kwok/cmd/kwok: fake nodes that run pods to Ready/Completed
 #                                without a kubelet
@@ -48,7 +48,7 @@ AWS_SDK_VERSION="$(npm_pin "@pulumi/aws")"
 RANDOM_SDK_VERSION="$(npm_pin "@pulumi/random")"
 
 build_pulumi() {
-    (cd "$repo_root/tools/pulumi-build" && "$GO" build -trimpath \
+    (cd "$repo_root/.ci/setup/pulumi-build" && "$GO" build -trimpath \
         -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$2" \
         -o "$1/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 }
@@ -64,7 +64,7 @@ build_kubernetes_provider() {
         exit 1
     fi
     mkdir -p "$work/cmd"
-    cp "$repo_root/tools/kubernetes-provider-build/"{go.mod,go.sum,tools.go} "$work/"
+    cp "$repo_root/.ci/setup/kubernetes-provider-build/"{go.mod,go.sum,tools.go} "$work/"
     cp -r "$moddir/cmd/pulumi-resource-kubernetes" "$work/cmd/"
     chmod -R u+w "$work"
     (cd "$work/cmd/pulumi-resource-kubernetes" && VERSION="$version" "$GO" run generate.go)
@@ -101,9 +101,9 @@ build_language_host() { build_stand_in pulumi-language-nodejs "$@"; }
 build_aws() { build_stand_in pulumi-resource-aws "$@"; }
 build_random() { build_stand_in pulumi-resource-random "$@"; }
 
-install_tool $me pulumi "$PULUMI_VERSION" "$(key_of "$repo_root/tools/pulumi-build/go.mod")" build_pulumi
+install_tool $me pulumi "$PULUMI_VERSION" "$(key_of "$repo_root/.ci/setup/pulumi-build/go.mod")" build_pulumi
 install_tool $me pulumi-resource-kubernetes "$KUBERNETES_PROVIDER_VERSION" \
-    "$(key_of "$repo_root/tools/kubernetes-provider-build/go.mod" "$repo_root/tools/kubernetes-provider-build/go.sum")" \
+    "$(key_of "$repo_root/.ci/setup/kubernetes-provider-build/go.mod" "$repo_root/.ci/setup/kubernetes-provider-build/go.sum")" \
     build_kubernetes_provider
 install_tool $me kwok "$KWOK_VERSION" "go-$(printf '%s\n' "${KWOK_STAGES[@]}" | sha256sum | cut -c1-8)" build_kwok
 
