@@ -1,5 +1,5 @@
 // Pod Security Standards "restricted" for a bare pod spec, judged by the policy pack's own rule
-// (policy/rules/pod-security.ts, tested with good and bad fixtures in tests/delivery/policy.test.ts),
+// (policy/rules/pod-security.ts, tested with good and bad fixtures in tests/policy/rules.test.ts),
 // so the tests and the pack cannot disagree. Returns the violations; empty means the pod passes.
 import { podSecurityRestricted } from "../../policy/rules/pod-security";
 

@@ -83,7 +83,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.strictEqual(rel.inputs.values.installCRDs, false);
             assert.strictEqual(rel.inputs.values.podSecurityContext.seccompProfile.type, "RuntimeDefault");
             assert.deepStrictEqual(rel.inputs.values.securityContext.capabilities, { drop: ["ALL"] });
-            // Besides its CRDs (tests/foundation/crds.test.ts): the namespaces first, and elastic-system's
+            // Besides its CRDs (tests/shared/crds.test.ts): the namespaces first, and elastic-system's
             // NetworkPolicies: the operator starts inside its default deny with its allows in place.
             assert.deepStrictEqual(
                 rel.options.dependsOn?.filter((d) => !d.startsWith("logging-crds-")),

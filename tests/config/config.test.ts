@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { ConfigError, ConfigSource, SECRET_KEYS, StackConfig, buildConfig } from "../../config";
 import { ENVIRONMENTS } from "../../config/environments";
 import { checkCron, jvmNonHeapLimits, nonHeapHeadroom, parseCpu, parseImage, parseJvmSize, parseMemory } from "../../config/validate";
-import { PROJECT_DIR, STACKS } from "../../tools/render";
+import { PROJECT_DIR, STACKS } from "../../renderer";
 import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 
 const BASE: Record<string, string> = { environment: "production", ...REQUIRED_CONFIG };

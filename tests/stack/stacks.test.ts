@@ -234,7 +234,7 @@ describe("resource options", () => {
 
 describe("index.ts (what `pulumi up` runs)", () => {
     it("loads the stack's config and exports the stack outputs", async () => {
-        const { installMocks, loadStackConfig } = await import("../../tools/render");
+        const { installMocks, loadStackConfig } = await import("../../renderer");
         installMocks("staging", loadStackConfig("staging"));
         const program = await import("../../index");
         const resolve = (o: any) => new Promise((ok) => o.apply(ok));

@@ -5,9 +5,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { computeState } from "../../tools/mocks";
+import { computeState } from "../../renderer";
 import { SECRET_KEYS } from "../../config";
-import { PROJECT_DIR, STACKS, renderStack } from "../../tools/render";
+import { PROJECT_DIR, STACKS, renderStack } from "../../renderer";
 import { writeRender } from "../../tools/synth";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "kline-synth-"));
@@ -56,7 +56,7 @@ describe("synth", () => {
         assert.ok(resources.some((r: any) => r.type === "kline:app:KlineApp" && r.parent === null));
         assert.ok(resources.some((r: any) => r.type === "kubernetes:apps/v1:Deployment" && r.parent === "kline-analytics"));
         // No "undefined" from a template string; the committed CRDs' own descriptions use the word
-        // (their inputs equal the committed files: tests/foundation/crds.test.ts).
+        // (their inputs equal the committed files: tests/shared/crds.test.ts).
         const ownInputs = resources.filter((r: any) => r.type !== "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition");
         assert.ok(!JSON.stringify(ownInputs).includes("undefined"));
     });

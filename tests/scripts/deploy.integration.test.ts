@@ -1,5 +1,5 @@
 // scripts/deploy.sh driven end to end with recording stand-ins for pulumi, kubectl and npm
-// (tests/delivery/stand-ins/: the real Pulumi CLI and a cluster cannot run here). Each case runs
+// (tests/scripts/stand-ins/: the real Pulumi CLI and a cluster cannot run here). Each case runs
 // the real script, copied into a scratch repository, with a PATH that holds nothing but the
 // stand-ins and node, and asserts the exact sequence of commands it ran, refusals included.
 import { strict as assert } from "assert";

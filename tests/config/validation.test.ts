@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, StackConfig, buildConfig } from "../../config";
-import { PROJECT_DIR } from "../../tools/render";
+import { PROJECT_DIR } from "../../renderer";
 import { main as synthMain } from "../../tools/synth";
 import { DEFAULT_SECRETS, REQUIRED_CONFIG, mapSource } from "../lib/config-source";
 

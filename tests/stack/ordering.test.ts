@@ -5,7 +5,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { buildConfig } from "../../config";
 import { productionNamespace, qualifiedStackName } from "../../stack";
-import { RecordingMocks } from "../../tools/mocks";
+import { RecordingMocks } from "../../renderer";
 import { STACKS, renderStack, resources } from "../harness";
 import { mapSource, REQUIRED_CONFIG } from "../lib/config-source";
 

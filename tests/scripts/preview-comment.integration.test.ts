@@ -1,5 +1,5 @@
 // scripts/preview-comment.sh, the pull-request comment of a failed preview (fixtures recorded with
-// the real engine and policy pack: tests/delivery/fixtures/preview): shellcheck-clean; the
+// the real engine and policy pack: tests/scripts/fixtures/preview): shellcheck-clean; the
 // policy pack's result on top (mandatory and advisory violations, or the error that stopped the
 // preview), the whole output below, and the heading and <summary> pulumi/actions v6.6.1 uses to
 // find its own comment again (src/libs/pr.ts: body starts with the heading and includes the

@@ -12,7 +12,7 @@ import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
 import * as analyzerrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import { BASELINE } from "../../policy/rules/baseline";
 import { PolicyResource } from "../../policy/rules/types";
-import { bucketSet, clone, deployment, goodStack } from "./policy-fixtures";
+import { bucketSet, clone, deployment, goodStack } from "./fixtures";
 
 const REPO = path.resolve(__dirname, "..", "..");
 

@@ -26,7 +26,7 @@ import {
     goodStack,
     namespace,
     networkPolicy,
-} from "./policy-fixtures";
+} from "./fixtures";
 
 /** The deployment's first container / pod spec, for mutation. */
 const pod = (r: PolicyResource) => r.props.spec.template.spec;

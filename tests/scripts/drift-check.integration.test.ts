@@ -1,5 +1,5 @@
 // scripts/drift-check.sh, the drift workflow's check: shellcheck-clean; its summary from pulumi's
-// JSON output (tests/delivery/fixtures/drift, recorded with the real engine on a loopback cluster)
+// JSON output (tests/scripts/fixtures/drift, recorded with the real engine on a loopback cluster)
 // names every drifted resource, its change and the properties, never their values; a failed
 // pulumi command is an error, not "no drift"; the check runs exactly the two read-only pulumi
 // commands (through the recording pulumi stand-in, which replays the recorded output).

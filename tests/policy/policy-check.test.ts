@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ResourceRecord, main, toPolicyResources } from "../../tools/policy-check";
-import { bucketSet, clone, goodStack } from "./policy-fixtures";
+import { bucketSet, clone, goodStack } from "./fixtures";
 import { PolicyResource } from "../../policy/rules/types";
 
 const REPO = path.resolve(__dirname, "..", "..");

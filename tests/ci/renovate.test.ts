@@ -46,8 +46,8 @@ describe("delivery: Renovate knows every pinned version", () => {
         has(".github/workflows/pull-request.yml", "pulumi-version", "3.248.0");
         has("package.json", "typescript", "5.9.3");
         has("policy/package.json", "@pulumi/policy", "1.21.0");
-        has("tools/pulumi-build/go.mod", "github.com/pulumi/pulumi/pkg/v3", "v3.248.0");
-        has("tools/kube-apiserver-build/go.mod", "k8s.io/client-go", "v0.36.3");
+        has(".ci/setup/pulumi-build/go.mod", "github.com/pulumi/pulumi/pkg/v3", "v3.248.0");
+        has(".ci/setup/kube-apiserver-build/go.mod", "k8s.io/client-go", "v0.36.3");
         has("tests/e2e/stand-ins/go.mod", "google.golang.org/grpc", "v1.80.0");
         console.log(`      ${result.pins.length} pins in ${new Set(result.pins.map((p) => p.file)).size} files`);
     });
@@ -133,8 +133,8 @@ describe("delivery: Renovate knows every pinned version", () => {
             at(".ci/setup/50-engine-tools.sh", "4.25.0"),
             at(".ci/setup/50-engine-tools.sh", "v4.0.0-20260115033456-f47bc2d6f199"),
             (d: Dep) => d.depName === "pulumi" && d.depType === "uses-with",
-            at("tools/pulumi-build/go.mod", "v3.248.0"),
-            at("tools/kubernetes-provider-build/go.mod", "v4.0.0-20260115033456-f47bc2d6f199"),
+            at(".ci/setup/pulumi-build/go.mod", "v3.248.0"),
+            at(".ci/setup/kubernetes-provider-build/go.mod", "v4.0.0-20260115033456-f47bc2d6f199"),
             at("tests/e2e/stand-ins/go.mod", "v3.248.0"),
         ]) {
             assert.deepEqual(groupsOf(pred), ["pulumi engine"]);
@@ -143,7 +143,7 @@ describe("delivery: Renovate knows every pinned version", () => {
             at(".ci/setup/30-kube-tools.sh", "v1.36.3"),
             at(".ci/setup/31-kube-schemas.sh", "v1.36.3"),
             at("tools/verify/sources.ts", "v1.36.3"),
-            (d: Dep) => d.file === "tools/kube-apiserver-build/go.mod" && d.depName.startsWith("k8s.io/"),
+            (d: Dep) => d.file === ".ci/setup/kube-apiserver-build/go.mod" && d.depName.startsWith("k8s.io/"),
             (d: Dep) => ["go.etcd.io/etcd/server/v3", "github.com/zegl/kube-score", "sigs.k8s.io/kwok"].includes(d.depName),
         ]) {
             assert.deepEqual(groupsOf(pred), ["kubernetes tools"]);
