@@ -1,6 +1,6 @@
 // npm run bench:synth — how long rendering all four stacks takes, against a baseline measured in
 // the same run: a process that only loads the Pulumi SDKs (the floor every render pays).
-// Target (issue: foundation): all four stacks in <= 10 s on the 2-core reference machine.
+// Target: all four stacks in <= 10 s on a 2-core machine.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";

@@ -232,8 +232,8 @@ select_stack() {
         die "$EXIT_PREREQ" "the Pulumi stack '$STACK_REF' does not exist in the current backend. Create it with 'pulumi stack init $STACK_REF', or log in to the backend that holds it ('pulumi login')."
 }
 
-# The stack config (Pulumi.<stack>.yaml) is the single source of truth. The seed's variables are
-# honoured as assertions: a NAMESPACE or AWS_REGION exported for another purpose (or left over from
+# The stack config (Pulumi.<stack>.yaml) is the single source of truth. NAMESPACE and AWS_REGION
+# are honoured as assertions only: either one exported for another purpose (or left over from
 # another environment) must never silently move the app or its bucket, which would recreate them.
 config_value() {
     local value

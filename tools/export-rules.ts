@@ -1,5 +1,5 @@
 // `npm run rules:export -- [--env production] [--out out/monitoring] [--runbook-base-url URL] [--maintenance]`
-// Writes the monitoring data of one environment as the files the field's tools read:
+// Writes the monitoring data of one environment as the files the standard tools read:
 //   prometheus-rules.yml          the PrometheusRule groups of the stable track (promtool check rules)
 //   prometheus-rules-canary.yml   production only: the canary stack's alerts (same namespace)
 //   alertmanager.yml              routing/inhibition (amtool check-config); receiver secrets are placeholders

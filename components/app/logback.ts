@@ -13,7 +13,7 @@
 import { LogLevel } from "../../config/types";
 import { REDACTED, REDACTION_RULES, SENSITIVE_KEYS } from "../logging/redaction";
 
-/** The keys whose values become [REDACTED] (DESIGN "Observability contract"); defined with the redaction rules. */
+/** The keys whose values become [REDACTED] (agreed with the service team); defined with the redaction rules. */
 export { REDACTED, SENSITIVE_KEYS };
 
 /** The service's sampling filter (see the contract above). */

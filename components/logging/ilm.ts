@@ -1,5 +1,5 @@
 // ILM policy for one environment's log data stream: roll over in the hot phase, delete after the
-// environment's retention (DESIGN: 30 / 60 / 90 / 30 days). Pure data; the installer PUTs it.
+// environment's retention (the environment matrix: 30 / 60 / 90 / 30 days). Pure data; the installer PUTs it.
 //
 // How long a document really lives: ILM measures the delete phase's min_age from the rollover of
 // the backing index that holds it, so a document is deleted between `retentionDays` and

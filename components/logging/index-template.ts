@@ -15,7 +15,7 @@ const text: Mapping = { type: "text" };
 const date: Mapping = { type: "date" };
 const object = (properties: Record<string, Mapping>): Mapping => ({ properties });
 
-/** The log line of DESIGN's Observability contract, as Logback writes it (components/app/logback.ts). */
+/** The log line agreed with the service team, as Logback writes it (components/app/logback.ts). */
 export const APP_FIELD_MAPPINGS: Record<string, Mapping> = {
     timestamp: date,
     level: keyword(32),

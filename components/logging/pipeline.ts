@@ -1,6 +1,6 @@
 // The ingest pipeline every log document passes through (index.final_pipeline of our templates):
 // take the app's own timestamp as @timestamp, then redact sensitive values a second time (Logback
-// masks them at the source; this is the defence in depth of DESIGN). The gsub processors carry the
+// masks them at the source; this second pass catches what the source misses). The gsub processors carry the
 // patterns of redaction.ts unchanged, so what tests/logging/redaction.integration.test.ts proves with both
 // JavaScript and java.util.regex is what Elasticsearch runs.
 import { REDACTED, REDACTION_RULES, SENSITIVE_KEYS } from "./redaction";

@@ -17,7 +17,7 @@
 /** What a redacted value becomes. */
 export const REDACTED = "[REDACTED]";
 
-/** The sensitive key names from DESIGN (Observability contract). */
+/** The key names whose values are sensitive, as agreed with the service team. */
 export const SENSITIVE_KEYS = ["password", "token", "secret", "apiKey"] as const;
 
 /** One rule: a Java/JS-portable pattern and its replacement. */

@@ -1,7 +1,8 @@
 // The metric names the monitoring code may use. The application's names are fixed by the
-// observability contract (shared/DESIGN.md); everything else must come from a standard exporter
-// that kube-prometheus-stack or the blackbox exporter installs. Rules and dashboard panels are
-// checked against this list by tests/monitoring, so a typo or an invented metric fails the suite.
+// observability contract agreed with the service team (docs/monitoring.md); everything else must
+// come from a standard exporter that kube-prometheus-stack or the blackbox exporter installs.
+// Rules and dashboard panels are checked against this list by tests/monitoring, so a typo or an
+// invented metric fails the suite.
 
 /** The ten application metrics of the observability contract, as the service exposes them. */
 export const APP_METRICS = [

@@ -99,7 +99,7 @@ function checkSeLinux(opts: any, where: string, bad: (what: string) => void): vo
     if (opts.role) bad(`${where}.seLinuxOptions.role must not be set`);
 }
 
-/** Not part of the PSS profile, but the seed's hardening baseline: containers cannot write their image. */
+/** Not part of the PSS profile, but part of this project's hardening baseline: containers cannot write their image. */
 export const readOnlyRootFilesystem: ResourceRule = {
     kind: "resource",
     name: "read-only-root-filesystem",

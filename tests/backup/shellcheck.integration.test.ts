@@ -1,4 +1,4 @@
-// The backup scripts pass the field's linter with no findings at all (info level included).
+// The backup scripts pass shellcheck with no findings at all (info level included).
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";

@@ -29,7 +29,7 @@ function rejects(overrides: Record<string, string>, ...expected: RegExp[]): void
 
 describe("config: environment defaults", () => {
     for (const env of ["development", "staging", "production", "canary"] as const) {
-        it(`${env}: applies the DESIGN matrix when the stack sets nothing else`, () => {
+        it(`${env}: applies its row of the environment matrix when the stack sets nothing else`, () => {
             const cfg = build({ environment: env });
             const row = ENVIRONMENTS[env];
             assert.equal(cfg.app.replicas, row.replicas);
@@ -47,7 +47,7 @@ describe("config: environment defaults", () => {
         });
     }
 
-    it("matches the DESIGN table values literally", () => {
+    it("matches the environment matrix values literally", () => {
         const rows = Object.fromEntries(
             Object.entries(ENVIRONMENTS).map(([k, r]) => [
                 k,

@@ -1,4 +1,4 @@
-// Locating the field's real tools (promtool, amtool, shellcheck, PostgreSQL, MinIO,
+// Locating the real tools (promtool, amtool, shellcheck, PostgreSQL, MinIO,
 // kube-score, ...). A missing tool is an error that names the install step, never a
 // silent skip: CI installs every tool through .ci/run.
 import { execFileSync } from "child_process";

@@ -14,7 +14,7 @@ const ROLLOVER = { maxAge: "1d", maxPrimaryShardSize: "10gb" };
 
 describe("logging assets", () => {
     describe("ILM policy", () => {
-        // DESIGN "Environments": log retention 30 / 60 / 90 / 30 days.
+        // The environment matrix: log retention 30 / 60 / 90 / 30 days.
         const expectedDays: Record<string, number> = { development: 30, staging: 60, production: 90, canary: 30 };
         for (const env of ENVIRONMENT_NAMES) {
             it(`${env}: rolls over in hot and deletes after ${expectedDays[env]} days (the environment matrix value)`, () => {

@@ -50,7 +50,7 @@ describe("config: logging", () => {
         assert.deepStrictEqual(
             ["development", "staging", "production"].map((e) => build(e).logging.stack!.elasticsearch.nodes),
             [1, 2, 3],
-            "DESIGN: one small node / one or more / three",
+            "Elasticsearch nodes: one small node / one or more / three",
         );
         const canary = build("canary").logging;
         assert.strictEqual(canary.stack, undefined);

@@ -7,7 +7,7 @@ import { SAMPLING_FILTER_CLASS } from "../../components/app/logback";
 import { redact, REDACTION_RULES } from "../../components/logging/redaction";
 import { objects, renderStack, RenderResult, STACKS } from "../harness";
 
-// DESIGN "Environments": log level and INFO/DEBUG sampling.
+// The environment matrix: log level and INFO/DEBUG sampling.
 const EXPECTED = {
     development: { level: "DEBUG", sample: "0.1" },
     staging: { level: "INFO", sample: "0.05" },

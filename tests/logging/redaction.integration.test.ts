@@ -164,7 +164,7 @@ const SAMPLES: Sample[] = [
         expected: '{"field":"password","kind":"token","msg":"secret rotated"}',
     },
     {
-        name: "the seed's log line has nothing to redact",
+        name: "a typical application log line has nothing to redact",
         input: '{"timestamp":"2024-01-01T00:00:00.000Z","level":"INFO","logger_name":"com.stocksanalyses.service.MatchingService","message":"Order processed successfully","service":"kline-analytics","version":"1.0.0","environment":"production","pod":"kline-analytics-7d8f9c6b4-xyz12","namespace":"kline-analytics"}',
         expected:
             '{"timestamp":"2024-01-01T00:00:00.000Z","level":"INFO","logger_name":"com.stocksanalyses.service.MatchingService","message":"Order processed successfully","service":"kline-analytics","version":"1.0.0","environment":"production","pod":"kline-analytics-7d8f9c6b4-xyz12","namespace":"kline-analytics"}',
@@ -237,7 +237,7 @@ describe("logging redaction rules", () => {
             assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
         });
 
-        it("covers every key named in DESIGN", () => {
+        it("covers every sensitive key name", () => {
             for (const key of SENSITIVE_KEYS) {
                 assert.strictEqual(redact(`{"${key}":"v"}`), `{"${key}":"${REDACTED}"}`, key);
                 assert.strictEqual(redact(`${key}=v`), `${key}=${REDACTED}`, key);

@@ -1,6 +1,6 @@
 // The metric contract (components/monitoring/metrics.ts METRIC_CONTRACT, documented in
-// docs/monitoring.md): Micrometer's Prometheus naming of each meter gives exactly the DESIGN
-// name; alerts, recording rules and dashboard panels select and group the app's metrics only by
+// docs/monitoring.md): Micrometer's Prometheus naming of each meter gives exactly the
+// contract's name; alerts, recording rules and dashboard panels select and group the app's metrics only by
 // labels the contract gives them, read `_bucket` only of histogram timers and only at bounds the
 // contract's buckets (and so the platform's Spring configuration) create; the docs say the same.
 import { strict as assert } from "assert";
@@ -79,7 +79,7 @@ function everyExpression(): { where: string; expr: string }[] {
 }
 
 describe("monitoring: the metric contract", function () {
-    it("covers the ten DESIGN metrics, and Micrometer's Prometheus naming of each meter gives exactly that name", function () {
+    it("covers the ten application metrics, and Micrometer's Prometheus naming of each meter gives exactly that name", function () {
         assert.deepEqual(
             METRIC_CONTRACT.map((c) => c.name),
             [...APP_METRICS],

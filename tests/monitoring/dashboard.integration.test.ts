@@ -1,5 +1,6 @@
 // The Grafana dashboard: every query parses as PromQL (promtool, on a throwaway rule file with one
-// recording rule per query) and reads only known metrics; the panels cover what DESIGN asks for.
+// recording rule per query) and reads only known metrics; the panels cover traffic, errors,
+// latency, JVM, business metrics and backups.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -62,7 +63,7 @@ describe("monitoring: Grafana dashboard", function () {
         assert.deepEqual(unusedRecordings, [], "recorded series nobody reads");
     });
 
-    it("has the panels DESIGN asks for, each with a query, unique ids and a data-source variable", function () {
+    it("has the required panels, each with a query, unique ids and a data-source variable", function () {
         const panels = dashboard.panels.filter((p) => p.type !== "row");
         const titles = panels.map((p) => p.title.toLowerCase());
         for (const topic of [

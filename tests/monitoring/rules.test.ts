@@ -52,7 +52,7 @@ describe("monitoring: rule groups as data", function () {
         );
     });
 
-    it("contains the eight alerts DESIGN names, with their severities", function () {
+    it("contains the eight core alerts, with their severities", function () {
         const severityOf = (name: string) => [...new Set(stableAlerts.filter((a) => a.alert === name).map((a) => a.labels.severity))];
         assert.deepEqual(severityOf("KlineAnalyticsDown"), ["critical"]);
         for (const name of [
@@ -92,7 +92,7 @@ describe("monitoring: rule groups as data", function () {
         assert.match(stableAlerts.find((a) => a.alert === "KlineAnalyticsLatencyBudgetBurn")!.expr, /\(14\.4 \* 0\.01\)/);
     });
 
-    it("reads each of the ten DESIGN metrics, and only known exporter metrics or its own recorded series", function () {
+    it("reads each of the ten application metrics, and only known exporter metrics or its own recorded series", function () {
         const known = knownRawMetricNames();
         const recorded = recordedNames(stableGroups);
         const used = new Set<string>();

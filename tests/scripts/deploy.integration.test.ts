@@ -393,7 +393,7 @@ describe("delivery: scripts/deploy.sh (stand-in pulumi/kubectl/npm)", () => {
         assert.deepEqual(opt.calls, []);
     });
 
-    it("--help documents the commands and the seed's variables without running anything", () => {
+    it("--help documents the commands and the environment variables without running anything", () => {
         const r = ws.run(["--help"]);
         assert.equal(r.status, 0);
         assert.deepEqual(r.calls, []);

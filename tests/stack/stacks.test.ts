@@ -1,5 +1,5 @@
 // Every stack file renders under mocks, and its Kubernetes objects carry its environment's row of
-// the DESIGN matrix.
+// the environment matrix (config/environments.ts).
 import { strict as assert } from "assert";
 import { XMLParser } from "fast-xml-parser";
 import { parse } from "yaml";

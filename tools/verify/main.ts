@@ -1,5 +1,5 @@
 // npm run verify [-- --stack <name>]... [--manifest <file>]... [--no-render]
-// Renders every stack with the synth (npm run synth -- --all) and runs the field verifiers over
+// Renders every stack with the synth (npm run synth -- --all) and runs the verifiers over
 // each out/<stack>/manifest.yaml: schema validation, kube-score, trivy, and server-side dry-run
 // on a real kube-apiserver + etcd started here on loopback and always stopped at the end.
 import { execFileSync } from "child_process";
