@@ -90,9 +90,9 @@ describe("pitr: configuration", () => {
         const cfg = build("development", { pitrRestoreTarget: iso(2 * HOUR), pitrFullBackupEvery: "3d", pitrIncrementalBackupEvery: "3d" });
         assert.equal(cfg.pitr?.incrementalEverySeconds, 3 * 86400);
         assert.ok(cfg.pitr?.restoreTarget);
-        assert.doesNotThrow(() =>
-            build("development", { pitrRestoreTarget: "2026-12-02T16:25:00+02:00".replace("2026-12-02", iso(3 * HOUR).slice(0, 10)) }),
-        );
+        // The instant three hours ago written in UTC+02:00 (wall clock two hours ahead of UTC).
+        const threeHoursAgoPlus2 = iso(3 * HOUR - 2 * HOUR).replace(/Z$/, "+02:00");
+        assert.doesNotThrow(() => build("development", { pitrRestoreTarget: threeHoursAgoPlus2 }));
     });
 
     it("RFC 3339 instants become PostgreSQL's UTC form and a name fragment", () => {
