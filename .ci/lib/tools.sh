@@ -4,6 +4,8 @@
 # $KLINE_TOOLS_DIR/src/<name>-<version>-<key>/ and linked from $KLINE_TOOLS_DIR/bin/<name>
 # (or another bin folder); a rerun with the same pins finds it and does nothing (warm).
 # The standard Go caches (GOMODCACHE, GOCACHE) are used as they are, so honour them if set.
+# The set-up script that sources this file names every line it prints ([20-minio] ...), and ends
+# with one summary line when it succeeds.
 
 GO="${GO:-/usr/local/go/bin/go}"
 if [[ ! -x "$GO" ]]; then
@@ -20,6 +22,7 @@ export GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:--mod=mod}"
 export CGO_ENABLED=0
 
+setup_script="$(basename "${BASH_SOURCE[1]}" .sh)"
 start_all=$SECONDS
 built_any=0
 
@@ -48,22 +51,29 @@ with_progress() {
     wait "$pid"
 }
 
-# install_tool <setup script name> <tool name> <version> <key> <builder function> [bin dir]
-# The builder gets (destination folder, version) and must leave an executable <tool name> there.
+# install_tool [--bin <bin dir>] <tool name> <version> <key> <builder function> [builder arguments...]
+# The builder gets (destination folder, version, builder arguments...) and must leave an executable
+# <tool name> there. The tool is linked from <bin dir> (default $tools_dir/bin).
 install_tool() {
-    local script="$1" name="$2" version="$3" key="$4" builder="$5" bin="${6:-$tools_dir/bin}"
+    local bin="$tools_dir/bin"
+    if [[ $1 == --bin ]]; then
+        bin="$2"
+        shift 2
+    fi
+    local name="$1" version="$2" key="$3" builder="$4"
+    shift 4
     local dest="$tools_dir/src/$name-$version-$key"
     mkdir -p "$bin"
     if [[ -x "$dest/$name" ]]; then
         ln -sfn "$dest/$name" "$bin/$name"
-        echo "[$script] $name $version: cached (warm) at $dest/$name"
+        echo "[$setup_script] $name $version: cached (warm) at $dest/$name"
         return
     fi
     local t0=$SECONDS tmp="$dest.tmp.$$"
     rm -rf "$tmp"
     mkdir -p "$tmp"
-    echo "[$script] $name $version: building (cold) ..."
-    with_progress "$name" "$builder" "$tmp" "$version"
+    echo "[$setup_script] $name $version: building (cold) ..."
+    with_progress "$name" "$builder" "$tmp" "$version" "$@"
     [[ -x "$tmp/$name" ]] || {
         echo "error: building $name produced no binary in $tmp" >&2
         exit 1
@@ -72,14 +82,24 @@ install_tool() {
     mv "$tmp" "$dest"
     ln -sfn "$dest/$name" "$bin/$name"
     built_any=1
-    echo "[$script] $name $version: built in $((SECONDS - t0))s (cold) -> $dest/$name"
+    echo "[$setup_script] $name $version: built in $((SECONDS - t0))s (cold) -> $dest/$name"
 }
 
-# finish <setup script name>: one summary line (cold or warm, and how long).
+# go_install <destination> <version> <package> [go install flags...]: the builder of a tool that
+# `go install` builds straight from its module (<package>@<version>), for install_tool.
+go_install() {
+    local out="$1" version="$2" package="$3"
+    shift 3
+    GOBIN="$out" "$GO" install "$@" "$package@$version"
+}
+
+# On a successful exit: one summary line (cold or warm, and how long). A failure has said why already.
 finish() {
+    (($? == 0)) || return
     if [[ $built_any == 1 ]]; then
-        echo "[$1] cold build(s) finished in $((SECONDS - start_all))s"
+        echo "[$setup_script] cold build(s) finished in $((SECONDS - start_all))s"
     else
-        echo "[$1] all tools cached (warm): $((SECONDS - start_all))s"
+        echo "[$setup_script] all tools cached (warm): $((SECONDS - start_all))s"
     fi
 }
+trap finish EXIT

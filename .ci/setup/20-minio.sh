@@ -14,10 +14,5 @@ MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 # shellcheck source=../lib/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tools.sh"
 
-build_minio() {
-    GOBIN="$1" "$GO" install "github.com/minio/minio@$2"
-}
-
-install_tool 20-minio minio "$MINIO_VERSION" "go" build_minio
+install_tool minio "$MINIO_VERSION" go go_install github.com/minio/minio
 "$tools_dir/bin/minio" --version | sed -n 1p
-finish 20-minio

@@ -16,45 +16,36 @@ KUBE_SCORE_VERSION="v1.20.0"
 ETCD_VERSION="v3.6.16"
 # renovate: datasource=go depName=k8s.io/kubernetes
 KUBERNETES_VERSION="v1.36.3"
-# Release date of k8s.io/kubernetes v1.36.3 on the module proxy; recorded as the build date.
-KUBERNETES_BUILD_DATE="2026-07-22T18:07:38Z"
 
 # shellcheck source=../lib/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tools.sh"
-
-build_kube_score() {
-    GOBIN="$1" "$GO" install -trimpath -ldflags "-s -w -X main.version=${2#v}" "github.com/zegl/kube-score/cmd/kube-score@$2"
-}
 
 build_etcd() {
     (cd "$repo_root/.ci/setup/etcd-build" && "$GO" build -trimpath -ldflags "-s -w" -o "$1/etcd" go.etcd.io/etcd/server/v3)
 }
 
-# build_kubernetes_command <command> <destination> <version>
+# build_kubernetes_command <destination> <version> <command>
 build_kubernetes_command() {
-    local cmd="$1" out="$2" v="$3" minor
+    local out="$1" v="$2" cmd="$3" minor build_date
     minor="$(echo "$v" | cut -d. -f2)"
+    # The version's release time on the module proxy, recorded as the build date.
+    build_date="$(cd / && "$GO" list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' "k8s.io/kubernetes@$v")"
     local ld="-s -w"
     # Same variables hack/lib/version.sh sets; without them /version reports v0.0.0.
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         ld+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-        ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$KUBERNETES_BUILD_DATE"
+        ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
     done
     (cd "$repo_root/.ci/setup/kube-apiserver-build" && "$GO" build -trimpath -ldflags "$ld" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd")
 }
-build_kube_apiserver() { build_kubernetes_command kube-apiserver "$@"; }
-build_kube_controller_manager() { build_kubernetes_command kube-controller-manager "$@"; }
-build_kube_scheduler() { build_kubernetes_command kube-scheduler "$@"; }
-build_kubectl() { build_kubernetes_command kubectl "$@"; }
 
-me=30-kube-tools
+install_tool kube-score "$KUBE_SCORE_VERSION" go go_install github.com/zegl/kube-score/cmd/kube-score \
+    -trimpath -ldflags "-s -w -X main.version=${KUBE_SCORE_VERSION#v}"
+install_tool etcd "$ETCD_VERSION" "$(key_of "$repo_root/.ci/setup/etcd-build/go.mod")" build_etcd
 kube_key="$(key_of "$repo_root/.ci/setup/kube-apiserver-build/go.mod")"
-install_tool $me kube-score "$KUBE_SCORE_VERSION" "go" build_kube_score
-install_tool $me etcd "$ETCD_VERSION" "$(key_of "$repo_root/.ci/setup/etcd-build/go.mod")" build_etcd
-install_tool $me kube-apiserver "$KUBERNETES_VERSION" "$kube_key" build_kube_apiserver
-install_tool $me kube-controller-manager "$KUBERNETES_VERSION" "$kube_key" build_kube_controller_manager
-install_tool $me kube-scheduler "$KUBERNETES_VERSION" "$kube_key" build_kube_scheduler
-install_tool $me kubectl "$KUBERNETES_VERSION" "$kube_key" build_kubectl
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    install_tool "$cmd" "$KUBERNETES_VERSION" "$kube_key" build_kubernetes_command "$cmd"
+done
 
 # Show what is in place (proves each binary runs on this machine).
 "$tools_dir/bin/kube-score" version | sed -n 1p
@@ -63,5 +54,3 @@ install_tool $me kubectl "$KUBERNETES_VERSION" "$kube_key" build_kubectl
 "$tools_dir/bin/kube-controller-manager" --version
 "$tools_dir/bin/kube-scheduler" --version
 "$tools_dir/bin/kubectl" version --client | sed -n 1p
-
-finish $me

@@ -10,13 +10,8 @@ TRIVY_VERSION="v0.74.0"
 # shellcheck source=../lib/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tools.sh"
 
-build_trivy() {
-    # trivy uses encoding/json/v2, which Go 1.26 only builds with this experiment (as trivy's release build does).
-    GOEXPERIMENT=jsonv2 GOBIN="$1" "$GO" install -trimpath \
-        -ldflags "-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=${2#v}" \
-        "github.com/aquasecurity/trivy/cmd/trivy@$2"
-}
-
-install_tool 32-trivy trivy "$TRIVY_VERSION" "go" build_trivy
+# trivy uses encoding/json/v2, which Go 1.26 only builds with this experiment (as trivy's release build does).
+export GOEXPERIMENT=jsonv2
+install_tool trivy "$TRIVY_VERSION" go go_install github.com/aquasecurity/trivy/cmd/trivy \
+    -trimpath -ldflags "-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=${TRIVY_VERSION#v}"
 "$tools_dir/bin/trivy" --version | sed -n 1p
-finish 32-trivy

@@ -10,10 +10,5 @@ ACTIONLINT_VERSION="v1.7.12"
 # shellcheck source=../lib/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tools.sh"
 
-build_actionlint() {
-    GOBIN="$1" "$GO" install "github.com/rhysd/actionlint/cmd/actionlint@$2"
-}
-
-install_tool 40-actionlint actionlint "$ACTIONLINT_VERSION" "go" build_actionlint
+install_tool actionlint "$ACTIONLINT_VERSION" go go_install github.com/rhysd/actionlint/cmd/actionlint
 "$tools_dir/bin/actionlint" -version | sed -n 1p
-finish 40-actionlint

@@ -25,7 +25,6 @@ KWOK_VERSION="v0.8.0"
 
 # shellcheck source=../lib/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tools.sh"
-me=50-engine-tools
 stand_ins_bin="$tools_dir/stand-ins/bin"
 
 # npm_pin <package>: the exact version package.json pins (the program's SDKs).
@@ -36,9 +35,9 @@ check_pin() {
     local pkg="$1" want="$2" have
     have="$(npm_pin "$pkg")"
     if [[ "$have" != "$want" ]]; then
-        echo "error: package.json pins $pkg at '${have:-nothing}', but $me builds the engine at $want." >&2
+        echo "error: package.json pins $pkg at '${have:-nothing}', but $setup_script builds the engine at $want." >&2
         echo "       The program's SDK and the plugin the engine runs must be the same version: pin $pkg to $want" >&2
-        echo "       (npm install --save-exact --ignore-scripts $pkg@$want) or change the version in .ci/setup/$me.sh." >&2
+        echo "       (npm install --save-exact --ignore-scripts $pkg@$want) or change the version in .ci/setup/$setup_script.sh." >&2
         exit 1
     fi
 }
@@ -79,8 +78,7 @@ build_kubernetes_provider() {
 KWOK_STAGES=(node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease
     pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete)
 build_kwok() {
-    GOBIN="$1" "$GO" install -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${2#v}" \
-        "sigs.k8s.io/kwok/cmd/kwok@$2"
+    go_install "$1" "$2" sigs.k8s.io/kwok/cmd/kwok -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${2#v}"
     local moddir
     moddir="$(cd / && "$GO" mod download -json "sigs.k8s.io/kwok@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
     [[ -n "$moddir" ]] || {
@@ -93,25 +91,23 @@ build_kwok() {
     done >"$1/stages.yaml"
 }
 
-# build_stand_in <plugin> <destination> <version>
+# build_stand_in <destination> <version> <plugin>
 build_stand_in() {
-    (cd "$repo_root/tests/e2e/stand-ins" && "$GO" build -trimpath -ldflags "-s -w -X main.version=$3" -o "$2/$1" "./$1")
+    (cd "$repo_root/tests/e2e/stand-ins" && "$GO" build -trimpath -ldflags "-s -w -X main.version=$2" -o "$1/$3" "./$3")
 }
-build_language_host() { build_stand_in pulumi-language-nodejs "$@"; }
-build_aws() { build_stand_in pulumi-resource-aws "$@"; }
-build_random() { build_stand_in pulumi-resource-random "$@"; }
 
-install_tool $me pulumi "$PULUMI_VERSION" "$(key_of "$repo_root/.ci/setup/pulumi-build/go.mod")" build_pulumi
-install_tool $me pulumi-resource-kubernetes "$KUBERNETES_PROVIDER_VERSION" \
+install_tool pulumi "$PULUMI_VERSION" "$(key_of "$repo_root/.ci/setup/pulumi-build/go.mod")" build_pulumi
+install_tool pulumi-resource-kubernetes "$KUBERNETES_PROVIDER_VERSION" \
     "$(key_of "$repo_root/.ci/setup/kubernetes-provider-build/go.mod" "$repo_root/.ci/setup/kubernetes-provider-build/go.sum")" \
     build_kubernetes_provider
-install_tool $me kwok "$KWOK_VERSION" "go-$(printf '%s\n' "${KWOK_STAGES[@]}" | sha256sum | cut -c1-8)" build_kwok
+install_tool kwok "$KWOK_VERSION" "go-$(printf '%s\n' "${KWOK_STAGES[@]}" | sha256sum | cut -c1-8)" build_kwok
 
 # shellcheck disable=SC2046 # the file list is meant to split (paths have no spaces)
 stand_ins_key="$(cd "$repo_root/tests/e2e/stand-ins" && key_of go.mod go.sum $(find . -name '*.go' | sort))"
-install_tool $me pulumi-language-nodejs "${PULUMI_VERSION#v}" "stand-in-$stand_ins_key" build_language_host "$stand_ins_bin"
-install_tool $me pulumi-resource-aws "$AWS_SDK_VERSION" "stand-in-$stand_ins_key" build_aws "$stand_ins_bin"
-install_tool $me pulumi-resource-random "$RANDOM_SDK_VERSION" "stand-in-$stand_ins_key" build_random "$stand_ins_bin"
+stand_in() { install_tool --bin "$stand_ins_bin" "$1" "$2" "stand-in-$stand_ins_key" build_stand_in "$1"; }
+stand_in pulumi-language-nodejs "${PULUMI_VERSION#v}"
+stand_in pulumi-resource-aws "$AWS_SDK_VERSION"
+stand_in pulumi-resource-random "$RANDOM_SDK_VERSION"
 
 # Show what is in place (proves each binary runs on this machine).
 "$tools_dir/bin/pulumi" version
@@ -121,5 +117,4 @@ echo "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION: $(readlink -f "$t
 for p in pulumi-language-nodejs pulumi-resource-aws pulumi-resource-random; do
     echo "$p (stand-in) $("$stand_ins_bin/$p" --version)"
 done
-echo "[$me] stand-ins are in $stand_ins_bin (on PATH only for the e2e: npm test puts them there)"
-finish $me
+echo "[$setup_script] stand-ins are in $stand_ins_bin (on PATH only for the e2e: npm test puts them there)"

@@ -3,6 +3,7 @@
 // the memory limit; the other half is Lucene's filesystem cache and off-heap buffers). Memory and
 // CPU limits equal the requests (Guaranteed QoS: the node is the last to be evicted).
 import { ElasticStackConfig } from "../../config/types";
+import { restrictedContainerSecurityContext } from "../shared/security";
 
 export const ES_DATA_VOLUME = "elasticsearch-data";
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
@@ -17,14 +18,10 @@ export function elasticPodSecurityContext(): Record<string, unknown> {
     return { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } };
 }
 
+/** The shared restricted container context; the seccomp profile is set once, at the pod level (above). */
 export function elasticContainerSecurityContext(): Record<string, unknown> {
-    return {
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ["ALL"] },
-    };
+    const { seccompProfile: _podLevel, ...context } = restrictedContainerSecurityContext();
+    return context;
 }
 
 export function buildElasticsearch(

@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "../../config/types";
 import { ChartCrds } from "../shared/crds";
+import { chartReleaseArgs } from "../shared/helm";
 import { podSecurityLabels } from "../shared/security";
 import { buildElasticsearch, elasticsearchPodLabels } from "./elasticsearch";
 import { buildBeat, FILEBEAT_NAME, FILEBEAT_ROLE_RULES, filebeatPodLabels } from "./filebeat";
@@ -139,19 +140,13 @@ export class LoggingStack extends pulumi.ComponentResource {
         this.crds = new ChartCrds(`${name}-crds`, stack.operatorChart, child);
         this.operator = new k8s.helm.v3.Release(
             `${name}-eck-operator`,
-            {
+            chartReleaseArgs(stack.operatorChart, {
                 name: ECK_RELEASE,
-                chart: stack.operatorChart.name,
-                version: stack.operatorChart.version,
-                repositoryOpts: { repo: stack.operatorChart.repo },
                 namespace: operatorNs.metadata.name,
-                createNamespace: false,
                 values: eckOperatorValues([cfg.namespace, cfg.shipperNamespace]),
                 skipCrds: true,
-                atomic: true,
                 timeout: 600,
-                maxHistory: 10,
-            },
+            }),
             // The chart binds its roles in the managed namespaces: they must exist first.
             { ...child, dependsOn: [loggingNs, shipperNs, ...operatorPolicies, ...this.crds.crds] },
         );

@@ -4,7 +4,7 @@
 // reach it with `kubectl port-forward`, which NetworkPolicies do not see). Filebeat and the ECK
 // operator reach the API server at its address blocks (config apiServerCidrs), and the API server
 // reaches the operator's webhook.
-import { ApiServer, NamedPolicy, baseline, fromApiServer, inNamespace, tcp, toApiServer } from "../shared/network";
+import { ApiServer, NamedPolicy, baseline, fromApiServer, inNamespace, podPolicy, tcp, toApiServer } from "../shared/network";
 
 export type { NamedPolicy };
 
@@ -32,76 +32,46 @@ export function loggingNetworkPolicies(a: LoggingPolicyArgs): NamedPolicy[] {
     const installer = { podSelector: { matchLabels: a.installerPods } };
     return [
         ...baseline(a.namespace),
-        {
-            name: "elasticsearch",
-            namespace: a.namespace,
-            spec: {
-                podSelector: { matchLabels: a.esPods },
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [
-                    {
-                        from: [
-                            kibana,
-                            installer,
-                            inNamespace(a.shipperNamespace, a.shipperPods),
-                            inNamespace(a.operatorNamespace, a.operatorPods),
-                        ],
-                        ports: [tcp(ES_HTTP_PORT)],
-                    },
-                    { from: [es], ports: [tcp(ES_TRANSPORT_PORT), tcp(ES_HTTP_PORT)] },
-                ],
-                egress: [{ to: [es], ports: [tcp(ES_TRANSPORT_PORT), tcp(ES_HTTP_PORT)] }],
-            },
-        },
-        {
-            name: "kibana",
-            namespace: a.namespace,
-            spec: {
-                podSelector: { matchLabels: a.kibanaPods },
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [{ from: [installer], ports: [tcp(KIBANA_PORT)] }],
-                egress: [{ to: [es], ports: [tcp(ES_HTTP_PORT)] }],
-            },
-        },
-        {
-            name: "logging-assets-installer",
-            namespace: a.namespace,
-            spec: {
-                podSelector: { matchLabels: a.installerPods },
-                policyTypes: ["Egress"],
-                egress: [
-                    { to: [es], ports: [tcp(ES_HTTP_PORT)] },
-                    { to: [kibana], ports: [tcp(KIBANA_PORT)] },
-                ],
-            },
-        },
+        podPolicy("elasticsearch", a.namespace, a.esPods, {
+            ingress: [
+                {
+                    from: [
+                        kibana,
+                        installer,
+                        inNamespace(a.shipperNamespace, a.shipperPods),
+                        inNamespace(a.operatorNamespace, a.operatorPods),
+                    ],
+                    ports: [tcp(ES_HTTP_PORT)],
+                },
+                { from: [es], ports: [tcp(ES_TRANSPORT_PORT), tcp(ES_HTTP_PORT)] },
+            ],
+            egress: [{ to: [es], ports: [tcp(ES_TRANSPORT_PORT), tcp(ES_HTTP_PORT)] }],
+        }),
+        podPolicy("kibana", a.namespace, a.kibanaPods, {
+            ingress: [{ from: [installer], ports: [tcp(KIBANA_PORT)] }],
+            egress: [{ to: [es], ports: [tcp(ES_HTTP_PORT)] }],
+        }),
+        podPolicy("logging-assets-installer", a.namespace, a.installerPods, {
+            egress: [
+                { to: [es], ports: [tcp(ES_HTTP_PORT)] },
+                { to: [kibana], ports: [tcp(KIBANA_PORT)] },
+            ],
+        }),
         ...baseline(a.shipperNamespace),
-        {
-            name: "filebeat",
-            namespace: a.shipperNamespace,
-            spec: {
-                podSelector: { matchLabels: a.shipperPods },
-                policyTypes: ["Egress"],
-                egress: [
-                    { to: [inNamespace(a.namespace, a.esPods)], ports: [tcp(ES_HTTP_PORT)] },
-                    // add_kubernetes_metadata watches pods through the API server, which no label selects.
-                    toApiServer(a.apiServer),
-                ],
-            },
-        },
+        podPolicy("filebeat", a.shipperNamespace, a.shipperPods, {
+            egress: [
+                { to: [inNamespace(a.namespace, a.esPods)], ports: [tcp(ES_HTTP_PORT)] },
+                // add_kubernetes_metadata watches pods through the API server, which no label selects.
+                toApiServer(a.apiServer),
+            ],
+        }),
         ...baseline(a.operatorNamespace),
-        {
-            name: "eck-operator",
-            namespace: a.operatorNamespace,
-            spec: {
-                podSelector: { matchLabels: a.operatorPods },
-                policyTypes: ["Ingress", "Egress"],
-                // The API server calls the operator's validating webhook.
-                ingress: [fromApiServer(a.apiServer, ECK_WEBHOOK_PORT)],
-                // It watches and writes its resources through the API server and configures
-                // Elasticsearch (users, license, settings) over its HTTP port.
-                egress: [toApiServer(a.apiServer), { to: [inNamespace(a.namespace, a.esPods)], ports: [tcp(ES_HTTP_PORT)] }],
-            },
-        },
+        podPolicy("eck-operator", a.operatorNamespace, a.operatorPods, {
+            // The API server calls the operator's validating webhook.
+            ingress: [fromApiServer(a.apiServer, ECK_WEBHOOK_PORT)],
+            // It watches and writes its resources through the API server and configures
+            // Elasticsearch (users, license, settings) over its HTTP port.
+            egress: [toApiServer(a.apiServer), { to: [inNamespace(a.namespace, a.esPods)], ports: [tcp(ES_HTTP_PORT)] }],
+        }),
     ];
 }

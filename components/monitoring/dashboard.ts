@@ -59,6 +59,18 @@ interface PanelSpec {
     max?: number;
 }
 
+type Quantile = "p50" | "p95" | "p99";
+
+/** p50, p95 and p99 of a recorded latency quantile of the chosen tracks: one line per quantile and track. */
+function percentiles(series: (q: Quantile) => string): PanelSpec["targets"] {
+    return (["p50", "p95", "p99"] as const).map((q) => [`${series(q)}{${APP}}`, `${q} {{track}}`]);
+}
+
+/** Per-second rate of an app counter of the chosen tracks: one line per value of `label`. */
+function rateBy(label: string, counter: string): PanelSpec["targets"] {
+    return [[`sum by (${label}) (rate(${counter}{${APP}}[$__rate_interval]))`, `{{${label}}}`]];
+}
+
 function panels(rows: Array<[title: string, specs: PanelSpec[]]>): Panel[] {
     const out: Panel[] = [];
     let id = 1;
@@ -103,21 +115,9 @@ export function buildDashboard(p: DashboardParams): Dashboard {
             "HTTP",
             [
                 { title: "Request rate", unit: "reqps", targets: [[`sum by (track) (${REC.httpRate}{${APP}})`, "{{track}}"]] },
-                {
-                    title: "Requests by status",
-                    unit: "reqps",
-                    targets: [[`sum by (status) (rate(kline_analytics_http_requests_total{${APP}}[$__rate_interval]))`, "{{status}}"]],
-                },
+                { title: "Requests by status", unit: "reqps", targets: rateBy("status", "kline_analytics_http_requests_total") },
                 { title: "Error ratio (5xx)", unit: "percentunit", targets: [[`${REC.errorRatio("5m")}{${APP}}`, "{{track}}"]] },
-                {
-                    title: "Latency percentiles",
-                    unit: "s",
-                    targets: [
-                        [`${REC.httpQuantile("p50")}{${APP}}`, "p50 {{track}}"],
-                        [`${REC.httpQuantile("p95")}{${APP}}`, "p95 {{track}}"],
-                        [`${REC.httpQuantile("p99")}{${APP}}`, "p99 {{track}}"],
-                    ],
-                },
+                { title: "Latency percentiles", unit: "s", targets: percentiles(REC.httpQuantile) },
                 {
                     title: "Latency by endpoint (p95)",
                     unit: "s",
@@ -209,27 +209,13 @@ export function buildDashboard(p: DashboardParams): Dashboard {
             [
                 { title: "Signals generated", unit: "ops", targets: [[`sum by (track) (${REC.signalsRate}{${APP}})`, "{{track}}"]] },
                 { title: "Orders processed", unit: "ops", targets: [[`sum by (track) (${REC.ordersRate}{${APP}})`, "{{track}}"]] },
-                {
-                    title: "Matching-engine latency",
-                    unit: "s",
-                    targets: [
-                        [`${REC.engineQuantile("p50")}{${APP}}`, "p50 {{track}}"],
-                        [`${REC.engineQuantile("p95")}{${APP}}`, "p95 {{track}}"],
-                        [`${REC.engineQuantile("p99")}{${APP}}`, "p99 {{track}}"],
-                    ],
-                },
-                {
-                    title: "OCR requests",
-                    unit: "reqps",
-                    targets: [[`sum by (outcome) (rate(kline_analytics_ocr_requests_total{${APP}}[$__rate_interval]))`, "{{outcome}}"]],
-                },
+                { title: "Matching-engine latency", unit: "s", targets: percentiles(REC.engineQuantile) },
+                { title: "OCR requests", unit: "reqps", targets: rateBy("outcome", "kline_analytics_ocr_requests_total") },
                 { title: "OCR error ratio", unit: "percentunit", targets: [[`${REC.ocrErrorRatio}{${APP}}`, "{{track}}"]] },
                 {
                     title: "Segmentation requests",
                     unit: "reqps",
-                    targets: [
-                        [`sum by (outcome) (rate(kline_analytics_segmentation_requests_total{${APP}}[$__rate_interval]))`, "{{outcome}}"],
-                    ],
+                    targets: rateBy("outcome", "kline_analytics_segmentation_requests_total"),
                 },
                 { title: "Segmentation error ratio", unit: "percentunit", targets: [[`${REC.segErrorRatio}{${APP}}`, "{{track}}"]] },
             ],

@@ -12,6 +12,7 @@ import * as random from "@pulumi/random";
 import * as YAML from "yaml";
 import { AppConfig, EnvironmentName, MonitoringConfig } from "../../config/types";
 import { ChartCrds } from "../shared/crds";
+import { chartReleaseArgs } from "../shared/helm";
 import { podSecurityLabels } from "../shared/security";
 import { buildAlertmanagerConfig } from "./alertmanager";
 import { ApiServer, createNetworkPolicies } from "../shared/network";
@@ -155,19 +156,13 @@ export class MonitoringStack extends pulumi.ComponentResource {
             this.crds = new ChartCrds(`${name}-crds`, install.kubePrometheusStack, child);
             this.kubePrometheusStack = new k8s.helm.v3.Release(
                 `${name}-kube-prometheus-stack`,
-                {
+                chartReleaseArgs(install.kubePrometheusStack, {
                     name: KPS_RELEASE,
-                    chart: install.kubePrometheusStack.name,
-                    version: install.kubePrometheusStack.version,
-                    repositoryOpts: { repo: install.kubePrometheusStack.repo },
                     namespace: ns.metadata.name,
-                    createNamespace: false,
                     values: kubePrometheusStackValues({ environment: args.environment, install, scrapeInterval: m.scrapeInterval }),
                     skipCrds: true,
-                    atomic: true,
                     timeout: 900,
-                    maxHistory: 10,
-                },
+                }),
                 { ...child, dependsOn: [nodeNs, grafanaAdmin, alertmanagerSecret, ...policies, ...this.crds.crds] },
             );
             crDependsOn = [this.kubePrometheusStack];
@@ -175,18 +170,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
             // --- blackbox exporter (its self-monitoring ServiceMonitor needs the CRDs above) --------
             this.blackboxExporter = new k8s.helm.v3.Release(
                 `${name}-blackbox-exporter`,
-                {
+                chartReleaseArgs(install.blackboxExporter, {
                     name: BLACKBOX_RELEASE,
-                    chart: install.blackboxExporter.name,
-                    version: install.blackboxExporter.version,
-                    repositoryOpts: { repo: install.blackboxExporter.repo },
                     namespace: ns.metadata.name,
-                    createNamespace: false,
                     values: blackboxExporterValues(args.environment),
-                    atomic: true,
                     timeout: 300,
-                    maxHistory: 10,
-                },
+                }),
                 { ...child, dependsOn: [this.kubePrometheusStack] },
             );
         }

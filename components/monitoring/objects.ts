@@ -24,6 +24,16 @@ function seconds(d: string): number {
     return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "s"];
 }
 
+/** An object of the prometheus-operator API (monitoring.coreos.com/v1) named `name` in `at.namespace`. */
+function operatorObject(
+    kind: string,
+    name: string,
+    at: { namespace: string; labels: Record<string, string> },
+    spec: Record<string, unknown>,
+): Manifest {
+    return { apiVersion: API, kind, metadata: { name, namespace: at.namespace, labels: at.labels }, spec };
+}
+
 export function serviceMonitor(a: {
     name: string;
     namespace: string;
@@ -33,17 +43,12 @@ export function serviceMonitor(a: {
 }): Manifest {
     // A scrape must end before the next one starts; 10 s is plenty for one actuator page.
     const timeout = seconds(a.interval) > 10 ? "10s" : a.interval;
-    return {
-        apiVersion: API,
-        kind: "ServiceMonitor",
-        metadata: { name: a.name, namespace: a.namespace, labels: a.labels },
-        spec: {
-            // The track's Service only (stable and canary each have one): the scrape `job` is its name.
-            selector: { matchLabels: { "app.kubernetes.io/name": APP_NAME, track: a.track } },
-            namespaceSelector: { matchNames: [a.namespace] },
-            endpoints: [{ port: "management", path: "/actuator/prometheus", scheme: "http", interval: a.interval, scrapeTimeout: timeout }],
-        },
-    };
+    return operatorObject("ServiceMonitor", a.name, a, {
+        // The track's Service only (stable and canary each have one): the scrape `job` is its name.
+        selector: { matchLabels: { "app.kubernetes.io/name": APP_NAME, track: a.track } },
+        namespaceSelector: { matchNames: [a.namespace] },
+        endpoints: [{ port: "management", path: "/actuator/prometheus", scheme: "http", interval: a.interval, scrapeTimeout: timeout }],
+    });
 }
 
 /**
@@ -56,28 +61,18 @@ export function databaseServiceMonitor(a: {
     interval: string;
     labels: Record<string, string>;
 }): Manifest {
-    return {
-        apiVersion: API,
-        kind: "ServiceMonitor",
-        metadata: { name: a.service, namespace: a.namespace, labels: a.labels },
-        spec: {
-            selector: { matchLabels: { "app.kubernetes.io/name": a.service } },
-            namespaceSelector: { matchNames: [a.namespace] },
-            endpoints: [
-                { port: "exporter", path: "/metrics", scheme: "http", interval: a.interval, scrapeTimeout: "10s" },
-                { port: "pitr-metrics", path: "/metrics.txt", scheme: "http", interval: a.interval, scrapeTimeout: "10s" },
-            ],
-        },
-    };
+    return operatorObject("ServiceMonitor", a.service, a, {
+        selector: { matchLabels: { "app.kubernetes.io/name": a.service } },
+        namespaceSelector: { matchNames: [a.namespace] },
+        endpoints: [
+            { port: "exporter", path: "/metrics", scheme: "http", interval: a.interval, scrapeTimeout: "10s" },
+            { port: "pitr-metrics", path: "/metrics.txt", scheme: "http", interval: a.interval, scrapeTimeout: "10s" },
+        ],
+    });
 }
 
 export function prometheusRule(a: { name: string; namespace: string; labels: Record<string, string>; groups: RuleGroup[] }): Manifest {
-    return {
-        apiVersion: API,
-        kind: "PrometheusRule",
-        metadata: { name: a.name, namespace: a.namespace, labels: a.labels },
-        spec: { groups: a.groups },
-    };
+    return operatorObject("PrometheusRule", a.name, a, { groups: a.groups });
 }
 
 export function probe(a: {
@@ -87,20 +82,15 @@ export function probe(a: {
     interval: string;
     labels: Record<string, string>;
 }): Manifest {
-    return {
-        apiVersion: API,
-        kind: "Probe",
-        metadata: { name: `${APP_NAME}-external`, namespace: a.namespace, labels: a.labels },
-        spec: {
-            jobName: PROBE_JOB,
-            interval: a.interval,
-            scrapeTimeout: "10s",
-            module: "http_2xx",
-            prober: { url: `${BLACKBOX_RELEASE}.${a.monitoringNamespace}.svc:${BLACKBOX_SERVICE_PORT}`, scheme: "http", path: "/probe" },
-            // `namespace` lets the rules pick this probe's series (they select namespace and job).
-            targets: { staticConfig: { static: [a.url], labels: { namespace: a.namespace } } },
-        },
-    };
+    return operatorObject("Probe", `${APP_NAME}-external`, a, {
+        jobName: PROBE_JOB,
+        interval: a.interval,
+        scrapeTimeout: "10s",
+        module: "http_2xx",
+        prober: { url: `${BLACKBOX_RELEASE}.${a.monitoringNamespace}.svc:${BLACKBOX_SERVICE_PORT}`, scheme: "http", path: "/probe" },
+        // `namespace` lets the rules pick this probe's series (they select namespace and job).
+        targets: { staticConfig: { static: [a.url], labels: { namespace: a.namespace } } },
+    });
 }
 
 export function dashboardConfigMap(a: { namespace: string; labels: Record<string, string>; dashboard: Dashboard }): Manifest {

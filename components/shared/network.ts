@@ -54,6 +54,23 @@ export const toApiServer = (api: ApiServer) => ({ to: ipBlocks(api.cidrs), ports
 /** An ingress rule from the API server (it calls admission webhooks) to the webhook's port. */
 export const fromApiServer = (api: ApiServer, port: number) => ({ from: ipBlocks(api.cidrs), ports: [tcp(port)] });
 
+export type NetworkPolicyIngressRule = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
+export type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+
+/**
+ * The policy of the pods with these labels in `namespace`: it governs the directions it is given
+ * rules for (policy types Ingress and/or Egress), and allows exactly those rules.
+ */
+export function podPolicy(
+    name: string,
+    namespace: string,
+    podLabels: Record<string, string>,
+    rules: { ingress?: NetworkPolicyIngressRule[]; egress?: NetworkPolicyEgressRule[] },
+): NamedPolicy {
+    const policyTypes = [...(rules.ingress ? ["Ingress"] : []), ...(rules.egress ? ["Egress"] : [])];
+    return { name, namespace, spec: { podSelector: { matchLabels: podLabels }, policyTypes, ...rules } };
+}
+
 /** Deny all ingress and egress of every pod in the namespace; the other policies add what is needed. */
 export function defaultDeny(namespace: string): NamedPolicy {
     return { name: "default-deny-all", namespace, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } };

@@ -1,6 +1,5 @@
 // Container-level rules: resource requests and limits, pinned images, health probes.
-import { containersOf, describeContainer, podTemplateOf } from "./pods";
-import { ResourceRule } from "./types";
+import { ALL_CONTAINER_LISTS, containerRule } from "./pods";
 
 const CPU = /^(\d+(?:\.\d+)?)(m)?$/;
 const MEMORY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m)?$/;
@@ -34,34 +33,29 @@ export function parseQuantity(resource: "cpu" | "memory", value: unknown): numbe
     return m ? Number(m[1]) * MEMORY_FACTOR[m[2] ?? ""] : undefined;
 }
 
-export const containerResources: ResourceRule = {
-    kind: "resource",
-    name: "container-resources",
-    description: "Every container sets CPU and memory requests and limits, with each request no larger than its limit.",
-    validate(resource) {
-        const pod = podTemplateOf(resource);
-        if (!pod) return [];
+export const containerResources = containerRule(
+    "container-resources",
+    "Every container sets CPU and memory requests and limits, with each request no larger than its limit.",
+    ["containers", "initContainers"],
+    (container, who) => {
+        const res = container.resources ?? {};
         const out: string[] = [];
-        for (const c of containersOf(pod.spec, ["containers", "initContainers"])) {
-            const who = `${pod.label}: ${describeContainer(c)}`;
-            const res = c.container.resources ?? {};
-            for (const kind of ["cpu", "memory"] as const) {
-                const request = res.requests?.[kind];
-                const limit = res.limits?.[kind];
-                if (request === undefined) out.push(`${who}: resources.requests.${kind} is missing`);
-                if (limit === undefined) out.push(`${who}: resources.limits.${kind} is missing`);
-                if (request === undefined || limit === undefined) continue;
-                const r = parseQuantity(kind, request);
-                const l = parseQuantity(kind, limit);
-                if (r === undefined) out.push(`${who}: resources.requests.${kind} '${request}' is not a Kubernetes quantity`);
-                if (l === undefined) out.push(`${who}: resources.limits.${kind} '${limit}' is not a Kubernetes quantity`);
-                if (r !== undefined && l !== undefined && r > l)
-                    out.push(`${who}: resources.requests.${kind} ${request} exceeds the limit ${limit}`);
-            }
+        for (const kind of ["cpu", "memory"] as const) {
+            const request = res.requests?.[kind];
+            const limit = res.limits?.[kind];
+            if (request === undefined) out.push(`${who}: resources.requests.${kind} is missing`);
+            if (limit === undefined) out.push(`${who}: resources.limits.${kind} is missing`);
+            if (request === undefined || limit === undefined) continue;
+            const r = parseQuantity(kind, request);
+            const l = parseQuantity(kind, limit);
+            if (r === undefined) out.push(`${who}: resources.requests.${kind} '${request}' is not a Kubernetes quantity`);
+            if (l === undefined) out.push(`${who}: resources.limits.${kind} '${limit}' is not a Kubernetes quantity`);
+            if (r !== undefined && l !== undefined && r > l)
+                out.push(`${who}: resources.requests.${kind} ${request} exceeds the limit ${limit}`);
         }
         return out;
     },
-};
+);
 
 /** Splits `registry:5000/team/app:1.2@sha256:...` into its tag and digest (either may be absent). */
 export function imageReference(image: string): { tag?: string; digest?: string } {
@@ -74,44 +68,27 @@ export function imageReference(image: string): { tag?: string; digest?: string }
     return { tag: tag || undefined, digest: digest || undefined };
 }
 
-export const imagePinned: ResourceRule = {
-    kind: "resource",
-    name: "image-pinned",
-    description: "Every container image names a version: a tag other than 'latest', or a digest.",
-    validate(resource) {
-        const pod = podTemplateOf(resource);
-        if (!pod) return [];
-        const out: string[] = [];
-        for (const c of containersOf(pod.spec)) {
-            const who = `${pod.label}: ${describeContainer(c)}`;
-            const image = c.container.image;
-            if (typeof image !== "string" || image === "") {
-                out.push(`${who}: no image`);
-                continue;
-            }
-            const { tag, digest } = imageReference(image);
-            if (digest) continue;
-            if (!tag) out.push(`${who}: image '${image}' has no tag; pin a version tag or a digest`);
-            else if (tag === "latest") out.push(`${who}: image '${image}' uses the 'latest' tag; pin a version tag or a digest`);
-        }
-        return out;
+export const imagePinned = containerRule(
+    "image-pinned",
+    "Every container image names a version: a tag other than 'latest', or a digest.",
+    ALL_CONTAINER_LISTS,
+    (container, who) => {
+        const image = container.image;
+        if (typeof image !== "string" || image === "") return [`${who}: no image`];
+        const { tag, digest } = imageReference(image);
+        if (digest) return [];
+        if (!tag) return [`${who}: image '${image}' has no tag; pin a version tag or a digest`];
+        if (tag === "latest") return [`${who}: image '${image}' uses the 'latest' tag; pin a version tag or a digest`];
+        return [];
     },
-};
+);
 
-export const containerProbes: ResourceRule = {
-    kind: "resource",
-    name: "container-probes",
-    description:
-        "Every container of a long-running workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, restartable Pod) has liveness and readiness probes.",
-    validate(resource) {
-        const pod = podTemplateOf(resource);
-        if (!pod || !pod.longRunning) return [];
-        const out: string[] = [];
-        for (const c of containersOf(pod.spec, ["containers"])) {
-            for (const probe of ["livenessProbe", "readinessProbe"]) {
-                if (!c.container[probe]) out.push(`${pod.label}: ${describeContainer(c)}: ${probe} is missing`);
-            }
-        }
-        return out;
-    },
-};
+export const containerProbes = containerRule(
+    "container-probes",
+    "Every container of a long-running workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, restartable Pod) has liveness and readiness probes.",
+    ["containers"],
+    (container, who, pod) =>
+        pod.longRunning
+            ? ["livenessProbe", "readinessProbe"].filter((probe) => !container[probe]).map((probe) => `${who}: ${probe} is missing`)
+            : [],
+);

@@ -1,8 +1,7 @@
 // Pod Security Standards, level `restricted` (which includes `baseline`), checked on the pod
 // template of every workload so a violation stops the preview instead of the admission controller
 // rejecting pods at runtime. Follows https://kubernetes.io/docs/concepts/security/pod-security-standards/.
-import { containersOf, describeContainer, podTemplateOf } from "./pods";
-import { ResourceRule } from "./types";
+import { containerRule, containersOf, describeContainer, podRule } from "./pods";
 
 const RESTRICTED_VOLUME_TYPES = new Set([
     "configMap",
@@ -30,14 +29,10 @@ const SAFE_SYSCTLS = new Set([
 const SELINUX_TYPES = new Set(["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"]);
 const SECCOMP_OK = new Set(["RuntimeDefault", "Localhost"]);
 
-export const podSecurityRestricted: ResourceRule = {
-    kind: "resource",
-    name: "pod-security-restricted",
-    description:
-        "Every pod template meets the Pod Security Standard 'restricted': non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, no host namespaces, ports or paths.",
-    validate(resource) {
-        const pod = podTemplateOf(resource);
-        if (!pod) return [];
+export const podSecurityRestricted = podRule(
+    "pod-security-restricted",
+    "Every pod template meets the Pod Security Standard 'restricted': non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, no host namespaces, ports or paths.",
+    (pod) => {
         const spec = pod.spec;
         const psc = spec.securityContext ?? {};
         const out: string[] = [];
@@ -90,7 +85,7 @@ export const podSecurityRestricted: ResourceRule = {
         }
         return out;
     },
-};
+);
 
 function checkSeLinux(opts: any, where: string, bad: (what: string) => void): void {
     if (!opts) return;
@@ -100,15 +95,10 @@ function checkSeLinux(opts: any, where: string, bad: (what: string) => void): vo
 }
 
 /** Not part of the PSS profile, but part of this project's hardening baseline: containers cannot write their image. */
-export const readOnlyRootFilesystem: ResourceRule = {
-    kind: "resource",
-    name: "read-only-root-filesystem",
-    description: "Every container runs with a read-only root filesystem (writable paths come from emptyDir volumes).",
-    validate(resource) {
-        const pod = podTemplateOf(resource);
-        if (!pod) return [];
-        return containersOf(pod.spec, ["containers", "initContainers"])
-            .filter((c) => c.container.securityContext?.readOnlyRootFilesystem !== true)
-            .map((c) => `${pod.label}: ${describeContainer(c)}: securityContext.readOnlyRootFilesystem must be true`);
-    },
-};
+export const readOnlyRootFilesystem = containerRule(
+    "read-only-root-filesystem",
+    "Every container runs with a read-only root filesystem (writable paths come from emptyDir volumes).",
+    ["containers", "initContainers"],
+    (container, who) =>
+        container.securityContext?.readOnlyRootFilesystem === true ? [] : [`${who}: securityContext.readOnlyRootFilesystem must be true`],
+);

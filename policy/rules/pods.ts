@@ -1,5 +1,5 @@
-// Where pod templates live in each workload kind, and the containers inside them.
-import { PolicyResource } from "./types";
+// Where pod templates live in each workload kind, and the containers inside them; rules over them.
+import { PolicyResource, ResourceRule } from "./types";
 
 /** Workload kinds whose pods run until stopped (probes are required there). */
 const LONG_RUNNING = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"]);
@@ -64,8 +64,11 @@ export function podTemplateOf(resource: PolicyResource): PodTemplate | undefined
     };
 }
 
+/** The lists of a pod spec that hold containers. */
+export const ALL_CONTAINER_LISTS = ["containers", "initContainers", "ephemeralContainers"];
+
 /** Every container of a pod spec, init and ephemeral ones included. */
-export function containersOf(spec: any, lists = ["containers", "initContainers", "ephemeralContainers"]): ContainerRef[] {
+export function containersOf(spec: any, lists = ALL_CONTAINER_LISTS): ContainerRef[] {
     const out: ContainerRef[] = [];
     for (const list of lists) {
         const items = spec?.[list];
@@ -77,4 +80,32 @@ export function containersOf(spec: any, lists = ["containers", "initContainers",
 
 export function describeContainer(c: ContainerRef): string {
     return c.list === "containers" ? `container "${c.name}"` : `${c.list.replace(/s$/, "").replace("Container", " container")} "${c.name}"`;
+}
+
+/** A resource rule that checks the pod template of every workload; any other resource passes. */
+export function podRule(name: string, description: string, check: (pod: PodTemplate) => string[]): ResourceRule {
+    return {
+        kind: "resource",
+        name,
+        description,
+        validate(resource) {
+            const pod = podTemplateOf(resource);
+            return pod ? check(pod) : [];
+        },
+    };
+}
+
+/**
+ * A pod rule that checks each container of the given lists on its own; `who` names the workload and
+ * the container, as every message starts.
+ */
+export function containerRule(
+    name: string,
+    description: string,
+    lists: string[],
+    check: (container: any, who: string, pod: PodTemplate) => string[],
+): ResourceRule {
+    return podRule(name, description, (pod) =>
+        containersOf(pod.spec, lists).flatMap((c) => check(c.container, `${pod.label}: ${describeContainer(c)}`, pod)),
+    );
 }

@@ -47,9 +47,15 @@ function bucketLabel(bucket: PolicyResource): string {
     return `bucket ${bucket.name}${typeof s3Name === "string" ? ` (${s3Name})` : ""}`;
 }
 
+/** `aws:s3/bucketPolicy:BucketPolicy` -> `aws.s3.BucketPolicy`, as the SDK spells the resource. */
+function sdkName(type: string): string {
+    return type.replace(/^(\w+):(\w+)\/\w+:(\w+)$/, "$1.$2.$3");
+}
+
 /**
- * A stack rule over every bucket: `companions` are the resources of `types` that configure it;
- * `check` returns the problems (or an empty list) given those.
+ * A stack rule over every bucket: `companions` are the resources of `types` that configure it
+ * (the first type names what is missing when there are none); `check` returns the problems (or
+ * an empty list) given those.
  */
 function bucketRule(
     name: string,
@@ -65,8 +71,8 @@ function bucketRule(
             const out: StackViolation[] = [];
             for (const bucket of resources.filter(isBucket)) {
                 const companions = resources.filter((r) => types.includes(r.type) && configuresBucket(r, bucket));
-                for (const message of check(companions, bucket))
-                    out.push({ resource: bucket, message: `${bucketLabel(bucket)}: ${message}` });
+                const problems = companions.length === 0 ? [`no ${sdkName(types[0])}`] : check(companions, bucket);
+                for (const message of problems) out.push({ resource: bucket, message: `${bucketLabel(bucket)}: ${message}` });
             }
             return out;
         },
@@ -78,7 +84,6 @@ export const s3PublicAccessBlock = bucketRule(
     "Every S3 bucket has a public access block with all four settings on.",
     PUBLIC_ACCESS_BLOCK,
     (companions) => {
-        if (companions.length === 0) return ["no aws.s3.BucketPublicAccessBlock"];
         const flags = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
         const full = companions.some((c) => flags.every((f) => c.props[f] === true));
         if (full) return [];
@@ -92,7 +97,6 @@ export const s3Encryption = bucketRule(
     "Every S3 bucket has default server-side encryption (aws:kms, aws:kms:dsse or AES256).",
     ENCRYPTION,
     (companions) => {
-        if (companions.length === 0) return ["no aws.s3.BucketServerSideEncryptionConfiguration"];
         const ok = companions.some((c) =>
             (c.props.rules ?? []).some((rule: any) => SSE_ALGORITHMS.has(rule?.applyServerSideEncryptionByDefault?.sseAlgorithm)),
         );
@@ -104,19 +108,15 @@ export const s3Encryption = bucketRule(
     },
 );
 
-export const s3Versioning = bucketRule("s3-versioning", "Every S3 bucket has versioning enabled.", VERSIONING, (companions) => {
-    if (companions.length === 0) return ["no aws.s3.BucketVersioning"];
-    return companions.some((c) => c.props.versioningConfiguration?.status === "Enabled")
-        ? []
-        : ["versioningConfiguration.status must be Enabled"];
-});
+export const s3Versioning = bucketRule("s3-versioning", "Every S3 bucket has versioning enabled.", VERSIONING, (companions) =>
+    companions.some((c) => c.props.versioningConfiguration?.status === "Enabled") ? [] : ["versioningConfiguration.status must be Enabled"],
+);
 
 export const s3Lifecycle = bucketRule(
     "s3-lifecycle",
     "Every S3 bucket has enabled lifecycle rules that expire objects, expire noncurrent versions and abort incomplete multipart uploads.",
     LIFECYCLE,
     (companions) => {
-        if (companions.length === 0) return ["no aws.s3.BucketLifecycleConfiguration"];
         const rules = companions.flatMap((c) => c.props.rules ?? []).filter((r: any) => r?.status === "Enabled");
         const positive = (n: unknown) => typeof n === "number" && n > 0;
         const missing: string[] = [];
@@ -154,7 +154,6 @@ export const s3TlsOnly = bucketRule(
     "Every S3 bucket has a bucket policy that denies any request not made over TLS (aws:SecureTransport = false), for the bucket and its objects.",
     BUCKET_POLICY,
     (companions, bucket) => {
-        if (companions.length === 0) return ["no aws.s3.BucketPolicy"];
         const arns = bucketIdentifiers(bucket).filter((id) => id.startsWith("arn:"));
         for (const c of companions) {
             let doc = c.props.policy;

@@ -264,14 +264,20 @@ export class LocalCluster {
     private async startControllers(bins: { kcm: string; scheduler: string; kwok: string }, options: ClusterOptions): Promise<void> {
         const f = (name: string) => path.join(this.dir, name);
         const kc = this.kubeconfig;
-        const auth = [`--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`];
+        // What the controller manager and the scheduler share: the API server through the kubeconfig,
+        // their own HTTPS endpoint on loopback (a free port, a self-signed certificate), one instance.
+        const serving = (port: number, certDir: string) => [
+            `--kubeconfig=${kc}`,
+            `--authentication-kubeconfig=${kc}`,
+            `--authorization-kubeconfig=${kc}`,
+            "--bind-address=127.0.0.1",
+            `--secure-port=${port}`,
+            `--cert-dir=${f(certDir)}`,
+            "--leader-elect=false",
+        ];
         const kcmPort = await freePort();
         const kcm = this.spawnLogged("kube-controller-manager", bins.kcm, [
-            ...auth,
-            "--bind-address=127.0.0.1",
-            `--secure-port=${kcmPort}`,
-            `--cert-dir=${f("kcm-certs")}`,
-            "--leader-elect=false",
+            ...serving(kcmPort, "kcm-certs"),
             "--use-service-account-credentials=false",
             `--service-account-private-key-file=${f("sa.key")}`,
             `--root-ca-file=${f("ca.crt")}`,
@@ -284,11 +290,7 @@ export class LocalCluster {
         ]);
         const schedulerPort = await freePort();
         const scheduler = this.spawnLogged("kube-scheduler", bins.scheduler, [
-            ...auth,
-            "--bind-address=127.0.0.1",
-            `--secure-port=${schedulerPort}`,
-            `--cert-dir=${f("scheduler-certs")}`,
-            "--leader-elect=false",
+            ...serving(schedulerPort, "scheduler-certs"),
             "--profiling=false",
             "--v=1",
         ]);

@@ -2,10 +2,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { execFileSync } from "child_process";
 import { KubeObject, toYaml } from "./manifest";
 import { LintPolicy, exempts } from "./policy";
-import { tool } from "./sources";
+import { runTool } from "./sources";
 
 export interface LintFinding {
     tool: "kube-score" | "trivy";
@@ -60,11 +59,7 @@ export function runKubeScore(objects: KubeObject[], policy: LintPolicy): LintFin
         args.push(file);
         let stdout: string;
         try {
-            stdout = execFileSync(tool("kube-score"), args, {
-                encoding: "utf8",
-                maxBuffer: 256 * 1024 * 1024,
-                stdio: ["ignore", "pipe", "pipe"],
-            });
+            stdout = runTool("kube-score", args);
         } catch (err: any) {
             // Exit 1 just means "critical findings"; no JSON means kube-score could not read the input.
             stdout = String(err.stdout ?? "");

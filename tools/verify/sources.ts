@@ -1,6 +1,7 @@
 // Where the verifiers find their tools and the published schemas, all pinned and put in place
 // by .ci/setup/30-kube-tools.sh and 32-trivy.sh (binaries) and .ci/setup/31-kube-schemas.sh (schemas).
 // Versions here must match those scripts.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { requireTool, toolsBinDir } from "../../tests/lib/tools";
@@ -51,6 +52,11 @@ export function crdSources(): { origin: string; files: string[] }[] {
 
 export function tool(name: "kube-score" | "trivy" | "etcd" | "kube-apiserver"): string {
     return requireTool(name, name === "trivy" ? "bash .ci/setup/32-trivy.sh" : SETUP_TOOLS);
+}
+
+/** Runs one of the pinned tools and returns its standard output (a failed run throws execFileSync's error, with both outputs). */
+export function runTool(name: "kube-score" | "trivy", args: string[]): string {
+    return execFileSync(tool(name), args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 export function openssl(): string {

@@ -1,7 +1,6 @@
 // trivy's Kubernetes misconfiguration checks (KSV*), the stand-in for kube-linter (whose module
 // the Go module proxy does not serve). Each object is written to its own file, so every finding
 // names the object it is about. Gate: no failed check at any severity, as kube-linter would.
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,7 +8,7 @@ import * as YAML from "yaml";
 import { KubeObject, ref } from "./manifest";
 import { LintFinding } from "./kubescore";
 import { DisabledCheck, LintPolicy, exempts } from "./policy";
-import { tool } from "./sources";
+import { runTool } from "./sources";
 
 /** trivy's own check id, e.g. "KSV-0017" or "KSV017" depending on the release. */
 function checkId(m: any): string {
@@ -93,11 +92,7 @@ export function runTrivy(objects: KubeObject[], policy: LintPolicy): LintFinding
         ];
         let out: string;
         try {
-            out = execFileSync(tool("trivy"), args, {
-                encoding: "utf8",
-                maxBuffer: 256 * 1024 * 1024,
-                stdio: ["ignore", "pipe", "pipe"],
-            });
+            out = runTool("trivy", args);
         } catch (err: any) {
             throw new Error(`trivy could not scan the manifest: ${String(err.stderr ?? "").trim() || err.message}`);
         }
