@@ -7,11 +7,11 @@ import { DEFAULT_POSTGRES_IMAGE, readPitrConfig } from "./pitr";
 import { LOGGING_NAMESPACES, readLoggingConfig } from "./logging";
 import { MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE, readMonitoringConfig } from "./monitoring";
 import { readNetworkConfig } from "./network";
+import { ConfigSource, Reader } from "./reader";
 import { AntiAffinity, AppConfig, DatabaseConfig, ENVIRONMENT_NAMES, EnvironmentName, LogLevel, StackConfig } from "./types";
 import {
     ConfigError,
     MAX_VOLUME_BYTES,
-    Parsed,
     bounded,
     checkDnsLabel,
     checkDnsSubdomain,
@@ -41,6 +41,7 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfi
 
 export * from "./types";
 export { ConfigError } from "./validate";
+export { ConfigSource } from "./reader";
 
 /**
  * Keys that hold credentials: set with `pulumi config set --secret`, refused in plain text, and never
@@ -90,20 +91,6 @@ export const PRODUCTION_OVERRIDES = {
     allowProductionWithoutHeartbeat: "heartbeatUrl",
 } as const;
 
-/** Where values come from: the stack's Pulumi config, or a plain map in tests. */
-export interface ConfigSource {
-    project: string;
-    stack: string;
-    /** Plain value of a project key, undefined when unset (an empty string counts as unset). */
-    get(key: string): string | undefined;
-    /** Secret value of a project key as a secret Output, undefined when unset. */
-    getSecret(key: string): pulumi.Output<string> | undefined;
-    /** Whether a set key was stored as a secret (`pulumi config set --secret`). */
-    isSecret(key: string): boolean;
-    /** Plain value of a key in another namespace, e.g. ("aws", "region"). */
-    getIn(namespace: string, key: string): string | undefined;
-}
-
 /** The stack's Pulumi config (what `pulumi config` shows, merged with Pulumi.yaml defaults by the CLI). */
 export function pulumiConfigSource(): ConfigSource {
     const project = pulumi.getProject();
@@ -126,122 +113,6 @@ export function pulumiConfigSource(): ConfigSource {
 /** Reads and validates the current stack's configuration. */
 export function loadConfig(): StackConfig {
     return buildConfig(pulumiConfigSource());
-}
-
-class Reader {
-    readonly problems: string[] = [];
-    readonly keysRead = new Set<string>();
-    private readonly whitespaceReported = new Set<string>();
-    constructor(readonly source: ConfigSource) {}
-
-    fail(key: string, value: string, reason: string): void {
-        this.problems.push(`${this.source.project}:${key} = ${JSON.stringify(value)}: ${reason}`);
-    }
-
-    /**
-     * The plain value of a key. Surrounding whitespace is refused for every key (reported once);
-     * the trimmed value is returned so the other checks report only what else is wrong.
-     */
-    raw(key: string): string | undefined {
-        this.keysRead.add(key);
-        const value = this.source.get(key);
-        if (value === undefined) return undefined;
-        const reason = checkNoSurroundingWhitespace(value);
-        if (reason && !this.whitespaceReported.has(key)) {
-            this.whitespaceReported.add(key);
-            this.fail(key, value, reason);
-        }
-        return value.trim();
-    }
-
-    /** A value checked by `check`; the fallback when unset. */
-    string(key: string, fallback: string, check?: (v: string) => string | undefined): string {
-        const value = this.raw(key) ?? fallback;
-        const reason = check?.(value);
-        if (reason) this.fail(key, value, reason);
-        return value;
-    }
-
-    required(key: string, check?: (v: string) => string | undefined): string {
-        const value = this.raw(key);
-        if (value === undefined) {
-            this.problems.push(`${this.source.project}:${key} is not set: set it with \`pulumi config set ${key} <value>\``);
-            return "";
-        }
-        const reason = check?.(value);
-        if (reason) this.fail(key, value, reason);
-        return value;
-    }
-
-    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
-        const value = this.raw(key) ?? fallback;
-        if (!allowed.includes(value as T)) this.fail(key, value, `allowed values are ${allowed.join(", ")}`);
-        return value as T;
-    }
-
-    integer(key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, unit = ""): number {
-        const text = this.raw(key);
-        if (text === undefined) return fallback;
-        const n = Number(text);
-        if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) {
-            const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
-            this.fail(key, text, `a whole number ${range}${unit} is expected`);
-            return fallback;
-        }
-        return n;
-    }
-
-    number(key: string, fallback: number, check: (n: number) => string | undefined): number {
-        const text = this.raw(key);
-        if (text === undefined) return fallback;
-        const n = Number(text);
-        // Decimal notation only: Number() would also take "0x1", "1e-3" or "Infinity".
-        const reason = /^(\d+(\.\d*)?|\.\d+)$/.test(text) && Number.isFinite(n) ? check(n) : "a decimal number is expected";
-        if (reason) {
-            this.fail(key, text, reason);
-            return fallback;
-        }
-        return n;
-    }
-
-    boolean(key: string, fallback: boolean): boolean {
-        const text = this.raw(key);
-        if (text === undefined) return fallback;
-        if (text !== "true" && text !== "false") {
-            this.fail(key, text, "true or false is expected");
-            return fallback;
-        }
-        return text === "true";
-    }
-
-    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T } {
-        const text = this.raw(key) ?? fallback;
-        const result = parse(text);
-        if (!result.ok) {
-            this.fail(key, text, result.reason);
-            return { text };
-        }
-        return { text, value: result.value };
-    }
-
-    secret(key: string): pulumi.Output<string> | undefined {
-        this.keysRead.add(key);
-        const value = this.source.getSecret(key);
-        if (value !== undefined && !this.source.isSecret(key)) {
-            this.problems.push(
-                `${this.source.project}:${key} is stored in plain text: remove it and set it with \`pulumi config set --secret ${key} <value>\``,
-            );
-        }
-        // Secrets are used verbatim too (a webhook URL with a trailing newline); the value is not shown.
-        const plain = this.source.get(key);
-        if (value !== undefined && plain !== undefined && checkNoSurroundingWhitespace(plain)) {
-            this.problems.push(
-                `${this.source.project}:${key} (secret, value not shown) has leading or trailing whitespace, which would be used verbatim: ` +
-                    `set it again without it (\`pulumi config set --secret ${key} <value>\`)`,
-            );
-        }
-        return value;
-    }
 }
 
 /** A Pulumi stack reference: <stack>, <project>/<stack> or <organization>/<project>/<stack>. */
@@ -275,12 +146,12 @@ export function buildConfig(source: ConfigSource): StackConfig {
     );
 
     // --- sizing -------------------------------------------------------------------------------
-    const replicas = r.integer("replicas", env.replicas, 1, MAX_REPLICAS);
-    const cpuRequest = r.parsed("cpuRequest", env.cpuRequest, appCpu);
-    const cpuLimit = r.parsed("cpuLimit", env.cpuLimit, appCpu);
-    const memoryRequest = r.parsed("memoryRequest", env.memoryRequest, appMemory);
-    const memoryLimit = r.parsed("memoryLimit", env.memoryLimit, appMemory);
-    const heap = r.parsed("javaHeap", env.javaHeap, appHeap);
+    const replicas = r.integer("replicas", env.app.replicas, 1, MAX_REPLICAS);
+    const cpuRequest = r.parsed("cpuRequest", env.app.cpuRequest, appCpu);
+    const cpuLimit = r.parsed("cpuLimit", env.app.cpuLimit, appCpu);
+    const memoryRequest = r.parsed("memoryRequest", env.app.memoryRequest, appMemory);
+    const memoryLimit = r.parsed("memoryLimit", env.app.memoryLimit, appMemory);
+    const heap = r.parsed("javaHeap", env.app.javaHeap, appHeap);
     if (cpuRequest.value !== undefined && cpuLimit.value !== undefined && cpuRequest.value > cpuLimit.value) {
         r.problems.push(
             `${source.project}:cpuRequest = "${cpuRequest.text}" is larger than cpuLimit = "${cpuLimit.text}": a request may not exceed its limit`,
@@ -305,17 +176,17 @@ export function buildConfig(source: ConfigSource): StackConfig {
     }
 
     // --- logging ------------------------------------------------------------------------------
-    const logLevel = r.oneOf<LogLevel>("logLevel", env.logLevel, ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]);
-    const logSampleRate = r.number("logSampleRate", env.logSampleRate, (n) =>
+    const logLevel = r.oneOf<LogLevel>("logLevel", env.app.logLevel, ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]);
+    const logSampleRate = r.number("logSampleRate", env.app.logSampleRate, (n) =>
         n > 0 && n <= 1 ? undefined : "a share greater than 0 and at most 1 is expected (1 keeps every event)",
     );
-    const logRetentionDays = r.integer("logRetentionDays", env.logRetentionDays, 1, 3650, " (days)");
+    const logRetentionDays = r.integer("logRetentionDays", env.app.logRetentionDays, 1, 3650, " (days)");
 
     // --- placement and scaling ----------------------------------------------------------------
-    const antiAffinity = r.oneOf<AntiAffinity>("antiAffinity", env.antiAffinity, ["none", "preferred", "required"]);
-    const zoneSpread = r.boolean("zoneSpread", env.zoneSpread);
-    const hpaEnabled = r.boolean("hpaEnabled", env.hpaEnabled);
-    const hpaMaxReplicas = r.integer("hpaMaxReplicas", Math.max(env.hpaMaxReplicas, replicas), 1, MAX_REPLICAS);
+    const antiAffinity = r.oneOf<AntiAffinity>("antiAffinity", env.app.antiAffinity, ["none", "preferred", "required"]);
+    const zoneSpread = r.boolean("zoneSpread", env.app.zoneSpread);
+    const hpaEnabled = r.boolean("hpaEnabled", env.app.hpaEnabled);
+    const hpaMaxReplicas = r.integer("hpaMaxReplicas", Math.max(env.app.hpaMaxReplicas, replicas), 1, MAX_REPLICAS);
     const hpaTargetCpu = r.integer("hpaTargetCpuUtilization", 70, 10, 100, " (percent)");
     if (hpaEnabled && hpaMaxReplicas < replicas) {
         r.problems.push(
@@ -483,11 +354,11 @@ export function buildConfig(source: ConfigSource): StackConfig {
 
     // --- monitoring and logging ---------------------------------------------------------------
     const scrapeInterval = bounded(parsePromDuration, SCRAPE_INTERVAL_BOUNDS.min, SCRAPE_INTERVAL_BOUNDS.max, showSeconds);
-    const monitoring = readMonitoringConfig(r, source.project, environment, ingressHost, env.scrapeInterval, (v) => {
+    const monitoring = readMonitoringConfig(r, env, ingressHost, (v) => {
         const p = scrapeInterval(v);
         return p.ok ? undefined : p.reason;
     });
-    const logging = readLoggingConfig(r, source.project, environment, logRetentionDays);
+    const logging = readLoggingConfig(r, source.project, environment, env, logRetentionDays);
     // Monitoring and logging are installed together (the canary stack installs neither).
     const network = readNetworkConfig(r, source.project, monitoring.install !== undefined || logging.stack !== undefined);
 
@@ -569,6 +440,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
         project: source.project,
         stack: source.stack,
         environment,
+        protect: env.protect,
         namespace,
         ownsNamespace: !isCanary,
         labels: {

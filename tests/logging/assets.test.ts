@@ -20,7 +20,7 @@ describe("logging assets", () => {
             it(`${env}: rolls over in hot and deletes after ${expectedDays[env]} days (the environment matrix value)`, () => {
                 const body = buildIlmPolicy({
                     environment: env,
-                    retentionDays: ENVIRONMENTS[env].logRetentionDays,
+                    retentionDays: ENVIRONMENTS[env].app.logRetentionDays,
                     rollover: ROLLOVER,
                 }) as any;
                 assert.deepStrictEqual(Object.keys(body.policy.phases), ["hot", "delete"]);

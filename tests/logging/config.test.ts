@@ -3,7 +3,8 @@
 import * as assert from "assert";
 import { buildConfig, ConfigError, StackConfig } from "../../config";
 import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
-import { DEFAULT_STACK_VERSION, LOGGING_ENVIRONMENTS } from "../../config/logging";
+import { ENVIRONMENTS } from "../../config/environments";
+import { DEFAULT_STACK_VERSION } from "../../config/logging";
 
 function build(environment: string, overrides: Record<string, string> = {}): StackConfig {
     return buildConfig(mapSource({ ...REQUIRED_CONFIG, environment, ...overrides }));
@@ -24,7 +25,7 @@ describe("config: logging", () => {
     it("development / staging / production get their matrix row; canary installs no Elastic stack", () => {
         for (const env of ["development", "staging", "production"] as const) {
             const stack = build(env).logging.stack!;
-            const row = LOGGING_ENVIRONMENTS[env];
+            const row = ENVIRONMENTS[env].logging!;
             assert.deepStrictEqual(
                 [
                     stack.elasticsearch.nodes,
