@@ -3,8 +3,8 @@
 // optional restore request. Called by config/index.ts with its Reader, so problems land in the
 // same ConfigError.
 import { ENVIRONMENTS, Environment } from "./environments";
-import { Reader } from "./reader";
-import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
+import type { Reader } from "./reader";
+import { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
 import { BackupConfig } from "./types";
 import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, parseMemory, showBytes, showSeconds } from "./validate";
 
@@ -54,8 +54,8 @@ export function readBackupConfig(
     if (enabled && isCanary) {
         r.problems.push(`${project}:backupEnabled = "true": the canary shares production's data and backups; remove the key`);
     }
-    const retentionDays = r.integer("backupRetentionDays", d.retentionDays, 1, 3650, " (days)");
-    const objectLockDays = r.integer("backupObjectLockDays", 0, 0, 3650, " (0 disables Object Lock)");
+    const retentionDays = r.integer("backupRetentionDays", d.retentionDays);
+    const objectLockDays = r.integer("backupObjectLockDays");
     if (objectLockDays > retentionDays) {
         r.problems.push(
             `${project}:backupObjectLockDays = "${objectLockDays}": Object Lock cannot outlast backupRetentionDays (${retentionDays}), or expired backups could not be deleted`,
@@ -101,15 +101,15 @@ export function readBackupConfig(
     const schedule = enabled || r.raw("backupSchedule") !== undefined ? r.string("backupSchedule", d.schedule, checkCron) : "";
 
     // The jobs' own database roles: read-only for backup, CREATEDB for restore; never the app's user.
-    const roleName = (key: string, fallback: string) =>
-        r.string(key, fallback, (v) => {
+    const roleName = (key: string) =>
+        r.string(key, undefined, (v) => {
             if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) return "a lower-case PostgreSQL identifier is expected";
             return v === appUser
                 ? `the application's user (dbUser) is refused: the backup jobs use their own roles (docs/backups.md)`
                 : undefined;
         });
-    const backupUser = roleName("backupDbUser", DEFAULT_BACKUP_DB_USER);
-    const restoreUser = roleName("restoreDbUser", DEFAULT_RESTORE_DB_USER);
+    const backupUser = roleName("backupDbUser");
+    const restoreUser = roleName("restoreDbUser");
     if (backupUser === restoreUser) {
         r.problems.push(
             `${project}:backupDbUser and restoreDbUser are both "${backupUser}": the read-only backup role and the restore role must differ`,
@@ -136,16 +136,16 @@ export function readBackupConfig(
         enabled,
         servedBy: enabled ? undefined : env.backup === undefined ? "the production stack" : "none (backupEnabled is false)",
         schedule: enabled ? schedule : "",
-        timeZone: r.string("backupTimeZone", "UTC", checkTimeZone),
+        timeZone: r.string("backupTimeZone", undefined, checkTimeZone),
         retentionDays,
-        concurrency: r.integer("backupConcurrency", d.concurrency, LIMITS.concurrency.min, LIMITS.concurrency.max),
-        replayWindow: r.parsed("backupReplayWindow", "24h", windowParser(retentionDays)).text,
+        concurrency: r.integer("backupConcurrency", d.concurrency),
+        replayWindow: r.parsed("backupReplayWindow", undefined, windowParser(retentionDays)).text,
         restore: restoreRequested ? { backupName: restoreName, window: restoreWindow, targetDatabase: restoreTarget } : undefined,
-        restoreScratchSize: r.parsed("restoreScratchSize", "20Gi", parseScratchSize).text,
-        encryption: r.oneOf<"kms" | "s3">("backupEncryption", "kms", ["kms", "s3"]),
+        restoreScratchSize: r.parsed("restoreScratchSize", undefined, parseScratchSize).text,
+        encryption: r.oneOf<"kms" | "s3">("backupEncryption"),
         objectLockDays,
-        accessLogging: r.boolean("backupAccessLogging", false),
-        image: r.string("backupImage", DEFAULT_BACKUP_IMAGE, checkImage),
+        accessLogging: r.boolean("backupAccessLogging"),
+        image: r.string("backupImage", undefined, checkImage),
         prefix: BACKUP_PREFIX,
         roles: { backupUser, restoreUser, backupPassword, restorePassword },
     };

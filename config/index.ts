@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENTS, namespaceFor } from "./environments";
 import { readBackupConfig } from "./backup";
-import { DEFAULT_POSTGRES_IMAGE, readPitrConfig } from "./pitr";
+import { readPitrConfig } from "./pitr";
+import { CONFIG_KEYS } from "./keys";
 import { LOGGING_NAMESPACES, readLoggingConfig } from "./logging";
 import { MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE, readMonitoringConfig } from "./monitoring";
 import { readNetworkConfig } from "./network";
@@ -47,14 +48,7 @@ export { ConfigSource } from "./reader";
  * Keys that hold credentials: set with `pulumi config set --secret`, refused in plain text, and never
  * committed (the stack files say which ones each stack needs).
  */
-export const SECRET_KEYS = [
-    "dbPassword",
-    "backupDbPassword",
-    "restoreDbPassword",
-    "pagerdutyRoutingKey",
-    "slackWebhookUrl",
-    "heartbeatUrl",
-] as const;
+export const SECRET_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => CONFIG_KEYS[key].secret);
 
 /**
  * Secret keys the program generates when they are unset, given the stack's raw config values: with
@@ -70,8 +64,7 @@ export function secretsGeneratedWhenUnset(raw: (bare: string) => string | undefi
 /** Service (and StatefulSet) name of the in-cluster PostgreSQL. */
 export const POSTGRES_SERVICE = "kline-analytics-postgresql";
 
-/** Most pods one track may run (replicas and the autoscaler's maximum); Kubernetes itself takes up to 2^31-1. */
-export const MAX_REPLICAS = 100;
+export { CONFIG_KEYS, MAX_REPLICAS } from "./keys";
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -138,7 +131,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     const isCanary = environment === "canary";
 
     // --- namespace and image -------------------------------------------------------------
-    const productionNamespace = r.string("productionNamespace", namespaceFor("production"), checkDnsLabel);
+    const productionNamespace = r.string("productionNamespace", undefined, checkDnsLabel);
     const namespace = isCanary ? productionNamespace : r.string("namespace", namespaceFor(environment), checkDnsLabel);
     const namespaceKey = isCanary ? "productionNamespace" : "namespace";
     const image = r.parsed("image", r.raw("image") ?? "", (v) =>
@@ -146,7 +139,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     );
 
     // --- sizing -------------------------------------------------------------------------------
-    const replicas = r.integer("replicas", env.app.replicas, 1, MAX_REPLICAS);
+    const replicas = r.integer("replicas", env.app.replicas);
     const cpuRequest = r.parsed("cpuRequest", env.app.cpuRequest, appCpu);
     const cpuLimit = r.parsed("cpuLimit", env.app.cpuLimit, appCpu);
     const memoryRequest = r.parsed("memoryRequest", env.app.memoryRequest, appMemory);
@@ -176,18 +169,18 @@ export function buildConfig(source: ConfigSource): StackConfig {
     }
 
     // --- logging ------------------------------------------------------------------------------
-    const logLevel = r.oneOf<LogLevel>("logLevel", env.app.logLevel, ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]);
+    const logLevel = r.oneOf<LogLevel>("logLevel", env.app.logLevel);
     const logSampleRate = r.number("logSampleRate", env.app.logSampleRate, (n) =>
         n > 0 && n <= 1 ? undefined : "a share greater than 0 and at most 1 is expected (1 keeps every event)",
     );
-    const logRetentionDays = r.integer("logRetentionDays", env.app.logRetentionDays, 1, 3650, " (days)");
+    const logRetentionDays = r.integer("logRetentionDays", env.app.logRetentionDays);
 
     // --- placement and scaling ----------------------------------------------------------------
-    const antiAffinity = r.oneOf<AntiAffinity>("antiAffinity", env.app.antiAffinity, ["none", "preferred", "required"]);
+    const antiAffinity = r.oneOf<AntiAffinity>("antiAffinity", env.app.antiAffinity);
     const zoneSpread = r.boolean("zoneSpread", env.app.zoneSpread);
     const hpaEnabled = r.boolean("hpaEnabled", env.app.hpaEnabled);
-    const hpaMaxReplicas = r.integer("hpaMaxReplicas", Math.max(env.app.hpaMaxReplicas, replicas), 1, MAX_REPLICAS);
-    const hpaTargetCpu = r.integer("hpaTargetCpuUtilization", 70, 10, 100, " (percent)");
+    const hpaMaxReplicas = r.integer("hpaMaxReplicas", Math.max(env.app.hpaMaxReplicas, replicas));
+    const hpaTargetCpu = r.integer("hpaTargetCpuUtilization");
     if (hpaEnabled && hpaMaxReplicas < replicas) {
         r.problems.push(
             `${source.project}:hpaMaxReplicas = "${hpaMaxReplicas}" is below replicas = "${replicas}": the autoscaler's maximum must be at least the replica count`,
@@ -196,15 +189,15 @@ export function buildConfig(source: ConfigSource): StackConfig {
 
     // --- ingress and canary -------------------------------------------------------------------
     const ingressHost = r.required("ingressHost", checkHostname);
-    const ingressClassName = r.string("ingressClassName", "nginx", checkDnsLabel);
-    const ingressControllerNamespace = r.string("ingressControllerNamespace", "ingress-nginx", checkDnsLabel);
+    const ingressClassName = r.string("ingressClassName", undefined, checkDnsLabel);
+    const ingressControllerNamespace = r.string("ingressControllerNamespace", undefined, checkDnsLabel);
     // Unchecked, a malformed name only shows up as ingress-nginx serving its fake certificate.
     const tlsSecretName = r.raw("ingressTlsSecretName");
     const tlsProblem = tlsSecretName === undefined ? undefined : checkDnsSubdomain(tlsSecretName);
     if (tlsSecretName !== undefined && tlsProblem) {
         r.problems.push(`${source.project}:ingressTlsSecretName = ${JSON.stringify(tlsSecretName)}: ${tlsProblem}`);
     }
-    const canaryTraffic = r.integer("canaryTrafficPercent", 10, 0, 100, " (percent of production traffic)");
+    const canaryTraffic = r.integer("canaryTrafficPercent");
     const productionStack = r.string("productionStack", "production", checkStackReference);
     if (!isCanary && r.raw("productionStack") !== undefined) {
         r.problems.push(`${source.project}:productionStack is read only by the canary stack; remove it from the ${environment} stack`);
@@ -251,23 +244,16 @@ export function buildConfig(source: ConfigSource): StackConfig {
         host: dbInCluster
             ? POSTGRES_SERVICE
             : r.required("dbHost", (v) => (/^[a-zA-Z0-9.-]+$/.test(v) ? undefined : "a host name is expected")),
-        port: r.integer("dbPort", 5432, 1, 65535),
-        name: r.string("dbName", "kline_analytics", (v) => {
+        port: r.integer("dbPort"),
+        name: r.string("dbName", undefined, (v) => {
             if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) return "a lower-case PostgreSQL identifier is expected";
             // Whatever lands in a template database is copied into every database created after.
             return /^template[01]$/.test(v) ? "a template database cannot hold the app's data; name the app's own database" : undefined;
         }),
-        user: r.string("dbUser", "kline", (v) =>
+        user: r.string("dbUser", undefined, (v) =>
             /^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier is expected",
         ),
-        sslMode: r.oneOf("dbSslMode", dbInCluster ? "disable" : "verify-full", [
-            "disable",
-            "allow",
-            "prefer",
-            "require",
-            "verify-ca",
-            "verify-full",
-        ]),
+        sslMode: r.oneOf<DatabaseConfig["sslMode"]>("dbSslMode", dbInCluster ? "disable" : "verify-full"),
         password: dbPassword,
         existingSecretName: isCanary ? "kline-analytics-db" : undefined,
         // The canary's pods are covered by production's NetworkPolicies: it needs no address block.
@@ -278,11 +264,11 @@ export function buildConfig(source: ConfigSource): StackConfig {
                       const p = parseCidr(v);
                       return p.ok ? undefined : p.reason;
                   }),
-        inClusterImage: r.string("dbInClusterImage", DEFAULT_POSTGRES_IMAGE, (v) => {
+        inClusterImage: r.string("dbInClusterImage", undefined, (v) => {
             const p = parseImage(v);
             return p.ok ? undefined : p.reason;
         }),
-        inClusterStorage: r.parsed("dbInClusterStorage", "10Gi", bounded(parseMemory, GiB, MAX_VOLUME_BYTES, showBytes)).text,
+        inClusterStorage: r.parsed("dbInClusterStorage", undefined, bounded(parseMemory, GiB, MAX_VOLUME_BYTES, showBytes)).text,
     };
     // An address literal as the host: never loopback or link-local, and inside the block egress allows.
     if (!dbInCluster && !isCanary && database.host !== "") {
@@ -398,7 +384,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     // --- production's safety nets ---------------------------------------------------------------
     const warnings: string[] = [];
     const overridden = (key: keyof typeof PRODUCTION_OVERRIDES): boolean => {
-        const on = r.boolean(key, false);
+        const on = r.boolean(key);
         // Pulumi.yaml's default "false" reaches every stack; only a true elsewhere is a mistake.
         if (environment !== "production" && on) {
             r.problems.push(

@@ -2,7 +2,7 @@
 // in config/environments.ts), the pinned versions, and the parser that turns the stack's keys into LoggingConfig.
 // Called by config/index.ts with its Reader, so problems land in the same ConfigError.
 import { ENVIRONMENTS, Environment } from "./environments";
-import { Reader } from "./reader";
+import type { Reader } from "./reader";
 import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "./types";
 import {
     MAX_VOLUME_BYTES,
@@ -66,7 +66,7 @@ export function readLoggingConfig(
     if (d === undefined) return base;
 
     const stackVersion = r.string("logStackVersion", DEFAULT_STACK_VERSION, checkStackVersion);
-    const nodes = r.integer("elasticsearchNodes", d.elasticsearchNodes, 1, 9);
+    const nodes = r.integer("elasticsearchNodes", d.elasticsearchNodes);
     const storage = r.parsed("elasticsearchStorage", d.elasticsearchStorage, (v) => {
         const p = parseMemory(v);
         if (p.ok && p.value < GiB) return { ok: false, reason: "at least 1Gi is expected" };
@@ -81,7 +81,7 @@ export function readLoggingConfig(
         return p.ok && p.value < 256 * 1024 ** 2 ? { ok: false, reason: `at least ${showJvm(256 * 1024 ** 2)} is expected` } : p;
     });
     const zoneAwareness = r.boolean("elasticsearchZoneAwareness", d.elasticsearchZoneAwareness);
-    const kibanaCount = r.integer("kibanaCount", d.kibanaCount, 1, 5);
+    const kibanaCount = r.integer("kibanaCount", d.kibanaCount);
 
     if (heap.value !== undefined && memory.value !== undefined && heap.value * 2 > memory.value) {
         r.problems.push(
@@ -104,7 +104,7 @@ export function readLoggingConfig(
     const streams: ElasticStackConfig["streams"] = [{ environment, retentionDays }];
     if (environment === "production") {
         // Production's cluster also holds the canary's logs, in their own stream with their own retention.
-        const canaryDays = r.integer("canaryLogRetentionDays", ENVIRONMENTS.canary.app.logRetentionDays, 1, 3650, " (days)");
+        const canaryDays = r.integer("canaryLogRetentionDays", ENVIRONMENTS.canary.app.logRetentionDays);
         streams.push({ environment: "canary", retentionDays: canaryDays });
     }
 

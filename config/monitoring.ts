@@ -4,7 +4,7 @@
 // ConfigError.
 import { Environment, podResources as res } from "./environments";
 import { parseMuteWindows } from "./mute-windows";
-import { Reader } from "./reader";
+import type { Reader } from "./reader";
 import { HelmChartRef, MonitoringConfig } from "./types";
 import { MAX_VOLUME_BYTES, checkDestinationUrl, checkDnsLabel, Parsed, parseDuration, parseMemory, showBytes } from "./validate";
 
@@ -57,11 +57,11 @@ export function readMonitoringConfig(
     const base: MonitoringConfig = {
         namespace: MONITORING_NAMESPACE,
         scrapeInterval: r.string("scrapeInterval", env.app.scrapeInterval, checkScrapeInterval),
-        maintenanceMode: r.boolean("maintenanceMode", false),
+        maintenanceMode: r.boolean("maintenanceMode"),
         pagerdutyRoutingKey: r.secret("pagerdutyRoutingKey"),
         slackWebhookUrl: r.secret("slackWebhookUrl"),
         heartbeatUrl: r.secret("heartbeatUrl"),
-        runbookBaseUrl: r.string("runbookBaseUrl", DEFAULT_RUNBOOK_BASE_URL, (v) =>
+        runbookBaseUrl: r.string("runbookBaseUrl", undefined, (v) =>
             /^https:\/\/[^\s#]+$/.test(v) ? undefined : "an https:// URL without '#' is expected (each alert appends its own anchor)",
         ),
         probeUrl: r.string("probeUrl", `https://${ingressHost}/readyz`, checkDestinationUrl),
@@ -69,7 +69,7 @@ export function readMonitoringConfig(
     };
     if (d === undefined) return base;
 
-    const prometheusReplicas = r.integer("prometheusReplicas", d.prometheusReplicas, 1, 5);
+    const prometheusReplicas = r.integer("prometheusReplicas", d.prometheusReplicas);
     const retention = r.parsed("prometheusRetention", d.prometheusRetention, parseRetention);
     const storage = r.parsed("prometheusStorage", d.prometheusStorage, (v) => {
         const p = parseMemory(v);
@@ -77,10 +77,10 @@ export function readMonitoringConfig(
         return p.ok && p.value > MAX_VOLUME_BYTES ? { ok: false, reason: `at most ${showBytes(MAX_VOLUME_BYTES)} is expected` } : p;
     });
     const storageClass = r.string("prometheusStorageClass", "", (v) => (v === "" ? undefined : checkDnsLabel(v)));
-    const alertmanagerReplicas = r.integer("alertmanagerReplicas", d.alertmanagerReplicas, 1, 5);
-    const slackChannel = r.string("slackChannel", "#kline-alerts", checkSlackChannel);
-    const canarySlackChannel = r.string("canarySlackChannel", "#kline-canary", checkSlackChannel);
-    const muteWindows = r.parsed("muteWindows", "[]", parseMuteWindows);
+    const alertmanagerReplicas = r.integer("alertmanagerReplicas", d.alertmanagerReplicas);
+    const slackChannel = r.string("slackChannel", undefined, checkSlackChannel);
+    const canarySlackChannel = r.string("canarySlackChannel", undefined, checkSlackChannel);
+    const muteWindows = r.parsed("muteWindows", undefined, parseMuteWindows);
 
     return {
         ...base,

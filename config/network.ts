@@ -1,7 +1,7 @@
 // The network part of the configuration: the address blocks NetworkPolicies need where a label
 // selector cannot name the destination (the API server, the nodes, HTTPS services outside the
 // cluster). Called by config/index.ts with its Reader, so problems land in the same ConfigError.
-import { Reader } from "./reader";
+import type { Reader } from "./reader";
 import { NetworkConfig } from "./types";
 import { parseCidrList } from "./validate";
 
@@ -35,7 +35,7 @@ export function readNetworkConfig(r: Reader, project: string, installsClusterSer
                   "e.g. `pulumi config set nodeCidrs 10.30.0.0/16`",
           )
         : [];
-    const apiServerPort = r.integer("apiServerPort", 443, 1, 65535);
+    const apiServerPort = r.integer("apiServerPort");
     const optional = (key: string, what: string): string[] | undefined =>
         r.raw(key) === undefined ? undefined : (r.parsed(key, "", cidrs(what)).value ?? []);
     return {

@@ -1,7 +1,7 @@
 // Point-in-time recovery of the database a stack runs itself (dbInCluster): pgBackRest archives WAL
 // continuously and takes full and incremental backups under its own prefix of the backup bucket.
 // Read by config/index.ts with its Reader, so problems land in the same ConfigError.
-import { Reader } from "./reader";
+import type { Reader } from "./reader";
 import { BackupConfig, PitrConfig } from "./types";
 import { Parsed, bounded, parseDuration, showSeconds } from "./validate";
 

@@ -1,6 +1,7 @@
 // The one reader every area of the configuration parses its keys with: each read records the key,
 // and each problem lands in one list, so config/index.ts reports every problem in one ConfigError.
 import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, ConfigKey } from "./keys";
 import { Parsed, checkNoSurroundingWhitespace } from "./validate";
 
 /** Where values come from: the stack's Pulumi config, or a plain map in tests. */
@@ -23,6 +24,20 @@ export class Reader {
     private readonly whitespaceReported = new Set<string>();
     constructor(readonly source: ConfigSource) {}
 
+    /** The key's declaration (config/keys.ts); reading an undeclared key is a programming error. */
+    declared(key: string): ConfigKey {
+        const spec = CONFIG_KEYS[key];
+        if (spec === undefined) throw new Error(`config key ${key} is read but not declared in config/keys.ts`);
+        return spec;
+    }
+
+    /** The key's fixed default as declared (for keys whose default does not come from the environment matrix). */
+    private declaredDefault<T extends string | number | boolean>(key: string, type: string): T {
+        const d = this.declared(key).default;
+        if (typeof d !== type) throw new Error(`config key ${key} declares no ${type} default: the reader must be given one`);
+        return d as T;
+    }
+
     fail(key: string, value: string, reason: string): void {
         this.problems.push(`${this.source.project}:${key} = ${JSON.stringify(value)}: ${reason}`);
     }
@@ -32,6 +47,7 @@ export class Reader {
      * the trimmed value is returned so the other checks report only what else is wrong.
      */
     raw(key: string): string | undefined {
+        this.declared(key);
         this.keysRead.add(key);
         const value = this.source.get(key);
         if (value === undefined) return undefined;
@@ -43,9 +59,9 @@ export class Reader {
         return value.trim();
     }
 
-    /** A value checked by `check`; the fallback when unset. */
-    string(key: string, fallback: string, check?: (v: string) => string | undefined): string {
-        const value = this.raw(key) ?? fallback;
+    /** A value checked by `check`; when unset the fallback, or without one the declared default. */
+    string(key: string, fallback: string | undefined, check?: (v: string) => string | undefined): string {
+        const value = this.raw(key) ?? fallback ?? this.declaredDefault<string>(key, "string");
         const reason = check?.(value);
         if (reason) this.fail(key, value, reason);
         return value;
@@ -62,20 +78,24 @@ export class Reader {
         return value;
     }
 
-    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
-        const value = this.raw(key) ?? fallback;
+    /** One of the declared choices; when unset the fallback, or without one the declared default. */
+    oneOf<T extends string>(key: string, fallback?: T): T {
+        const allowed = this.declared(key).choices ?? [];
+        const value = this.raw(key) ?? fallback ?? this.declaredDefault<T>(key, "string");
         if (!allowed.includes(value as T)) this.fail(key, value, `allowed values are ${allowed.join(", ")}`);
         return value as T;
     }
 
-    integer(key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, unit = ""): number {
+    /** A whole number in the declared range; when unset the fallback, or without one the declared default. */
+    integer(key: string, fallback?: number): number {
+        const { min, max, unit = "" } = this.declared(key).range ?? { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
         const text = this.raw(key);
-        if (text === undefined) return fallback;
+        if (text === undefined) return fallback ?? this.declaredDefault<number>(key, "number");
         const n = Number(text);
         if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) {
             const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
             this.fail(key, text, `a whole number ${range}${unit} is expected`);
-            return fallback;
+            return fallback ?? this.declaredDefault<number>(key, "number");
         }
         return n;
     }
@@ -93,18 +113,21 @@ export class Reader {
         return n;
     }
 
-    boolean(key: string, fallback: boolean): boolean {
+    /** true or false; when unset the fallback, or without one the declared default. */
+    boolean(key: string, fallback?: boolean): boolean {
         const text = this.raw(key);
-        if (text === undefined) return fallback;
+        const otherwise = () => fallback ?? this.declaredDefault<boolean>(key, "boolean");
+        if (text === undefined) return otherwise();
         if (text !== "true" && text !== "false") {
             this.fail(key, text, "true or false is expected");
-            return fallback;
+            return otherwise();
         }
         return text === "true";
     }
 
-    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T } {
-        const text = this.raw(key) ?? fallback;
+    /** A value `parse` accepts; when unset the fallback, or without one the declared default. */
+    parsed<T>(key: string, fallback: string | undefined, parse: (v: string) => Parsed<T>): { text: string; value?: T } {
+        const text = this.raw(key) ?? fallback ?? this.declaredDefault<string>(key, "string");
         const result = parse(text);
         if (!result.ok) {
             this.fail(key, text, result.reason);
@@ -114,6 +137,7 @@ export class Reader {
     }
 
     secret(key: string): pulumi.Output<string> | undefined {
+        if (!this.declared(key).secret) throw new Error(`config key ${key} is read as a secret but not declared secret in config/keys.ts`);
         this.keysRead.add(key);
         const value = this.source.getSecret(key);
         if (value !== undefined && !this.source.isSecret(key)) {
