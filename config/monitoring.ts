@@ -43,7 +43,8 @@ export function parseRetention(value: string): Parsed<number> {
     return p;
 }
 
-function checkSlackChannel(v: string): string | undefined {
+/** A Slack channel name such as #kline-alerts (also checked by the Alertmanager config builder for exported files). */
+export function checkSlackChannel(v: string): string | undefined {
     return /^#[a-z0-9][a-z0-9._-]*$/.test(v) ? undefined : "a Slack channel such as #kline-alerts is expected";
 }
 

@@ -6,6 +6,7 @@
 // production alert hides the canary's copy of it. The secrets (PagerDuty key, Slack webhook,
 // heartbeat URL) are parameters: Pulumi secrets in the stack, placeholders in tests and exports.
 import type * as pulumi from "@pulumi/pulumi";
+import { checkSlackChannel } from "../../config/monitoring";
 import { muteWindowProblems } from "../../config/mute-windows";
 import { MAINTENANCE_ALERT, NOTIFICATIONS_FAILING_ALERT } from "./rules";
 
@@ -202,7 +203,7 @@ function validate(p: AlertmanagerParams): void {
         ["slackChannel", p.slackChannel],
         ["canarySlackChannel", p.canarySlackChannel],
     ] as const) {
-        if (!/^#[a-z0-9][a-z0-9._-]*$/.test(v)) fail(`${k} '${v}' must be a Slack channel such as #kline-alerts`);
+        if (checkSlackChannel(v)) fail(`${k} '${v}' must be a Slack channel such as #kline-alerts`);
     }
     const problems = muteWindowProblems(p.muteWindows);
     if (problems.length > 0) fail(problems.join("; "));

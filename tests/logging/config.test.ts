@@ -110,6 +110,9 @@ describe("config: logging", () => {
         ["a malformed memory", "development", { elasticsearchMemory: "2 GB" }, /elasticsearchMemory = "2 GB": a memory quantity/],
         ["no Kibana", "development", { kibanaCount: "0" }, /kibanaCount = "0": a whole number from 1 to 5/],
         ["a canary retention of 0 days", "production", { canaryLogRetentionDays: "0" }, /canaryLogRetentionDays = "0"/],
+        // The ILM policy's retention is these keys' value: config/ is where a bad one is refused.
+        ["zero retention", "staging", { logRetentionDays: "0" }, /logRetentionDays = "0": a whole number from 1 to 3650 \(days\)/],
+        ["fractional retention", "staging", { logRetentionDays: "1.5" }, /logRetentionDays = "1.5": a whole number/],
     ];
     for (const [name, env, overrides, message] of bad) {
         it(`refuses ${name}, naming the key, the value and what is allowed`, () => rejects(env, overrides, message));
