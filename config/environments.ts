@@ -79,6 +79,9 @@ export const podResources = (cpu: string, memory: string, cpuLimit: string, memo
     limits: { cpu: cpuLimit, memory: memoryLimit },
 });
 
+/** The pod size of staging and of the canary (one production-like pod beside production's). */
+const MEDIUM_POD = { cpuRequest: "500m", cpuLimit: "1000m", memoryRequest: "2Gi", memoryLimit: "2Gi", javaHeap: "1g" };
+
 /** Production's alert thresholds; development is noisy and small, so its business floor is lower. */
 const ALERTS: AlertThresholds = {
     errorRatio: 0.05,
@@ -151,11 +154,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, Environment> = {
         dbInCluster: false,
         app: {
             replicas: 2,
-            cpuRequest: "500m",
-            cpuLimit: "1000m",
-            memoryRequest: "2Gi",
-            memoryLimit: "2Gi",
-            javaHeap: "1g",
+            ...MEDIUM_POD,
             logLevel: "INFO",
             logSampleRate: 0.05,
             logRetentionDays: 60,
@@ -243,11 +242,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, Environment> = {
         dbInCluster: false,
         app: {
             replicas: 1,
-            cpuRequest: "500m",
-            cpuLimit: "1000m",
-            memoryRequest: "2Gi",
-            memoryLimit: "2Gi",
-            javaHeap: "1g",
+            ...MEDIUM_POD,
             logLevel: "INFO",
             logSampleRate: 0.1,
             logRetentionDays: 30,

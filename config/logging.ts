@@ -17,6 +17,13 @@ import {
     showJvm,
 } from "./validate";
 
+/** The namespaces of the logging stack: ECK operator, Elasticsearch and Kibana, Filebeat (Pod Security privileged). */
+export const LOGGING_NAMESPACES = {
+    operatorNamespace: "elastic-system",
+    namespace: "logging",
+    shipperNamespace: "logging-shipper",
+} as const;
+
 /** eck-operator Helm chart, pinned; its CRDs are what tools/verify checks our resources against. */
 export const ECK_OPERATOR_CHART = {
     name: "eck-operator",
@@ -31,13 +38,6 @@ export const ECK_OPERATOR_CHART = {
  */
 // renovate: datasource=docker depName=docker.elastic.co/elasticsearch/elasticsearch
 export const DEFAULT_STACK_VERSION = "8.19.8";
-
-/** The namespaces of the logging stack: ECK operator, Elasticsearch and Kibana, Filebeat (Pod Security privileged). */
-export const LOGGING_NAMESPACES = {
-    operatorNamespace: "elastic-system",
-    namespace: "logging",
-    shipperNamespace: "logging-shipper",
-} as const;
 
 const GiB = 1024 ** 3;
 
