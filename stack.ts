@@ -93,6 +93,7 @@ export function createStack(cfg: StackConfig) {
             environment: cfg.environment,
             namespace: cfg.namespace,
             ownsNamespace: cfg.ownsNamespace,
+            protect: cfg.protect,
             existingNamespace: production,
             labels: cfg.labels,
             app: cfg.app,

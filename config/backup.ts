@@ -2,9 +2,9 @@
 // matrix (config/environments.ts), the bucket's security options, the pinned backup image, and an
 // optional restore request. Called by config/index.ts with its Reader, so problems land in the
 // same ConfigError.
-import * as pulumi from "@pulumi/pulumi";
-import { EnvironmentDefaults } from "./environments";
-import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
+import { ENVIRONMENTS, Environment } from "./environments";
+import type { Reader } from "./reader";
+import { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
 import { BackupConfig } from "./types";
 import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, parseMemory, showBytes, showSeconds } from "./validate";
 
@@ -19,17 +19,6 @@ export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-no
 export const BACKUP_PREFIX = "backups/";
 /** The names the backup program gives its dumps and the longest restore target it takes. */
 export { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
-
-export interface BackupConfigReader {
-    readonly problems: string[];
-    raw(key: string): string | undefined;
-    string(key: string, fallback: string, check?: (v: string) => string | undefined): string;
-    integer(key: string, fallback: number, min: number, max?: number, unit?: string): number;
-    boolean(key: string, fallback: boolean): boolean;
-    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T;
-    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T };
-    secret(key: string): pulumi.Output<string> | undefined;
-}
 
 /** Default names of the backup and restore database roles (docs/backups.md has the SQL that creates them). */
 export const DEFAULT_BACKUP_DB_USER = "kline_backup";
@@ -51,20 +40,22 @@ function windowParser(retentionDays: number): (v: string) => Parsed<number> {
 }
 
 export function readBackupConfig(
-    r: BackupConfigReader,
+    r: Reader,
     project: string,
-    env: EnvironmentDefaults,
+    env: Environment,
     isCanary: boolean,
     dbName: string,
     appUser: string,
     dbInCluster: boolean,
 ): BackupConfig {
-    const enabled = r.boolean("backupEnabled", env.backupEnabled);
+    // A stack without backups of its own (the canary) shares production's: it checks its keys against those.
+    const d = env.backup ?? ENVIRONMENTS.production.backup!;
+    const enabled = r.boolean("backupEnabled", env.backup !== undefined);
     if (enabled && isCanary) {
         r.problems.push(`${project}:backupEnabled = "true": the canary shares production's data and backups; remove the key`);
     }
-    const retentionDays = r.integer("backupRetentionDays", env.backupRetentionDays, 1, 3650, " (days)");
-    const objectLockDays = r.integer("backupObjectLockDays", 0, 0, 3650, " (0 disables Object Lock)");
+    const retentionDays = r.integer("backupRetentionDays", d.retentionDays);
+    const objectLockDays = r.integer("backupObjectLockDays");
     if (objectLockDays > retentionDays) {
         r.problems.push(
             `${project}:backupObjectLockDays = "${objectLockDays}": Object Lock cannot outlast backupRetentionDays (${retentionDays}), or expired backups could not be deleted`,
@@ -107,18 +98,18 @@ export function readBackupConfig(
     }
 
     // A schedule that is set is checked even while backups are off: it is what turning them on would run.
-    const schedule = enabled || r.raw("backupSchedule") !== undefined ? r.string("backupSchedule", env.backupSchedule, checkCron) : "";
+    const schedule = enabled || r.raw("backupSchedule") !== undefined ? r.string("backupSchedule", d.schedule, checkCron) : "";
 
     // The jobs' own database roles: read-only for backup, CREATEDB for restore; never the app's user.
-    const roleName = (key: string, fallback: string) =>
-        r.string(key, fallback, (v) => {
+    const roleName = (key: string) =>
+        r.string(key, undefined, (v) => {
             if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) return "a lower-case PostgreSQL identifier is expected";
             return v === appUser
                 ? `the application's user (dbUser) is refused: the backup jobs use their own roles (docs/backups.md)`
                 : undefined;
         });
-    const backupUser = roleName("backupDbUser", DEFAULT_BACKUP_DB_USER);
-    const restoreUser = roleName("restoreDbUser", DEFAULT_RESTORE_DB_USER);
+    const backupUser = roleName("backupDbUser");
+    const restoreUser = roleName("restoreDbUser");
     if (backupUser === restoreUser) {
         r.problems.push(
             `${project}:backupDbUser and restoreDbUser are both "${backupUser}": the read-only backup role and the restore role must differ`,
@@ -143,17 +134,18 @@ export function readBackupConfig(
 
     return {
         enabled,
+        servedBy: enabled ? undefined : env.backup === undefined ? "the production stack" : "none (backupEnabled is false)",
         schedule: enabled ? schedule : "",
-        timeZone: r.string("backupTimeZone", "UTC", checkTimeZone),
+        timeZone: r.string("backupTimeZone", undefined, checkTimeZone),
         retentionDays,
-        concurrency: r.integer("backupConcurrency", env.backupConcurrency, LIMITS.concurrency.min, LIMITS.concurrency.max),
-        replayWindow: r.parsed("backupReplayWindow", "24h", windowParser(retentionDays)).text,
+        concurrency: r.integer("backupConcurrency", d.concurrency),
+        replayWindow: r.parsed("backupReplayWindow", undefined, windowParser(retentionDays)).text,
         restore: restoreRequested ? { backupName: restoreName, window: restoreWindow, targetDatabase: restoreTarget } : undefined,
-        restoreScratchSize: r.parsed("restoreScratchSize", "20Gi", parseScratchSize).text,
-        encryption: r.oneOf<"kms" | "s3">("backupEncryption", "kms", ["kms", "s3"]),
+        restoreScratchSize: r.parsed("restoreScratchSize", undefined, parseScratchSize).text,
+        encryption: r.oneOf<"kms" | "s3">("backupEncryption"),
         objectLockDays,
-        accessLogging: r.boolean("backupAccessLogging", false),
-        image: r.string("backupImage", DEFAULT_BACKUP_IMAGE, checkImage),
+        accessLogging: r.boolean("backupAccessLogging"),
+        image: r.string("backupImage", undefined, checkImage),
         prefix: BACKUP_PREFIX,
         roles: { backupUser, restoreUser, backupPassword, restorePassword },
     };

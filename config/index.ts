@@ -3,15 +3,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENTS, namespaceFor } from "./environments";
 import { readBackupConfig } from "./backup";
-import { DEFAULT_POSTGRES_IMAGE, readPitrConfig } from "./pitr";
+import { readPitrConfig } from "./pitr";
+import { CONFIG_KEYS } from "./keys";
 import { LOGGING_NAMESPACES, readLoggingConfig } from "./logging";
 import { MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE, readMonitoringConfig } from "./monitoring";
 import { readNetworkConfig } from "./network";
+import { ConfigSource, Reader } from "./reader";
 import { AntiAffinity, AppConfig, DatabaseConfig, ENVIRONMENT_NAMES, EnvironmentName, LogLevel, StackConfig } from "./types";
 import {
     ConfigError,
     MAX_VOLUME_BYTES,
-    Parsed,
     bounded,
     checkDnsLabel,
     checkDnsSubdomain,
@@ -41,19 +42,13 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfi
 
 export * from "./types";
 export { ConfigError } from "./validate";
+export { ConfigSource } from "./reader";
 
 /**
  * Keys that hold credentials: set with `pulumi config set --secret`, refused in plain text, and never
  * committed (the stack files say which ones each stack needs).
  */
-export const SECRET_KEYS = [
-    "dbPassword",
-    "backupDbPassword",
-    "restoreDbPassword",
-    "pagerdutyRoutingKey",
-    "slackWebhookUrl",
-    "heartbeatUrl",
-] as const;
+export const SECRET_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => CONFIG_KEYS[key].secret);
 
 /**
  * Secret keys the program generates when they are unset, given the stack's raw config values: with
@@ -69,8 +64,7 @@ export function secretsGeneratedWhenUnset(raw: (bare: string) => string | undefi
 /** Service (and StatefulSet) name of the in-cluster PostgreSQL. */
 export const POSTGRES_SERVICE = "kline-analytics-postgresql";
 
-/** Most pods one track may run (replicas and the autoscaler's maximum); Kubernetes itself takes up to 2^31-1. */
-export const MAX_REPLICAS = 100;
+export { CONFIG_KEYS, MAX_REPLICAS } from "./keys";
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -89,20 +83,6 @@ export const PRODUCTION_OVERRIDES = {
     allowProductionWithoutBackups: "backupEnabled",
     allowProductionWithoutHeartbeat: "heartbeatUrl",
 } as const;
-
-/** Where values come from: the stack's Pulumi config, or a plain map in tests. */
-export interface ConfigSource {
-    project: string;
-    stack: string;
-    /** Plain value of a project key, undefined when unset (an empty string counts as unset). */
-    get(key: string): string | undefined;
-    /** Secret value of a project key as a secret Output, undefined when unset. */
-    getSecret(key: string): pulumi.Output<string> | undefined;
-    /** Whether a set key was stored as a secret (`pulumi config set --secret`). */
-    isSecret(key: string): boolean;
-    /** Plain value of a key in another namespace, e.g. ("aws", "region"). */
-    getIn(namespace: string, key: string): string | undefined;
-}
 
 /** The stack's Pulumi config (what `pulumi config` shows, merged with Pulumi.yaml defaults by the CLI). */
 export function pulumiConfigSource(): ConfigSource {
@@ -128,122 +108,6 @@ export function loadConfig(): StackConfig {
     return buildConfig(pulumiConfigSource());
 }
 
-class Reader {
-    readonly problems: string[] = [];
-    readonly keysRead = new Set<string>();
-    private readonly whitespaceReported = new Set<string>();
-    constructor(readonly source: ConfigSource) {}
-
-    fail(key: string, value: string, reason: string): void {
-        this.problems.push(`${this.source.project}:${key} = ${JSON.stringify(value)}: ${reason}`);
-    }
-
-    /**
-     * The plain value of a key. Surrounding whitespace is refused for every key (reported once);
-     * the trimmed value is returned so the other checks report only what else is wrong.
-     */
-    raw(key: string): string | undefined {
-        this.keysRead.add(key);
-        const value = this.source.get(key);
-        if (value === undefined) return undefined;
-        const reason = checkNoSurroundingWhitespace(value);
-        if (reason && !this.whitespaceReported.has(key)) {
-            this.whitespaceReported.add(key);
-            this.fail(key, value, reason);
-        }
-        return value.trim();
-    }
-
-    /** A value checked by `check`; the fallback when unset. */
-    string(key: string, fallback: string, check?: (v: string) => string | undefined): string {
-        const value = this.raw(key) ?? fallback;
-        const reason = check?.(value);
-        if (reason) this.fail(key, value, reason);
-        return value;
-    }
-
-    required(key: string, check?: (v: string) => string | undefined): string {
-        const value = this.raw(key);
-        if (value === undefined) {
-            this.problems.push(`${this.source.project}:${key} is not set: set it with \`pulumi config set ${key} <value>\``);
-            return "";
-        }
-        const reason = check?.(value);
-        if (reason) this.fail(key, value, reason);
-        return value;
-    }
-
-    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
-        const value = this.raw(key) ?? fallback;
-        if (!allowed.includes(value as T)) this.fail(key, value, `allowed values are ${allowed.join(", ")}`);
-        return value as T;
-    }
-
-    integer(key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, unit = ""): number {
-        const text = this.raw(key);
-        if (text === undefined) return fallback;
-        const n = Number(text);
-        if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) {
-            const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
-            this.fail(key, text, `a whole number ${range}${unit} is expected`);
-            return fallback;
-        }
-        return n;
-    }
-
-    number(key: string, fallback: number, check: (n: number) => string | undefined): number {
-        const text = this.raw(key);
-        if (text === undefined) return fallback;
-        const n = Number(text);
-        // Decimal notation only: Number() would also take "0x1", "1e-3" or "Infinity".
-        const reason = /^(\d+(\.\d*)?|\.\d+)$/.test(text) && Number.isFinite(n) ? check(n) : "a decimal number is expected";
-        if (reason) {
-            this.fail(key, text, reason);
-            return fallback;
-        }
-        return n;
-    }
-
-    boolean(key: string, fallback: boolean): boolean {
-        const text = this.raw(key);
-        if (text === undefined) return fallback;
-        if (text !== "true" && text !== "false") {
-            this.fail(key, text, "true or false is expected");
-            return fallback;
-        }
-        return text === "true";
-    }
-
-    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T } {
-        const text = this.raw(key) ?? fallback;
-        const result = parse(text);
-        if (!result.ok) {
-            this.fail(key, text, result.reason);
-            return { text };
-        }
-        return { text, value: result.value };
-    }
-
-    secret(key: string): pulumi.Output<string> | undefined {
-        this.keysRead.add(key);
-        const value = this.source.getSecret(key);
-        if (value !== undefined && !this.source.isSecret(key)) {
-            this.problems.push(
-                `${this.source.project}:${key} is stored in plain text: remove it and set it with \`pulumi config set --secret ${key} <value>\``,
-            );
-        }
-        // Secrets are used verbatim too (a webhook URL with a trailing newline); the value is not shown.
-        const plain = this.source.get(key);
-        if (value !== undefined && plain !== undefined && checkNoSurroundingWhitespace(plain)) {
-            this.problems.push(
-                `${this.source.project}:${key} (secret, value not shown) has leading or trailing whitespace, which would be used verbatim: ` +
-                    `set it again without it (\`pulumi config set --secret ${key} <value>\`)`,
-            );
-        }
-        return value;
-    }
-}
-
 /** A Pulumi stack reference: <stack>, <project>/<stack> or <organization>/<project>/<stack>. */
 export function checkStackReference(v: string): string | undefined {
     return /^([A-Za-z0-9][A-Za-z0-9._-]*\/){0,2}[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v)
@@ -267,7 +131,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     const isCanary = environment === "canary";
 
     // --- namespace and image -------------------------------------------------------------
-    const productionNamespace = r.string("productionNamespace", namespaceFor("production"), checkDnsLabel);
+    const productionNamespace = r.string("productionNamespace", undefined, checkDnsLabel);
     const namespace = isCanary ? productionNamespace : r.string("namespace", namespaceFor(environment), checkDnsLabel);
     const namespaceKey = isCanary ? "productionNamespace" : "namespace";
     const image = r.parsed("image", r.raw("image") ?? "", (v) =>
@@ -275,12 +139,12 @@ export function buildConfig(source: ConfigSource): StackConfig {
     );
 
     // --- sizing -------------------------------------------------------------------------------
-    const replicas = r.integer("replicas", env.replicas, 1, MAX_REPLICAS);
-    const cpuRequest = r.parsed("cpuRequest", env.cpuRequest, appCpu);
-    const cpuLimit = r.parsed("cpuLimit", env.cpuLimit, appCpu);
-    const memoryRequest = r.parsed("memoryRequest", env.memoryRequest, appMemory);
-    const memoryLimit = r.parsed("memoryLimit", env.memoryLimit, appMemory);
-    const heap = r.parsed("javaHeap", env.javaHeap, appHeap);
+    const replicas = r.integer("replicas", env.app.replicas);
+    const cpuRequest = r.parsed("cpuRequest", env.app.cpuRequest, appCpu);
+    const cpuLimit = r.parsed("cpuLimit", env.app.cpuLimit, appCpu);
+    const memoryRequest = r.parsed("memoryRequest", env.app.memoryRequest, appMemory);
+    const memoryLimit = r.parsed("memoryLimit", env.app.memoryLimit, appMemory);
+    const heap = r.parsed("javaHeap", env.app.javaHeap, appHeap);
     if (cpuRequest.value !== undefined && cpuLimit.value !== undefined && cpuRequest.value > cpuLimit.value) {
         r.problems.push(
             `${source.project}:cpuRequest = "${cpuRequest.text}" is larger than cpuLimit = "${cpuLimit.text}": a request may not exceed its limit`,
@@ -305,18 +169,18 @@ export function buildConfig(source: ConfigSource): StackConfig {
     }
 
     // --- logging ------------------------------------------------------------------------------
-    const logLevel = r.oneOf<LogLevel>("logLevel", env.logLevel, ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]);
-    const logSampleRate = r.number("logSampleRate", env.logSampleRate, (n) =>
+    const logLevel = r.oneOf<LogLevel>("logLevel", env.app.logLevel);
+    const logSampleRate = r.number("logSampleRate", env.app.logSampleRate, (n) =>
         n > 0 && n <= 1 ? undefined : "a share greater than 0 and at most 1 is expected (1 keeps every event)",
     );
-    const logRetentionDays = r.integer("logRetentionDays", env.logRetentionDays, 1, 3650, " (days)");
+    const logRetentionDays = r.integer("logRetentionDays", env.app.logRetentionDays);
 
     // --- placement and scaling ----------------------------------------------------------------
-    const antiAffinity = r.oneOf<AntiAffinity>("antiAffinity", env.antiAffinity, ["none", "preferred", "required"]);
-    const zoneSpread = r.boolean("zoneSpread", env.zoneSpread);
-    const hpaEnabled = r.boolean("hpaEnabled", env.hpaEnabled);
-    const hpaMaxReplicas = r.integer("hpaMaxReplicas", Math.max(env.hpaMaxReplicas, replicas), 1, MAX_REPLICAS);
-    const hpaTargetCpu = r.integer("hpaTargetCpuUtilization", 70, 10, 100, " (percent)");
+    const antiAffinity = r.oneOf<AntiAffinity>("antiAffinity", env.app.antiAffinity);
+    const zoneSpread = r.boolean("zoneSpread", env.app.zoneSpread);
+    const hpaEnabled = r.boolean("hpaEnabled", env.app.hpaEnabled);
+    const hpaMaxReplicas = r.integer("hpaMaxReplicas", Math.max(env.app.hpaMaxReplicas, replicas));
+    const hpaTargetCpu = r.integer("hpaTargetCpuUtilization");
     if (hpaEnabled && hpaMaxReplicas < replicas) {
         r.problems.push(
             `${source.project}:hpaMaxReplicas = "${hpaMaxReplicas}" is below replicas = "${replicas}": the autoscaler's maximum must be at least the replica count`,
@@ -325,15 +189,15 @@ export function buildConfig(source: ConfigSource): StackConfig {
 
     // --- ingress and canary -------------------------------------------------------------------
     const ingressHost = r.required("ingressHost", checkHostname);
-    const ingressClassName = r.string("ingressClassName", "nginx", checkDnsLabel);
-    const ingressControllerNamespace = r.string("ingressControllerNamespace", "ingress-nginx", checkDnsLabel);
+    const ingressClassName = r.string("ingressClassName", undefined, checkDnsLabel);
+    const ingressControllerNamespace = r.string("ingressControllerNamespace", undefined, checkDnsLabel);
     // Unchecked, a malformed name only shows up as ingress-nginx serving its fake certificate.
     const tlsSecretName = r.raw("ingressTlsSecretName");
     const tlsProblem = tlsSecretName === undefined ? undefined : checkDnsSubdomain(tlsSecretName);
     if (tlsSecretName !== undefined && tlsProblem) {
         r.problems.push(`${source.project}:ingressTlsSecretName = ${JSON.stringify(tlsSecretName)}: ${tlsProblem}`);
     }
-    const canaryTraffic = r.integer("canaryTrafficPercent", 10, 0, 100, " (percent of production traffic)");
+    const canaryTraffic = r.integer("canaryTrafficPercent");
     const productionStack = r.string("productionStack", "production", checkStackReference);
     if (!isCanary && r.raw("productionStack") !== undefined) {
         r.problems.push(`${source.project}:productionStack is read only by the canary stack; remove it from the ${environment} stack`);
@@ -380,23 +244,16 @@ export function buildConfig(source: ConfigSource): StackConfig {
         host: dbInCluster
             ? POSTGRES_SERVICE
             : r.required("dbHost", (v) => (/^[a-zA-Z0-9.-]+$/.test(v) ? undefined : "a host name is expected")),
-        port: r.integer("dbPort", 5432, 1, 65535),
-        name: r.string("dbName", "kline_analytics", (v) => {
+        port: r.integer("dbPort"),
+        name: r.string("dbName", undefined, (v) => {
             if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) return "a lower-case PostgreSQL identifier is expected";
             // Whatever lands in a template database is copied into every database created after.
             return /^template[01]$/.test(v) ? "a template database cannot hold the app's data; name the app's own database" : undefined;
         }),
-        user: r.string("dbUser", "kline", (v) =>
+        user: r.string("dbUser", undefined, (v) =>
             /^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : "a lower-case PostgreSQL identifier is expected",
         ),
-        sslMode: r.oneOf("dbSslMode", dbInCluster ? "disable" : "verify-full", [
-            "disable",
-            "allow",
-            "prefer",
-            "require",
-            "verify-ca",
-            "verify-full",
-        ]),
+        sslMode: r.oneOf<DatabaseConfig["sslMode"]>("dbSslMode", dbInCluster ? "disable" : "verify-full"),
         password: dbPassword,
         existingSecretName: isCanary ? "kline-analytics-db" : undefined,
         // The canary's pods are covered by production's NetworkPolicies: it needs no address block.
@@ -407,11 +264,11 @@ export function buildConfig(source: ConfigSource): StackConfig {
                       const p = parseCidr(v);
                       return p.ok ? undefined : p.reason;
                   }),
-        inClusterImage: r.string("dbInClusterImage", DEFAULT_POSTGRES_IMAGE, (v) => {
+        inClusterImage: r.string("dbInClusterImage", undefined, (v) => {
             const p = parseImage(v);
             return p.ok ? undefined : p.reason;
         }),
-        inClusterStorage: r.parsed("dbInClusterStorage", "10Gi", bounded(parseMemory, GiB, MAX_VOLUME_BYTES, showBytes)).text,
+        inClusterStorage: r.parsed("dbInClusterStorage", undefined, bounded(parseMemory, GiB, MAX_VOLUME_BYTES, showBytes)).text,
     };
     // An address literal as the host: never loopback or link-local, and inside the block egress allows.
     if (!dbInCluster && !isCanary && database.host !== "") {
@@ -483,11 +340,11 @@ export function buildConfig(source: ConfigSource): StackConfig {
 
     // --- monitoring and logging ---------------------------------------------------------------
     const scrapeInterval = bounded(parsePromDuration, SCRAPE_INTERVAL_BOUNDS.min, SCRAPE_INTERVAL_BOUNDS.max, showSeconds);
-    const monitoring = readMonitoringConfig(r, source.project, environment, ingressHost, env.scrapeInterval, (v) => {
+    const monitoring = readMonitoringConfig(r, env, ingressHost, (v) => {
         const p = scrapeInterval(v);
         return p.ok ? undefined : p.reason;
     });
-    const logging = readLoggingConfig(r, source.project, environment, logRetentionDays);
+    const logging = readLoggingConfig(r, source.project, environment, env, logRetentionDays);
     // Monitoring and logging are installed together (the canary stack installs neither).
     const network = readNetworkConfig(r, source.project, monitoring.install !== undefined || logging.stack !== undefined);
 
@@ -527,7 +384,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
     // --- production's safety nets ---------------------------------------------------------------
     const warnings: string[] = [];
     const overridden = (key: keyof typeof PRODUCTION_OVERRIDES): boolean => {
-        const on = r.boolean(key, false);
+        const on = r.boolean(key);
         // Pulumi.yaml's default "false" reaches every stack; only a true elsewhere is a mistake.
         if (environment !== "production" && on) {
             r.problems.push(
@@ -569,6 +426,7 @@ export function buildConfig(source: ConfigSource): StackConfig {
         project: source.project,
         stack: source.stack,
         environment,
+        protect: env.protect,
         namespace,
         ownsNamespace: !isCanary,
         labels: {

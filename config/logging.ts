@@ -1,14 +1,14 @@
-// The logging part of the configuration: the Elastic stack's size per environment (the matrix
-// below), the pinned versions, and the parser that turns the stack's keys into LoggingConfig.
+// The logging part of the configuration: the Elastic stack's size per environment (from the matrix
+// in config/environments.ts), the pinned versions, and the parser that turns the stack's keys into LoggingConfig.
 // Called by config/index.ts with its Reader, so problems land in the same ConfigError.
-import { ENVIRONMENTS } from "./environments";
+import { ENVIRONMENTS, Environment } from "./environments";
+import type { Reader } from "./reader";
 import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "./types";
 import {
     MAX_VOLUME_BYTES,
     bounded,
     checkDnsLabel,
     formatBytes,
-    Parsed,
     parseCpu,
     parseJvmSize,
     parseMemory,
@@ -16,6 +16,13 @@ import {
     showCpu,
     showJvm,
 } from "./validate";
+
+/** The namespaces of the logging stack: ECK operator, Elasticsearch and Kibana, Filebeat (Pod Security privileged). */
+export const LOGGING_NAMESPACES = {
+    operatorNamespace: "elastic-system",
+    namespace: "logging",
+    shipperNamespace: "logging-shipper",
+} as const;
 
 /** eck-operator Helm chart, pinned; its CRDs are what tools/verify checks our resources against. */
 export const ECK_OPERATOR_CHART = {
@@ -31,91 +38,6 @@ export const ECK_OPERATOR_CHART = {
  */
 // renovate: datasource=docker depName=docker.elastic.co/elasticsearch/elasticsearch
 export const DEFAULT_STACK_VERSION = "8.19.8";
-
-/** The namespaces of the logging stack: ECK operator, Elasticsearch and Kibana, Filebeat (Pod Security privileged). */
-export const LOGGING_NAMESPACES = {
-    operatorNamespace: "elastic-system",
-    namespace: "logging",
-    shipperNamespace: "logging-shipper",
-} as const;
-
-export interface LoggingDefaults {
-    /** false: this stack installs no logging (the canary's logs go to production's stack). */
-    install: boolean;
-    elasticsearchNodes: number;
-    /** Size of each node's `elasticsearch-data` volume. */
-    elasticsearchStorage: string;
-    /** Memory request = limit of each node. */
-    elasticsearchMemory: string;
-    /** CPU request = limit of each node (Guaranteed QoS together with memory). */
-    elasticsearchCpu: string;
-    /** JVM heap (-Xms = -Xmx): half the memory, the rest is Lucene's filesystem cache and off-heap. */
-    elasticsearchHeap: string;
-    /** Spread nodes over availability zones and tell Elasticsearch the zone (shard allocation awareness). */
-    elasticsearchZoneAwareness: boolean;
-    kibanaCount: number;
-    /** Hot-phase rollover: at least daily, or at this primary shard size. */
-    rolloverMaxPrimaryShardSize: string;
-}
-
-export const LOGGING_ENVIRONMENTS: Record<EnvironmentName, LoggingDefaults> = {
-    development: {
-        install: true,
-        elasticsearchNodes: 1,
-        elasticsearchStorage: "10Gi",
-        elasticsearchMemory: "2Gi",
-        elasticsearchCpu: "500m",
-        elasticsearchHeap: "1g",
-        elasticsearchZoneAwareness: false,
-        kibanaCount: 1,
-        rolloverMaxPrimaryShardSize: "5gb",
-    },
-    staging: {
-        install: true,
-        elasticsearchNodes: 2,
-        elasticsearchStorage: "50Gi",
-        elasticsearchMemory: "4Gi",
-        elasticsearchCpu: "1",
-        elasticsearchHeap: "2g",
-        elasticsearchZoneAwareness: false,
-        kibanaCount: 1,
-        rolloverMaxPrimaryShardSize: "20gb",
-    },
-    production: {
-        install: true,
-        elasticsearchNodes: 3,
-        elasticsearchStorage: "200Gi",
-        elasticsearchMemory: "8Gi",
-        elasticsearchCpu: "2",
-        elasticsearchHeap: "4g",
-        elasticsearchZoneAwareness: true,
-        kibanaCount: 2,
-        rolloverMaxPrimaryShardSize: "50gb",
-    },
-    // The canary runs in production's namespace and cluster: production's Filebeat ships its logs
-    // to production's Elasticsearch, into a data stream of their own with the canary's retention
-    // (canaryLogRetentionDays on the production stack). The canary stack installs nothing.
-    canary: {
-        install: false,
-        elasticsearchNodes: 0,
-        elasticsearchStorage: "",
-        elasticsearchMemory: "",
-        elasticsearchCpu: "",
-        elasticsearchHeap: "",
-        elasticsearchZoneAwareness: false,
-        kibanaCount: 0,
-        rolloverMaxPrimaryShardSize: "",
-    },
-};
-
-/** The part of config/index.ts's Reader this module uses. */
-export interface LoggingConfigReader {
-    readonly problems: string[];
-    string(key: string, fallback: string, check?: (v: string) => string | undefined): string;
-    integer(key: string, fallback: number, min: number, max?: number, unit?: string): number;
-    boolean(key: string, fallback: boolean): boolean;
-    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T };
-}
 
 const GiB = 1024 ** 3;
 
@@ -133,17 +55,18 @@ export function checkStackVersion(v: string): string | undefined {
  * Reads the logging keys for `environment`. `retentionDays` is the already-validated logRetentionDays.
  */
 export function readLoggingConfig(
-    r: LoggingConfigReader,
+    r: Reader,
     project: string,
     environment: EnvironmentName,
+    env: Environment,
     retentionDays: number,
 ): LoggingConfig {
-    const d = LOGGING_ENVIRONMENTS[environment];
+    const d = env.logging;
     const base = { ...LOGGING_NAMESPACES, retentionDays };
-    if (!d.install) return base;
+    if (d === undefined) return base;
 
     const stackVersion = r.string("logStackVersion", DEFAULT_STACK_VERSION, checkStackVersion);
-    const nodes = r.integer("elasticsearchNodes", d.elasticsearchNodes, 1, 9);
+    const nodes = r.integer("elasticsearchNodes", d.elasticsearchNodes);
     const storage = r.parsed("elasticsearchStorage", d.elasticsearchStorage, (v) => {
         const p = parseMemory(v);
         if (p.ok && p.value < GiB) return { ok: false, reason: "at least 1Gi is expected" };
@@ -158,7 +81,7 @@ export function readLoggingConfig(
         return p.ok && p.value < 256 * 1024 ** 2 ? { ok: false, reason: `at least ${showJvm(256 * 1024 ** 2)} is expected` } : p;
     });
     const zoneAwareness = r.boolean("elasticsearchZoneAwareness", d.elasticsearchZoneAwareness);
-    const kibanaCount = r.integer("kibanaCount", d.kibanaCount, 1, 5);
+    const kibanaCount = r.integer("kibanaCount", d.kibanaCount);
 
     if (heap.value !== undefined && memory.value !== undefined && heap.value * 2 > memory.value) {
         r.problems.push(
@@ -181,7 +104,7 @@ export function readLoggingConfig(
     const streams: ElasticStackConfig["streams"] = [{ environment, retentionDays }];
     if (environment === "production") {
         // Production's cluster also holds the canary's logs, in their own stream with their own retention.
-        const canaryDays = r.integer("canaryLogRetentionDays", ENVIRONMENTS.canary.logRetentionDays, 1, 3650, " (days)");
+        const canaryDays = r.integer("canaryLogRetentionDays", ENVIRONMENTS.canary.app.logRetentionDays);
         streams.push({ environment: "canary", retentionDays: canaryDays });
     }
 

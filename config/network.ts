@@ -1,15 +1,9 @@
 // The network part of the configuration: the address blocks NetworkPolicies need where a label
 // selector cannot name the destination (the API server, the nodes, HTTPS services outside the
 // cluster). Called by config/index.ts with its Reader, so problems land in the same ConfigError.
+import type { Reader } from "./reader";
 import { NetworkConfig } from "./types";
-import { Parsed, parseCidrList } from "./validate";
-
-export interface NetworkConfigReader {
-    readonly problems: string[];
-    raw(key: string): string | undefined;
-    integer(key: string, fallback: number, min: number, max?: number, unit?: string): number;
-    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T };
-}
+import { parseCidrList } from "./validate";
 
 const cidrs = (what: string) => (v: string) => parseCidrList(v, what);
 
@@ -19,7 +13,7 @@ const cidrs = (what: string) => (v: string) => parseCidrList(v, what);
  * blocks are required: no default fits every cluster, and a guessed one would either open too
  * much or silently cut Prometheus, Filebeat and the operators off.
  */
-export function readNetworkConfig(r: NetworkConfigReader, project: string, installsClusterServices: boolean): NetworkConfig {
+export function readNetworkConfig(r: Reader, project: string, installsClusterServices: boolean): NetworkConfig {
     const required = (key: string, how: string): string[] => {
         if (r.raw(key) === undefined) {
             r.problems.push(`${project}:${key} is not set: ${how}`);
@@ -41,7 +35,7 @@ export function readNetworkConfig(r: NetworkConfigReader, project: string, insta
                   "e.g. `pulumi config set nodeCidrs 10.30.0.0/16`",
           )
         : [];
-    const apiServerPort = r.integer("apiServerPort", 443, 1, 65535);
+    const apiServerPort = r.integer("apiServerPort");
     const optional = (key: string, what: string): string[] | undefined =>
         r.raw(key) === undefined ? undefined : (r.parsed(key, "", cidrs(what)).value ?? []);
     return {

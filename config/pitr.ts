@@ -1,6 +1,7 @@
 // Point-in-time recovery of the database a stack runs itself (dbInCluster): pgBackRest archives WAL
 // continuously and takes full and incremental backups under its own prefix of the backup bucket.
 // Read by config/index.ts with its Reader, so problems land in the same ConfigError.
+import type { Reader } from "./reader";
 import { BackupConfig, PitrConfig } from "./types";
 import { Parsed, bounded, parseDuration, showSeconds } from "./validate";
 
@@ -70,19 +71,13 @@ export function parseRestoreInstant(text: string): Parsed<RestoreInstant> {
     };
 }
 
-export interface PitrConfigReader {
-    readonly problems: string[];
-    raw(key: string): string | undefined;
-    parsed<T>(key: string, fallback: string, parse: (v: string) => Parsed<T>): { text: string; value?: T };
-}
-
 /**
  * The PITR settings, or undefined when the stack runs no database of its own or no backups (then
  * any PITR key that is set is refused, naming why).
  * @param now milliseconds since the epoch: a restore target may not lie in the future.
  */
 export function readPitrConfig(
-    r: PitrConfigReader,
+    r: Reader,
     project: string,
     dbInCluster: boolean,
     isCanary: boolean,

@@ -72,6 +72,8 @@ export interface DatabaseConfig {
 
 export interface BackupConfig {
     enabled: boolean;
+    /** Who takes this stack's backups while it takes none itself. */
+    servedBy?: string;
     schedule: string;
     timeZone: string;
     retentionDays: number;
@@ -117,6 +119,45 @@ export interface PitrConfig {
     restoreTarget?: { text: string; epochMs: number; postgres: string; slug: string };
 }
 
+/** Alert thresholds of the app's rules (components/monitoring/rules.ts); one set per environment in config/environments.ts. */
+export interface AlertThresholds {
+    /** Share of HTTP requests answered 5xx (5m) above which KlineAnalyticsHighErrorRate fires. */
+    errorRatio: number;
+    /** p95 HTTP latency (seconds, 5m) for KlineAnalyticsHighResponseTime. */
+    latencyP95Seconds: number;
+    /** Heap used / heap max per pod for KlineAnalyticsHighMemoryUsage. */
+    heapUsedRatio: number;
+    /** CPU used / CPU limit per pod for KlineAnalyticsHighCPUUsage. */
+    cpuLimitRatio: number;
+    /** Working set / memory limit per pod (the OOM-kill line) for KlineAnalyticsContainerMemoryNearLimit. */
+    containerMemoryLimitRatio: number;
+    /** Share of CFS periods throttled for KlineAnalyticsCPUThrottling. */
+    cpuThrottledRatio: number;
+    /** Mean GC pause (seconds, 5m) for KlineAnalyticsHighGCPause. */
+    gcAvgPauseSeconds: number;
+    /** Share of wall-clock time a pod spends in GC pauses (5m) for KlineAnalyticsHighGCTime. */
+    gcTimeRatio: number;
+    /** Signals per second below which KlineAnalyticsLowSignalGeneration fires. */
+    minSignalsPerSecond: number;
+    /** p95 matching-engine time per order (seconds) for KlineAnalyticsHighOrderProcessingTime. */
+    orderProcessingP95Seconds: number;
+    /** p99 matching-engine time (seconds) for the critical KlineAnalyticsMatchingEngineHighLatency. */
+    matchingEngineP99Seconds: number;
+    ocrErrorRatio: number;
+    segmentationErrorRatio: number;
+    /** Container restarts within one hour for KlineAnalyticsPodRestarting. */
+    restartsPerHour: number;
+    /** Hours without a successful backup run for KlineAnalyticsBackupTooOld (and without a scheduled one for KlineAnalyticsBackupNotScheduled). */
+    backupMaxAgeHours: number;
+    /** Hours the CronJob's next run may be overdue for KlineAnalyticsBackupScheduleMissed (its startingDeadlineSeconds). */
+    backupScheduleLateHours: number;
+    /** Mean blackbox probe duration (seconds) for KlineAnalyticsProbeSlow. */
+    probeSlowSeconds: number;
+    /** Days before certificate expiry: warning, then critical. */
+    certWarningDays: number;
+    certCriticalDays: number;
+}
+
 export interface AwsConfig {
     region: string;
     oidcProviderArn: string;
@@ -152,6 +193,7 @@ export interface MuteWindowConfig {
 export interface MonitoringInstallConfig {
     kubePrometheusStack: HelmChartRef;
     blackboxExporter: HelmChartRef;
+    blackboxReplicas: number;
     /** node-exporter needs hostNetwork/hostPID/hostPath: it gets a `privileged` namespace of its own. */
     nodeExporterNamespace: string;
     prometheus: {
@@ -187,6 +229,7 @@ export interface MonitoringConfig {
     runbookBaseUrl: string;
     /** The app's external health URL the blackbox exporter probes (stable track only). */
     probeUrl: string;
+    thresholds: AlertThresholds;
     /** The monitoring stack this stack installs; undefined on the canary (it uses production's). */
     install?: MonitoringInstallConfig;
 }
@@ -245,6 +288,8 @@ export interface StackConfig {
     project: string;
     stack: string;
     environment: EnvironmentName;
+    /** Objects whose loss loses data (the app namespace, the backup bucket and its key) are `protect`ed. */
+    protect: boolean;
     /** Namespace the app runs in. */
     namespace: string;
     /** false on the canary stack: the production stack owns the namespace and its shared objects. */

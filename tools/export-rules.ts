@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { AlertmanagerParams, buildAlertmanagerConfig } from "../components/monitoring/alertmanager";
-import { namespaceFor } from "../config/environments";
+import { ENVIRONMENTS as MATRIX, namespaceFor } from "../config/environments";
+import { EnvironmentName } from "../config/types";
 import { DEFAULT_RUNBOOK_BASE_URL, MONITORING_NAMESPACE } from "../config/monitoring";
 import { buildDashboard, DASHBOARD_FILE } from "../components/monitoring/dashboard";
 import { dashboardParams, placeholderAlertmanagerParams, ruleParamsFor, RuleTarget } from "../components/monitoring/params";
@@ -57,6 +58,7 @@ export function exportMonitoring(outDir: string, input: ExportInput): ExportedFi
         probe: input.probe,
         monitoringNamespace: input.monitoringNamespace,
         maintenanceMode: input.maintenanceMode,
+        thresholds: MATRIX[input.environment as EnvironmentName].alerts,
     };
     fs.mkdirSync(path.join(outDir, "dashboards"), { recursive: true });
     const write = (name: string, text: string) => {
@@ -66,7 +68,13 @@ export function exportMonitoring(outDir: string, input: ExportInput): ExportedFi
     };
     const rules = [write("prometheus-rules.yml", rulesFileYaml(buildRuleGroups(ruleParamsFor(target))))];
     if (input.canary) {
-        const canary = ruleParamsFor({ ...target, environment: "canary", track: "canary", appName: "kline-analytics-canary" });
+        const canary = ruleParamsFor({
+            ...target,
+            environment: "canary",
+            track: "canary",
+            appName: "kline-analytics-canary",
+            thresholds: MATRIX.canary.alerts,
+        });
         rules.push(write("prometheus-rules-canary.yml", rulesFileYaml(buildRuleGroups(canary))));
     }
     const alertmanager = write(

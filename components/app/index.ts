@@ -16,6 +16,8 @@ export interface KlineAppArgs {
     namespace: string;
     /** Create the namespace and its shared objects (false on the canary stack). */
     ownsNamespace: boolean;
+    /** Protect the namespace (production): no config mistake or destroy can delete it with everything in it. */
+    protect: boolean;
     /**
      * When the namespace is another stack's (the canary runs in production's): its name as that
      * stack exports it, so every object here waits for, and fails early without, that stack.
@@ -45,8 +47,8 @@ export function deploymentOptions(app: AppConfig): Pick<pulumi.CustomResourceOpt
 }
 
 /** Options of the Namespace: production's is protected, so no config mistake or destroy can delete it with everything in it. */
-export function namespaceOptions(environment: EnvironmentName): Pick<pulumi.CustomResourceOptions, "protect"> {
-    return environment === "production" ? { protect: true } : {};
+export function namespaceOptions(protect: boolean): Pick<pulumi.CustomResourceOptions, "protect"> {
+    return protect ? { protect: true } : {};
 }
 
 export function configChecksum(data: Record<string, string>): string {
@@ -74,7 +76,7 @@ export class KlineApp extends pulumi.ComponentResource {
             const ns = new k8s.core.v1.Namespace(
                 `${name}-namespace`,
                 { metadata: { name: args.namespace, labels: { ...args.labels, ...podSecurityLabels("restricted") } } },
-                { ...child, ...namespaceOptions(args.environment) },
+                { ...child, ...namespaceOptions(args.protect) },
             );
             namespace = ns.metadata.name;
         } else {

@@ -44,7 +44,6 @@ export function valueMasksXml(indent = "        "): string {
 }
 
 export function renderLogbackXml(opts: LogbackOptions): string {
-    if (!(opts.sampleRate > 0 && opts.sampleRate <= 1)) throw new Error(`sampleRate ${opts.sampleRate} is outside (0, 1]`);
     const paths = SENSITIVE_KEYS.map((k) => `        <path>${k}</path>\n        <path>*/${k}</path>`).join("\n");
     // Keep WARN and ERROR always; let a DEBUG/INFO event through with probability sampleRate.
     const sampling =

@@ -19,6 +19,8 @@ import {
 
 export interface BackupBucketArgs {
     environment: EnvironmentName;
+    /** Protect the bucket and its key (production). */
+    protect: boolean;
     retentionDays: number;
     /** Key prefix of the backups, e.g. "backups/". */
     prefix: string;
@@ -57,7 +59,7 @@ export class BackupBucket extends pulumi.ComponentResource {
         }
         const child = { parent: this };
         // The bucket and its key hold the backups: protected in production.
-        const keep = { ...child, ...backupResourceOptions(args.environment) };
+        const keep = { ...child, ...backupResourceOptions(args.protect) };
         const base = `kline-analytics-${args.environment}`;
 
         const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 4 }, child);

@@ -130,6 +130,7 @@ export function createBackupBucket(cfg: StackConfig, providers: BackupProviders)
         "backup",
         {
             environment: cfg.environment,
+            protect: cfg.protect,
             retentionDays: cfg.backup.retentionDays,
             prefix: cfg.backup.prefix,
             encryption: cfg.backup.encryption,
@@ -159,7 +160,7 @@ export function createBackups(
 ) {
     if (!cfg.backup.enabled) {
         return {
-            outputs: { enabled: false, servedBy: cfg.environment === "canary" ? "the production stack" : "none (backupEnabled is false)" },
+            outputs: { enabled: false, servedBy: cfg.backup.servedBy },
         };
     }
     const bucket = existingBucket ?? createBackupBucket(cfg, providers);

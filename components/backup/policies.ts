@@ -2,7 +2,6 @@
 // policies, the bucket policy, lifecycle rules and per-environment resource options. Pure
 // functions of strings, so tests check them without Pulumi.
 import { LOCK_DIR } from "../../config/backup-contract";
-import { EnvironmentName } from "../../config/types";
 
 export interface PolicyDocument {
     Version: "2012-10-17";
@@ -21,8 +20,8 @@ export const LOCK_KEY_SUFFIX = `${LOCK_DIR}*`;
  * `pulumi destroy` or an accidental replacement cannot delete the backups (mocks never see options,
  * so tests call this function).
  */
-export function backupResourceOptions(environment: EnvironmentName): { protect: boolean } {
-    return { protect: environment === "production" };
+export function backupResourceOptions(protect: boolean): { protect: boolean } {
+    return { protect };
 }
 
 /** IRSA trust: only this cluster's ServiceAccount `<namespace>/<name>` may assume the role. */

@@ -22,11 +22,7 @@ const DURATION = /^[1-9][0-9]*(d|h|m)$/;
 const SIZE = /^[1-9][0-9]*(gb|mb)$/;
 
 export function checkIlmSpec(spec: IlmPolicySpec): void {
-    if (!Number.isInteger(spec.retentionDays) || spec.retentionDays < 1 || spec.retentionDays > 3650) {
-        throw new Error(
-            `logging: retentionDays for '${spec.environment}' is ${spec.retentionDays}; use a whole number of days from 1 to 3650`,
-        );
-    }
+    // retentionDays comes from logRetentionDays / canaryLogRetentionDays, which config/ validates (1-3650).
     if (!DURATION.test(spec.rollover.maxAge)) {
         throw new Error(
             `logging: rollover maxAge for '${spec.environment}' is '${spec.rollover.maxAge}'; use a duration like 1d, 12h or 90m`,

@@ -6,6 +6,8 @@
 // production alert hides the canary's copy of it. The secrets (PagerDuty key, Slack webhook,
 // heartbeat URL) are parameters: Pulumi secrets in the stack, placeholders in tests and exports.
 import type * as pulumi from "@pulumi/pulumi";
+import { checkSlackChannel } from "../../config/monitoring";
+import { muteWindowProblems } from "../../config/mute-windows";
 import { MAINTENANCE_ALERT, NOTIFICATIONS_FAILING_ALERT } from "./rules";
 
 /** A receiver secret: a plain string in tests and exports, a Pulumi secret Output in the stack. */
@@ -185,35 +187,6 @@ export function buildAlertmanagerConfig(p: AlertmanagerParams): AlertmanagerConf
     return config;
 }
 
-const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
-
-/** Problems of a list of mute windows (empty when valid); also used by the config module. */
-export function muteWindowProblems(windows: MuteWindow[]): string[] {
-    const problems: string[] = [];
-    const seen = new Set<string>();
-    for (const w of windows) {
-        const where = `mute window '${w.name}'`;
-        if (!/^[a-z0-9][a-z0-9-]*$/.test(w.name)) problems.push(`${where}: the name must be lower-case letters, digits and '-'`);
-        if (seen.has(w.name)) problems.push(`${where} is defined twice`);
-        seen.add(w.name);
-        if (w.routes.length === 0) problems.push(`${where} mutes no route: list some of critical, warning, canary`);
-        if (w.timeIntervals.length === 0) problems.push(`${where} has no time interval`);
-        for (const ti of w.timeIntervals) {
-            for (const r of ti.times ?? []) {
-                for (const t of [r.start_time, r.end_time]) {
-                    if (!/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t)) problems.push(`${where}: time '${t}' must be HH:MM (00:00-24:00)`);
-                }
-                if (r.start_time >= r.end_time) problems.push(`${where}: start_time ${r.start_time} must be before end_time ${r.end_time}`);
-            }
-            for (const d of ti.weekdays ?? []) {
-                if (!d.split(":").every((x) => WEEKDAYS.includes(x)))
-                    problems.push(`${where}: weekday '${d}' must be a day name or range such as monday:friday`);
-            }
-        }
-    }
-    return problems;
-}
-
 function validate(p: AlertmanagerParams): void {
     const fail = (what: string) => {
         throw new Error(`alertmanager config: ${what}`);
@@ -230,7 +203,7 @@ function validate(p: AlertmanagerParams): void {
         ["slackChannel", p.slackChannel],
         ["canarySlackChannel", p.canarySlackChannel],
     ] as const) {
-        if (!/^#[a-z0-9][a-z0-9._-]*$/.test(v)) fail(`${k} '${v}' must be a Slack channel such as #kline-alerts`);
+        if (checkSlackChannel(v)) fail(`${k} '${v}' must be a Slack channel such as #kline-alerts`);
     }
     const problems = muteWindowProblems(p.muteWindows);
     if (problems.length > 0) fail(problems.join("; "));

@@ -173,7 +173,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 chartReleaseArgs(install.blackboxExporter, {
                     name: BLACKBOX_RELEASE,
                     namespace: ns.metadata.name,
-                    values: blackboxExporterValues(args.environment),
+                    values: blackboxExporterValues(install.blackboxReplicas),
                     timeout: 300,
                 }),
                 { ...child, dependsOn: [this.kubePrometheusStack] },
@@ -211,6 +211,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 probe: track === "stable" && install !== undefined,
                 monitoringNamespace: track === "stable" && install !== undefined ? m.namespace : undefined,
                 maintenanceMode: m.maintenanceMode,
+                thresholds: m.thresholds,
             }),
         );
         if (args.pitr && track === "stable") {

@@ -2,7 +2,7 @@
 // builders, so the Pulumi component, `npm run rules:export` and the tests build the same data.
 import { AlertmanagerParams, MuteWindow } from "./alertmanager";
 import { DashboardParams } from "./dashboard";
-import { DEFAULT_SLO, defaultThresholds, RuleParams, SloTargets, Thresholds, Track } from "./rules";
+import { DEFAULT_SLO, RuleParams, SloTargets, Thresholds, Track } from "./rules";
 import { ALERTMANAGER_SERVICE, PROMETHEUS_SERVICE } from "./values";
 
 /** Name of the application container in the pod (components/app). */
@@ -40,7 +40,7 @@ export interface RuleTarget {
      */
     monitoringNamespace?: string;
     maintenanceMode: boolean;
-    thresholds?: Partial<Thresholds>;
+    thresholds: Thresholds;
     slo?: SloTargets;
 }
 
@@ -53,7 +53,7 @@ export function ruleParamsFor(t: RuleTarget): RuleParams {
         deployment: t.appName,
         container: APP_CONTAINER,
         runbookBaseUrl: t.runbookBaseUrl,
-        thresholds: { ...defaultThresholds(t.environment), ...(t.thresholds ?? {}) },
+        thresholds: t.thresholds,
         slo: t.slo ?? DEFAULT_SLO,
         backupCronJob: t.track === "stable" && t.backups ? BACKUP_CRONJOB : undefined,
         probeJob: t.track === "stable" && t.probe ? PROBE_JOB : undefined,

@@ -12,6 +12,8 @@
 // alert. The canary rule set holds alerts only, selecting `track="canary"` / the canary's pods,
 // and labels every alert `track: canary`, which Alertmanager routes to a non-paging receiver.
 
+import { AlertThresholds } from "../../config/types";
+
 export type Severity = "critical" | "warning" | "info";
 export type Track = "stable" | "canary";
 
@@ -36,43 +38,8 @@ export interface RuleGroup {
     rules: Rule[];
 }
 
-export interface Thresholds {
-    /** Share of HTTP requests answered 5xx (5m) above which KlineAnalyticsHighErrorRate fires. */
-    errorRatio: number;
-    /** p95 HTTP latency (seconds, 5m) for KlineAnalyticsHighResponseTime. */
-    latencyP95Seconds: number;
-    /** Heap used / heap max per pod for KlineAnalyticsHighMemoryUsage. */
-    heapUsedRatio: number;
-    /** CPU used / CPU limit per pod for KlineAnalyticsHighCPUUsage. */
-    cpuLimitRatio: number;
-    /** Working set / memory limit per pod (the OOM-kill line) for KlineAnalyticsContainerMemoryNearLimit. */
-    containerMemoryLimitRatio: number;
-    /** Share of CFS periods throttled for KlineAnalyticsCPUThrottling. */
-    cpuThrottledRatio: number;
-    /** Mean GC pause (seconds, 5m) for KlineAnalyticsHighGCPause. */
-    gcAvgPauseSeconds: number;
-    /** Share of wall-clock time a pod spends in GC pauses (5m) for KlineAnalyticsHighGCTime. */
-    gcTimeRatio: number;
-    /** Signals per second below which KlineAnalyticsLowSignalGeneration fires. */
-    minSignalsPerSecond: number;
-    /** p95 matching-engine time per order (seconds) for KlineAnalyticsHighOrderProcessingTime. */
-    orderProcessingP95Seconds: number;
-    /** p99 matching-engine time (seconds) for the critical KlineAnalyticsMatchingEngineHighLatency. */
-    matchingEngineP99Seconds: number;
-    ocrErrorRatio: number;
-    segmentationErrorRatio: number;
-    /** Container restarts within one hour for KlineAnalyticsPodRestarting. */
-    restartsPerHour: number;
-    /** Hours without a successful backup run for KlineAnalyticsBackupTooOld (and without a scheduled one for KlineAnalyticsBackupNotScheduled). */
-    backupMaxAgeHours: number;
-    /** Hours the CronJob's next run may be overdue for KlineAnalyticsBackupScheduleMissed (its startingDeadlineSeconds). */
-    backupScheduleLateHours: number;
-    /** Mean blackbox probe duration (seconds) for KlineAnalyticsProbeSlow. */
-    probeSlowSeconds: number;
-    /** Days before certificate expiry: warning, then critical. */
-    certWarningDays: number;
-    certCriticalDays: number;
-}
+/** The alert thresholds, decided per environment by the config module (config/environments.ts). */
+export type Thresholds = AlertThresholds;
 
 export interface SloTargets {
     /** Share of requests that must not answer 5xx, e.g. 0.999. */
@@ -152,40 +119,6 @@ export const MAINTENANCE_ALERT = "KlineAnalyticsMaintenanceMode";
 export const NOTIFICATIONS_FAILING_ALERT = "KlineAnalyticsNotificationsFailing";
 /** Every rule group of this module is named `kline-analytics.<...>`. */
 export const GROUP_PREFIX = "kline-analytics";
-
-/** Defaults per environment. Development is noisy and small, so its business floor is lower. */
-export function defaultThresholds(environment: string): Thresholds {
-    const base: Thresholds = {
-        errorRatio: 0.05,
-        latencyP95Seconds: 1,
-        heapUsedRatio: 0.9,
-        cpuLimitRatio: 0.9,
-        containerMemoryLimitRatio: 0.95,
-        cpuThrottledRatio: 0.25,
-        gcAvgPauseSeconds: 0.5,
-        gcTimeRatio: 0.1,
-        minSignalsPerSecond: 1,
-        orderProcessingP95Seconds: 0.25,
-        matchingEngineP99Seconds: 1,
-        ocrErrorRatio: 0.1,
-        segmentationErrorRatio: 0.1,
-        restartsPerHour: 2,
-        backupMaxAgeHours: 26,
-        backupScheduleLateHours: 1,
-        probeSlowSeconds: 2,
-        certWarningDays: 14,
-        certCriticalDays: 3,
-    };
-    switch (environment) {
-        case "production":
-        case "canary":
-            return base;
-        case "staging":
-            return { ...base, minSignalsPerSecond: 0.1 };
-        default:
-            return { ...base, minSignalsPerSecond: 0.01, latencyP95Seconds: 2 };
-    }
-}
 
 export const DEFAULT_SLO: SloTargets = { availability: 0.999, latency: { objective: 0.99, thresholdSeconds: 0.5 } };
 

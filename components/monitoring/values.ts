@@ -162,10 +162,10 @@ export function kubePrometheusStackValues(a: KubePrometheusStackValuesArgs): Rec
 }
 
 /** prometheus-blackbox-exporter: one `http_2xx` module and hardened security contexts. */
-export function blackboxExporterValues(environment: EnvironmentName): Record<string, unknown> {
+export function blackboxExporterValues(replicas: number): Record<string, unknown> {
     return {
         fullnameOverride: BLACKBOX_RELEASE,
-        replicas: environment === "production" ? 2 : 1,
+        replicas,
         automountServiceAccountToken: false,
         config: {
             modules: {

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions, encryptionStatements } from "../../components/backup";
 import { BACKUP_CRONJOB } from "../../components/monitoring/params";
-import { defaultThresholds } from "../../components/monitoring/rules";
+import { ENVIRONMENTS } from "../../config/environments";
 import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, renderStack, resources } from "../harness";
 import { restrictedViolations } from "../lib/pss";
 import { ConfigError, buildConfig } from "../../config";
@@ -199,7 +199,7 @@ for (const stack of ["development", "staging", "production"] as const) {
         });
 
         it(`protect: ${want.protect} on the bucket and the key (the exported option function and what the engine sees)`, () => {
-            assert.deepEqual(backupResourceOptions(stack), { protect: want.protect });
+            assert.deepEqual(backupResourceOptions(ENVIRONMENTS[stack].protect), { protect: want.protect });
             for (const [type, name] of [
                 ["aws:s3/bucket:Bucket", "backup-bucket"],
                 ["aws:kms/key:Key", "backup-key"],
@@ -259,7 +259,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(jobTemplate.spec.activeDeadlineSeconds, 4 * 3600);
             assert.equal(jobTemplate.spec.ttlSecondsAfterFinished, 3 * 86400);
             assert.equal(BACKUP_CRONJOB, BACKUP_CRONJOB_NAME, "the monitoring freshness alert watches this CronJob");
-            const t = defaultThresholds(stack);
+            const t = ENVIRONMENTS[stack].alerts;
             assert.equal(
                 t.backupScheduleLateHours * 3600,
                 spec.startingDeadlineSeconds,

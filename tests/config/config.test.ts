@@ -32,18 +32,18 @@ describe("config: environment defaults", () => {
         it(`${env}: applies its row of the environment matrix when the stack sets nothing else`, () => {
             const cfg = build({ environment: env });
             const row = ENVIRONMENTS[env];
-            assert.equal(cfg.app.replicas, row.replicas);
+            assert.equal(cfg.app.replicas, row.app.replicas);
             assert.deepEqual(cfg.app.resources, {
-                requests: { cpu: row.cpuRequest, memory: row.memoryRequest },
-                limits: { cpu: row.cpuLimit, memory: row.memoryLimit },
+                requests: { cpu: row.app.cpuRequest, memory: row.app.memoryRequest },
+                limits: { cpu: row.app.cpuLimit, memory: row.app.memoryLimit },
             });
-            assert.equal(cfg.app.javaHeap, row.javaHeap);
-            assert.equal(cfg.app.logLevel, row.logLevel);
-            assert.equal(cfg.app.logSampleRate, row.logSampleRate);
-            assert.equal(cfg.logging.retentionDays, row.logRetentionDays);
-            assert.equal(cfg.backup.enabled, row.backupEnabled);
-            assert.equal(cfg.monitoring.scrapeInterval, row.scrapeInterval);
-            assert.equal(cfg.app.antiAffinity, row.antiAffinity);
+            assert.equal(cfg.app.javaHeap, row.app.javaHeap);
+            assert.equal(cfg.app.logLevel, row.app.logLevel);
+            assert.equal(cfg.app.logSampleRate, row.app.logSampleRate);
+            assert.equal(cfg.logging.retentionDays, row.app.logRetentionDays);
+            assert.equal(cfg.backup.enabled, row.backup !== undefined);
+            assert.equal(cfg.monitoring.scrapeInterval, row.app.scrapeInterval);
+            assert.equal(cfg.app.antiAffinity, row.app.antiAffinity);
         });
     }
 
@@ -51,7 +51,16 @@ describe("config: environment defaults", () => {
         const rows = Object.fromEntries(
             Object.entries(ENVIRONMENTS).map(([k, r]) => [
                 k,
-                [r.replicas, r.cpuRequest, r.cpuLimit, r.memoryLimit, r.javaHeap, r.logLevel, r.logSampleRate, r.logRetentionDays],
+                [
+                    r.app.replicas,
+                    r.app.cpuRequest,
+                    r.app.cpuLimit,
+                    r.app.memoryLimit,
+                    r.app.javaHeap,
+                    r.app.logLevel,
+                    r.app.logSampleRate,
+                    r.app.logRetentionDays,
+                ],
             ]),
         );
         assert.deepEqual(rows, {
@@ -62,9 +71,9 @@ describe("config: environment defaults", () => {
         });
         assert.deepEqual(
             [ENVIRONMENTS.development, ENVIRONMENTS.staging, ENVIRONMENTS.production].map((r) => [
-                r.backupSchedule,
-                r.backupRetentionDays,
-                r.backupConcurrency,
+                r.backup!.schedule,
+                r.backup!.retentionDays,
+                r.backup!.concurrency,
             ]),
             [
                 ["0 1 * * *", 7, 3],
@@ -72,7 +81,7 @@ describe("config: environment defaults", () => {
                 ["0 2 * * *", 30, 5],
             ],
         );
-        assert.equal(ENVIRONMENTS.canary.backupEnabled, false);
+        assert.equal(ENVIRONMENTS.canary.backup, undefined);
     });
 
     it("the canary runs in production's namespace, does not own it, and takes 10% by default", () => {

@@ -3,7 +3,8 @@
 import * as assert from "assert";
 import { buildConfig, ConfigError, StackConfig } from "../../config";
 import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
-import { DEFAULT_STACK_VERSION, LOGGING_ENVIRONMENTS } from "../../config/logging";
+import { ENVIRONMENTS } from "../../config/environments";
+import { DEFAULT_STACK_VERSION } from "../../config/logging";
 
 function build(environment: string, overrides: Record<string, string> = {}): StackConfig {
     return buildConfig(mapSource({ ...REQUIRED_CONFIG, environment, ...overrides }));
@@ -24,7 +25,7 @@ describe("config: logging", () => {
     it("development / staging / production get their matrix row; canary installs no Elastic stack", () => {
         for (const env of ["development", "staging", "production"] as const) {
             const stack = build(env).logging.stack!;
-            const row = LOGGING_ENVIRONMENTS[env];
+            const row = ENVIRONMENTS[env].logging!;
             assert.deepStrictEqual(
                 [
                     stack.elasticsearch.nodes,
@@ -109,6 +110,9 @@ describe("config: logging", () => {
         ["a malformed memory", "development", { elasticsearchMemory: "2 GB" }, /elasticsearchMemory = "2 GB": a memory quantity/],
         ["no Kibana", "development", { kibanaCount: "0" }, /kibanaCount = "0": a whole number from 1 to 5/],
         ["a canary retention of 0 days", "production", { canaryLogRetentionDays: "0" }, /canaryLogRetentionDays = "0"/],
+        // The ILM policy's retention is these keys' value: config/ is where a bad one is refused.
+        ["zero retention", "staging", { logRetentionDays: "0" }, /logRetentionDays = "0": a whole number from 1 to 3650 \(days\)/],
+        ["fractional retention", "staging", { logRetentionDays: "1.5" }, /logRetentionDays = "1.5": a whole number/],
     ];
     for (const [name, env, overrides, message] of bad) {
         it(`refuses ${name}, naming the key, the value and what is allowed`, () => rejects(env, overrides, message));

@@ -20,7 +20,8 @@ import {
     TARGET_LABELS,
 } from "../../components/monitoring/metrics";
 import { dashboardParams, ruleParamsFor } from "../../components/monitoring/params";
-import { buildRuleGroups, defaultThresholds, leLabel } from "../../components/monitoring/rules";
+import { buildRuleGroups, leLabel } from "../../components/monitoring/rules";
+import { ENVIRONMENTS } from "../../config/environments";
 import { CANARY, ruleTarget, STABLE } from "./deployment";
 import { groupingsOf, selectorsOf } from "./promql";
 
@@ -134,8 +135,8 @@ describe("monitoring: the metric contract", function () {
     it("alert thresholds on quantiles are bucket bounds, so histogram_quantile is exact at the threshold", function () {
         const http = METRIC_CONTRACT.find((c) => c.name === "kline_analytics_http_requests_duration_seconds")!.buckets!;
         const engine = METRIC_CONTRACT.find((c) => c.name === "kline_analytics_matching_engine_duration_seconds")!.buckets!;
-        for (const env of ["development", "staging", "production", "canary"]) {
-            const t = defaultThresholds(env);
+        for (const env of ["development", "staging", "production", "canary"] as const) {
+            const t = ENVIRONMENTS[env].alerts;
             assert.ok(http.includes(t.latencyP95Seconds), `${env}: latencyP95Seconds ${t.latencyP95Seconds}`);
             assert.ok(engine.includes(t.orderProcessingP95Seconds), `${env}: orderProcessingP95Seconds`);
             assert.ok(engine.includes(t.matchingEngineP99Seconds), `${env}: matchingEngineP99Seconds`);

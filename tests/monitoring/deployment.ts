@@ -1,6 +1,8 @@
 // The healthy production deployment the promtool scenarios start from: three stable pods and one
 // canary pod in kline-analytics-production, as the exporters would show them, one sample a minute.
 import { RuleTarget } from "../../components/monitoring/params";
+import { ENVIRONMENTS } from "../../config/environments";
+import { EnvironmentName } from "../../config/types";
 import { counterPhases, gauge, Labels, World } from "./world";
 
 export const NS = "kline-analytics-production";
@@ -64,6 +66,7 @@ export function ruleTarget(t: Target, maintenanceMode = false): RuleTarget {
         probe: true,
         monitoringNamespace: MONITORING_NS,
         maintenanceMode,
+        thresholds: ENVIRONMENTS[t.environment as EnvironmentName].alerts,
     };
 }
 

@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { DATABASE_JOB, ruleParamsFor } from "../../components/monitoring/params";
+import { ENVIRONMENTS } from "../../config/environments";
 import { AlertingRule, PITR_BACKUP_GRACE_SECONDS, RuleGroup, allAlerts, buildRuleGroups } from "../../components/monitoring/rules";
 import { requireTool, runTool } from "../lib/tools";
 import { NS, RUNBOOK } from "./deployment";
@@ -27,6 +28,7 @@ function pitrGroup(): RuleGroup {
             probe: false,
             maintenanceMode: false,
             pitr: SCHEDULE,
+            thresholds: ENVIRONMENTS.production.alerts,
         }),
     );
     const g = groups.find((x) => x.name.endsWith(".pitr"));

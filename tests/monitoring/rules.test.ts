@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { APP_METRICS, appMetricOf, knownRawMetricNames } from "../../components/monitoring/metrics";
 import { ruleParamsFor } from "../../components/monitoring/params";
+import { ENVIRONMENTS } from "../../config/environments";
 import { allAlerts, buildRuleGroups, isAlert, RecordingRule, RuleGroup, RuleParams } from "../../components/monitoring/rules";
 import { CANARY, ruleTarget, STABLE } from "./deployment";
 import { parsePromQL } from "./promql";
@@ -186,6 +187,7 @@ describe("monitoring: rule groups as data", function () {
             namespace: "kline-analytics-development",
             backups: false,
             probe: false,
+            thresholds: ENVIRONMENTS.development.alerts,
         });
         const devAlerts = allAlerts(buildRuleGroups(dev));
         assert.ok(devAlerts.every((a) => !a.expr.includes("kline-analytics-production")));
@@ -202,7 +204,7 @@ describe("monitoring: rule groups as data", function () {
         const on = allAlerts(buildRuleGroups({ ...dev, maintenanceMode: true })).find((a) => a.alert === "KlineAnalyticsMaintenanceMode")!;
         assert.equal(on.expr, "vector(1) > 0");
         assert.equal(devAlerts.find((a) => a.alert === "KlineAnalyticsMaintenanceMode")!.expr, "vector(0) > 0");
-        const custom = ruleParamsFor({ ...ruleTarget(STABLE), thresholds: { errorRatio: 0.02 } });
+        const custom = ruleParamsFor({ ...ruleTarget(STABLE), thresholds: { ...ruleTarget(STABLE).thresholds, errorRatio: 0.02 } });
         assert.match(allAlerts(buildRuleGroups(custom)).find((a) => a.alert === "KlineAnalyticsHighErrorRate")!.expr, /> 0\.02$/);
     });
 

@@ -3,7 +3,9 @@
 // Security (restricted everywhere in `monitoring`), and config values that are refused.
 import { strict as assert } from "assert";
 import { buildConfig, ConfigError, StackConfig } from "../../config";
-import { MONITORING_ENVIRONMENTS, parseMuteWindows, parseRetention, prometheusRetentionSize } from "../../config/monitoring";
+import { ENVIRONMENTS } from "../../config/environments";
+import { parseRetention, prometheusRetentionSize } from "../../config/monitoring";
+import { parseMuteWindows } from "../../config/mute-windows";
 import { checkReceivers } from "../../components/monitoring";
 import { blackboxExporterValues, kubePrometheusStackValues } from "../../components/monitoring/values";
 import { REQUIRED_CONFIG, mapSource } from "../lib/config-source";
@@ -70,7 +72,7 @@ describe("monitoring: kube-prometheus-stack values", function () {
             assert.equal(p.storageSpec.volumeClaimTemplate.spec.resources.requests.storage, want.storage);
             assert.equal(p.scrapeInterval, want.interval);
             assert.equal(p.evaluationInterval, want.interval);
-            assert.deepEqual(p.resources, MONITORING_ENVIRONMENTS[env].prometheusResources);
+            assert.deepEqual(p.resources, ENVIRONMENTS[env].monitoring!.prometheusResources);
             assert.equal(p.podAntiAffinity, want.antiAffinity);
             assert.deepEqual(p.externalLabels, { environment: env });
             assert.equal(v.alertmanager.alertmanagerSpec.replicas, want.alertmanager);
@@ -131,8 +133,13 @@ describe("monitoring: kube-prometheus-stack values", function () {
                 ],
             },
             blackbox: {
-                securityContext: blackboxExporterValues("production").podSecurityContext,
-                containers: [{ name: "blackbox", securityContext: blackboxExporterValues("production").securityContext }],
+                securityContext: blackboxExporterValues(ENVIRONMENTS.production.monitoring!.blackboxReplicas).podSecurityContext,
+                containers: [
+                    {
+                        name: "blackbox",
+                        securityContext: blackboxExporterValues(ENVIRONMENTS.production.monitoring!.blackboxReplicas).securityContext,
+                    },
+                ],
             },
         };
         for (const [what, spec] of Object.entries(pods)) assert.deepEqual(restrictedViolations(spec), [], what);
@@ -153,7 +160,7 @@ describe("monitoring: kube-prometheus-stack values", function () {
 
 describe("monitoring: blackbox exporter values", function () {
     it("has an http_2xx module that wants TLS and any 2xx", function () {
-        const v: any = blackboxExporterValues("staging");
+        const v: any = blackboxExporterValues(ENVIRONMENTS.staging.monitoring!.blackboxReplicas);
         assert.equal(v.fullnameOverride, "blackbox-exporter");
         assert.deepEqual(Object.keys(v.config.modules), ["http_2xx"]);
         const m = v.config.modules.http_2xx;
@@ -161,7 +168,7 @@ describe("monitoring: blackbox exporter values", function () {
         assert.deepEqual(m.http.valid_status_codes, []);
         assert.equal(m.http.fail_if_not_ssl, true);
         assert.equal(v.replicas, 1);
-        assert.equal(blackboxExporterValues("production").replicas, 2);
+        assert.equal(blackboxExporterValues(ENVIRONMENTS.production.monitoring!.blackboxReplicas).replicas, 2);
         assert.equal(v.automountServiceAccountToken, false);
         assert.deepEqual(v.securityContext.capabilities, { drop: ["ALL"] });
         assert.equal(v.securityContext.readOnlyRootFilesystem, true);
