@@ -39,12 +39,16 @@ export interface RunResult {
     stderr: string;
 }
 
+/** The command line that runs `cmd` as the database's OS user (through runuser when this process is root). */
+export function asDatabaseUser(cmd: string, args: string[], env: Record<string, string>): [string, string[]] {
+    return isRoot
+        ? [requireTool("runuser", "apt-get install util-linux"), ["-u", osUser, "-w", Object.keys(env).join(","), "--", cmd, ...args]]
+        : [cmd, args];
+}
+
 /** Runs a command as the database's OS user with the given environment added. */
 export function runAs(cmd: string, args: string[], env: Record<string, string>, opts: { timeoutMs?: number } = {}): RunResult {
-    const envNames = Object.keys(env);
-    const [file, argv] = isRoot
-        ? [requireTool("runuser", "apt-get install util-linux"), ["-u", osUser, "-w", envNames.join(","), "--", cmd, ...args]]
-        : [cmd, args];
+    const [file, argv] = asDatabaseUser(cmd, args, env);
     const r = spawnSync(file, argv, {
         encoding: "utf8",
         env: { ...process.env, ...env },
