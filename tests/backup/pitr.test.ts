@@ -91,7 +91,8 @@ describe("pitr: configuration", () => {
         assert.equal(cfg.pitr?.incrementalEverySeconds, 3 * 86400);
         assert.ok(cfg.pitr?.restoreTarget);
         assert.doesNotThrow(() =>
-            build("development", { pitrRestoreTarget: "2026-12-02T16:25:00+02:00".replace("2026-12-02", iso(3 * HOUR).slice(0, 10)) }),
+            // 14:25 UTC on the day 30 hours ago: always in the past and inside the retention, whatever the time of day.
+            build("development", { pitrRestoreTarget: "2026-12-02T16:25:00+02:00".replace("2026-12-02", iso(30 * HOUR).slice(0, 10)) }),
         );
     });
 
