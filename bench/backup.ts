@@ -87,7 +87,11 @@ function measure(command: string, args: string[], env: NodeJS.ProcessEnv): Promi
             clearInterval(sampler);
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
             if (code !== 0) reject(new Error(`${command} ${args.join(" ")} exited ${code}:\n${stdout}${stderr}`));
-            else resolve({ seconds, peakRssBytes: peak, stdout });
+            else {
+                // Progress as each step ends, so a long run that is stopped still says what it measured.
+                process.stderr.write(`  ${seconds.toFixed(2)} s  ${[path.basename(command), ...args].join(" ").slice(0, 140)}\n`);
+                resolve({ seconds, peakRssBytes: peak, stdout });
+            }
         });
     });
 }
