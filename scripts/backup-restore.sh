@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kline-analytics PostgreSQL backups to S3-compatible storage: backup | list | restore | validate.
+# kline-analytics PostgreSQL backups: backup | list | restore | validate (the logical tier, S3) and
+# pitr-window | pitr-restore (point-in-time recovery of the in-cluster database, pgBackRest).
 #
 # The entry point the backup CronJob, the restore Job and people run. The work is done by a typed
 # program (components/backup/logical: lock, catalogue, metadata, window selection, verification,
@@ -11,12 +12,114 @@
 #   $BACKUP_PROGRAM                       a built cli.js (tests and benchmarks build one)
 #   /opt/kline-backup/program/.../cli.js  the backup image (images/backup/Dockerfile)
 #   this repository's TypeScript source   run through ts-node (npm ci first)
+#
+# pitr-window and pitr-restore run scripts/pitr.sh (the same script the database pod holds as
+# /etc/pgbackrest/pitr.sh): here when pgbackrest is on PATH and no pod is named, otherwise inside the
+# database pod through `kubectl exec`. They need no Node.js.
 set -euo pipefail
 
 fail() {
     printf '%s backup-restore: ERROR: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" >&2
-    exit 2
+    exit "${2:-2}"
 }
+
+pitr_usage_error() { fail "$1; see --help"; }
+
+# pitr-window / pitr-restore: parse, check, then run scripts/pitr.sh here or in the database pod.
+pitr_command() {
+    local command=$1 json=0 to="" dir="" port="" keep=0 namespace="" pod="" container="" remote=0 seen=" "
+    shift
+    while [[ $# -gt 0 ]]; do
+        local opt=$1 value=""
+        case $opt in
+            --*=*)
+                value=${opt#*=}
+                opt=${opt%%=*}
+                [[ -n "$value" ]] || pitr_usage_error "$command: $opt needs a value"
+                ;;
+        esac
+        [[ $seen != *" $opt "* ]] || pitr_usage_error "$command: $opt is given twice"
+        seen+="$opt "
+        case $command:$opt in
+            pitr-restore:--to | pitr-restore:--data-dir | pitr-restore:--port | *:--namespace | *:--pod | *:--container)
+                if [[ $1 == "$opt" ]]; then
+                    if [[ $# -lt 2 || -z "$2" || $2 == --* ]]; then pitr_usage_error "$command: $opt needs a value"; fi
+                    value=$2
+                    shift
+                fi
+                case $opt in
+                    --to) to=$value ;;
+                    --data-dir) dir=$value ;;
+                    --port) port=$value ;;
+                    --namespace) namespace=$value remote=1 ;;
+                    --pod) pod=$value remote=1 ;;
+                    --container) container=$value remote=1 ;;
+                esac
+                ;;
+            pitr-window:--json | pitr-restore:--keep-running)
+                [[ $1 == "$opt" ]] || pitr_usage_error "$command: $opt takes no value"
+                if [[ $opt == --json ]]; then json=1; else keep=1; fi
+                ;;
+            *) pitr_usage_error "unknown option for $command: '$1'" ;;
+        esac
+        shift
+    done
+
+    local args=()
+    if [[ $command == pitr-window ]]; then
+        args=(window)
+        [[ $json == 0 ]] || args+=(--json)
+    else
+        [[ -n "$to" ]] || pitr_usage_error "pitr-restore: --to <RFC 3339 instant> is required"
+        [[ -n "$dir" ]] || pitr_usage_error "pitr-restore: --data-dir <new empty directory> is required"
+        [[ $dir == /* ]] || pitr_usage_error "pitr-restore: --data-dir '$dir' must be an absolute path"
+        if [[ -n "$port" ]] && { ! [[ $port =~ ^[1-9][0-9]{0,4}$ ]] || [[ $port -gt 65535 ]]; }; then
+            pitr_usage_error "pitr-restore: --port '$port' is not a TCP port"
+        fi
+        args=(restore --target "$to" --data-dir "$dir")
+        [[ -z "$port" ]] || args+=(--port "$port")
+        [[ $keep == 0 ]] || args+=(--keep-running)
+    fi
+
+    local here=0 live
+    if [[ $remote == 0 ]] && command -v pgbackrest >/dev/null; then
+        here=1
+        # The live data directory: pg1-path of the configuration pgBackRest uses here.
+        live=$(sed -n 's/^pg1-path=//p' "${PGBACKREST_CONFIG:-/etc/pgbackrest/pgbackrest.conf}" 2>/dev/null | head -1)
+    else
+        # In the database pod: its data volume (PGDATA is below it; the pgbackrest container mounts it read-only).
+        live=/var/lib/postgresql/data
+    fi
+    if [[ $command == pitr-restore && -n "$live" ]]; then
+        local want have
+        want=$(realpath -m -- "$dir")
+        have=$(realpath -m -- "$live")
+        if [[ $want == "$have" || $want == "$have"/* || $have == "$want"/* ]]; then
+            fail "pitr-restore: --data-dir $dir is, holds or lies inside the live data directory $live: restore into a new, empty directory elsewhere" 4
+        fi
+    fi
+
+    if [[ $here == 1 ]]; then
+        local script
+        script="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/pitr.sh"
+        [[ -f "$script" ]] || fail "scripts/pitr.sh is not beside this script ($script)"
+        exec bash -- "$script" "${args[@]}"
+    fi
+
+    command -v kubectl >/dev/null ||
+        fail "neither pgbackrest nor kubectl is on PATH: run this where pgBackRest 2.45 and the repository's configuration are, or install kubectl to run it in the database pod"
+    local kube=(kubectl)
+    [[ -z "$namespace" ]] || kube+=(--namespace "$namespace")
+    # In the pod, pitr.sh comes from the pgBackRest ConfigMap; its live data directory is pg1-path there.
+    exec "${kube[@]}" exec "${pod:-kline-analytics-postgresql-0}" --container "${container:-pgbackrest}" -- \
+        bash /etc/pgbackrest/pitr.sh "${args[@]}"
+}
+
+# --help anywhere: the program prints the text of every command, these two included.
+case " $* " in
+    *" -h "* | *" --help "*) ;;
+    " pitr-window "* | " pitr-restore "*) pitr_command "$@" ;;
+esac
 
 node_bin=${BACKUP_NODE:-$(command -v node || true)}
 [[ -n "$node_bin" && -x "$node_bin" ]] ||

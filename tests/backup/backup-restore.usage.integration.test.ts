@@ -7,6 +7,7 @@ import * as path from "path";
 import { buildProgram } from "./lib/program";
 import { ScriptResult, runScript as runAny, show } from "./lib/run-script";
 import { MAX_RESTORE_TARGET_LENGTH } from "../../config/backup";
+import { onPath } from "../lib/tools";
 
 const program = buildProgram();
 
@@ -218,4 +219,166 @@ describe("backup-restore.sh usage and settings validation", () => {
             assert.match(r.stderr, /ERROR: /);
         });
     }
+});
+
+describe("backup-restore.sh point-in-time recovery commands: usage, refusals and where they run", () => {
+    const instant = "2026-12-02T14:25:00Z";
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kline-pitr-usage-"));
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("--help and the unknown-command message list every command, the point-in-time ones included", async () => {
+        const help = await runScript(["--help"], {});
+        assert.equal(help.code, 0, show(help));
+        for (const text of [
+            "pitr-window [--json]",
+            "pitr-restore --to <instant> --data-dir <dir> [--port <N>] [--keep-running]",
+            "--namespace <ns> --pod <pod> --container <name>",
+            "4 the directory is not empty or is the live data directory",
+        ])
+            assert.ok(help.stdout.includes(text), `--help mentions ${text}`);
+        // --help after a point-in-time command shows the same text.
+        const sub = await runScript(["pitr-restore", "--help"], {});
+        assert.equal(sub.code, 0, show(sub));
+        assert.equal(sub.stdout, help.stdout);
+        const unknown = await runScript(["pitr-windows"], {});
+        assert.equal(unknown.code, 2, show(unknown));
+        assert.match(
+            unknown.stderr,
+            /unknown command 'pitr-windows'; commands: backup, list, restore, validate, pitr-window, pitr-restore;/,
+        );
+    });
+
+    const cases: [string, string[], RegExp][] = [
+        ["--to without a value", ["pitr-restore", "--to", "--data-dir", "/srv/copy"], /pitr-restore: --to needs a value/],
+        ["--to as the last argument", ["pitr-restore", "--data-dir", "/srv/copy", "--to"], /pitr-restore: --to needs a value/],
+        ["an empty --to=", ["pitr-restore", "--to=", "--data-dir", "/srv/copy"], /pitr-restore: --to needs a value/],
+        ["--data-dir without a value", ["pitr-restore", "--to", instant, "--data-dir"], /pitr-restore: --data-dir needs a value/],
+        ["--port without a value", ["pitr-restore", "--to", instant, "--data-dir", "/srv/copy", "--port"], /--port needs a value/],
+        ["--namespace without a value", ["pitr-window", "--namespace", "--json"], /pitr-window: --namespace needs a value/],
+        ["--pod without a value", ["pitr-window", "--pod"], /pitr-window: --pod needs a value/],
+        ["--container without a value", ["pitr-restore", "--container", "--to", instant], /pitr-restore: --container needs a value/],
+        ["a missing --to", ["pitr-restore", "--data-dir", "/srv/copy"], /pitr-restore: --to <RFC 3339 instant> is required/],
+        ["a missing --data-dir", ["pitr-restore", "--to", instant], /pitr-restore: --data-dir <new empty directory> is required/],
+        ["a relative --data-dir", ["pitr-restore", "--to", instant, "--data-dir", "copy"], /--data-dir 'copy' must be an absolute path/],
+        ["a bad port", ["pitr-restore", "--to", instant, "--data-dir", "/srv/copy", "--port", "70000"], /--port '70000' is not a TCP port/],
+        ["an unknown pitr-window option", ["pitr-window", "--all"], /unknown option for pitr-window: '--all'/],
+        ["a restore option given to pitr-window", ["pitr-window", "--to", instant], /unknown option for pitr-window: '--to'/],
+        ["an unknown pitr-restore option", ["pitr-restore", "--target", instant], /unknown option for pitr-restore: '--target'/],
+        ["a value given to a flag", ["pitr-window", "--json=yes"], /pitr-window: --json takes no value/],
+        ["an option given twice", ["pitr-restore", "--to", instant, "--to", instant], /pitr-restore: --to is given twice/],
+        ["a stray argument", ["pitr-window", "now"], /unknown option for pitr-window: 'now'/],
+    ];
+    for (const [what, args, message] of cases) {
+        it(`exits 2 on ${what}`, async () => {
+            const r = await runScript(args, {});
+            assert.equal(r.code, 2, show(r));
+            assert.match(r.stderr, message);
+            assert.match(r.stderr, /ERROR: .*; see --help/);
+        });
+    }
+
+    /** A pgBackRest configuration whose live data directory (pg1-path) is `live`. */
+    function config(live: string): string {
+        const file = path.join(tmp, "pgbackrest.conf");
+        fs.writeFileSync(file, `[global]\nrepo1-path=${tmp}/repo\n\n[kline]\npg1-path=${live}\n`);
+        return file;
+    }
+
+    it("here (pgbackrest on PATH): refuses a non-empty directory before reading the repository", async function () {
+        if (!onPath("pgbackrest")) throw new Error("pgbackrest is not on PATH: apt-get install pgbackrest (listed in .ci/apt/backup.txt)");
+        const busy = fs.mkdtempSync(path.join(tmp, "busy-"));
+        fs.writeFileSync(path.join(busy, "PG_VERSION"), "15\n");
+        const r = await runScript(["pitr-restore", "--to", instant, "--data-dir", busy], {
+            PGBACKREST_CONFIG: config(path.join(tmp, "live")),
+        });
+        assert.equal(r.code, 4, show(r));
+        assert.match(r.stderr, /is not empty: a point-in-time restore goes into a new, empty directory/);
+        assert.deepEqual(fs.readdirSync(busy), ["PG_VERSION"], "nothing was written into it");
+    });
+
+    it("here: refuses the live data directory and any directory inside it, even when empty", async function () {
+        if (!onPath("pgbackrest")) throw new Error("pgbackrest is not on PATH: apt-get install pgbackrest (listed in .ci/apt/backup.txt)");
+        const live = path.join(tmp, "live");
+        fs.mkdirSync(live, { recursive: true });
+        for (const dir of [live, `${live}/`, path.join(live, "copy"), path.join(tmp, "elsewhere", "..", "live", "copy")]) {
+            const r = await runScript(["pitr-restore", "--to", instant, "--data-dir", dir], { PGBACKREST_CONFIG: config(live) });
+            assert.equal(r.code, 4, `${dir}: ${show(r)}`);
+            assert.match(r.stderr, /is, holds or lies inside the live data directory/);
+        }
+        assert.deepEqual(fs.readdirSync(live), [], "nothing was created in the live directory");
+    });
+
+    /** A PATH without pgbackrest whose kubectl records its arguments (one per line) into `log`. */
+    function kubectlPath(log: string): string {
+        const dir = fs.mkdtempSync(path.join(tmp, "path-"));
+        for (const tool of ["bash", "dirname", "date", "realpath", "sed", "head"]) fs.symlinkSync(`/usr/bin/${tool}`, path.join(dir, tool));
+        fs.writeFileSync(path.join(dir, "kubectl"), `#!/usr/bin/bash\nprintf '%s\\n' "$@" > '${log}'\necho "kubectl stand-in ran"\n`, {
+            mode: 0o755,
+        });
+        return dir;
+    }
+
+    it("without pgbackrest: runs pitr.sh in the database pod through kubectl exec, arguments passed as given", async () => {
+        const log = path.join(tmp, "kubectl.args");
+        const PATH = kubectlPath(log);
+        const w = await runScript(["pitr-window", "--json"], { PATH });
+        assert.equal(w.code, 0, show(w));
+        assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
+            "exec",
+            "kline-analytics-postgresql-0",
+            "--container",
+            "pgbackrest",
+            "--",
+            "bash",
+            "/etc/pgbackrest/pitr.sh",
+            "window",
+            "--json",
+        ]);
+        const dir = "/tmp/pitr copy; rm -rf /";
+        const r = await runScript(
+            [
+                "pitr-restore",
+                "--namespace=kline-analytics-production",
+                "--to",
+                instant,
+                "--data-dir",
+                dir,
+                "--port",
+                "54400",
+                "--keep-running",
+            ],
+            { PATH },
+        );
+        assert.equal(r.code, 0, show(r));
+        assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
+            "--namespace",
+            "kline-analytics-production",
+            "exec",
+            "kline-analytics-postgresql-0",
+            "--container",
+            "pgbackrest",
+            "--",
+            "bash",
+            "/etc/pgbackrest/pitr.sh",
+            "restore",
+            "--target",
+            instant,
+            "--data-dir",
+            dir,
+            "--port",
+            "54400",
+            "--keep-running",
+        ]);
+    });
+
+    it("in a pod: refuses the pod's data volume without calling kubectl", async () => {
+        const log = path.join(tmp, "kubectl-refused.args");
+        const r = await runScript(
+            ["pitr-restore", "--pod", "kline-analytics-pitr-x-0", "--to", instant, "--data-dir", "/var/lib/postgresql/data/pgdata"],
+            { PATH: kubectlPath(log) },
+        );
+        assert.equal(r.code, 4, show(r));
+        assert.match(r.stderr, /live data directory \/var\/lib\/postgresql\/data/);
+        assert.equal(fs.existsSync(log), false, "kubectl was not run");
+    });
 });

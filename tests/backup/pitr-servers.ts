@@ -2,22 +2,15 @@
 // openssl, so pgBackRest verifies the certificate), PostgreSQL 15 archiving WAL through pgBackRest
 // with the configuration the program renders (components/backup/pitr-config.ts), and helpers to run
 // pgBackRest, the agent and scripts/pitr.sh as the database's OS user.
-import {
-    CreateBucketCommand,
-    GetObjectCommand,
-    ListBucketsCommand,
-    ListObjectsV2Command,
-    PutObjectCommand,
-    S3Client,
-} from "@aws-sdk/client-s3";
-import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
-import * as crypto from "crypto";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { RepositoryTarget, archivingArgs, renderPgbackrestConf } from "../../components/backup/pitr-config";
 import { requireTool } from "../lib/tools";
+import { MinioServer } from "./lib/minio";
 import { freePort } from "./lib/ports";
 
 export const PGBACKREST_HINT = "apt-get install pgbackrest (Debian 2.45, listed in .ci/apt/backup.txt)";
@@ -46,12 +39,16 @@ export interface RunResult {
     stderr: string;
 }
 
+/** The command line that runs `cmd` as the database's OS user (through runuser when this process is root). */
+export function asDatabaseUser(cmd: string, args: string[], env: Record<string, string>): [string, string[]] {
+    return isRoot
+        ? [requireTool("runuser", "apt-get install util-linux"), ["-u", osUser, "-w", Object.keys(env).join(","), "--", cmd, ...args]]
+        : [cmd, args];
+}
+
 /** Runs a command as the database's OS user with the given environment added. */
 export function runAs(cmd: string, args: string[], env: Record<string, string>, opts: { timeoutMs?: number } = {}): RunResult {
-    const envNames = Object.keys(env);
-    const [file, argv] = isRoot
-        ? [requireTool("runuser", "apt-get install util-linux"), ["-u", osUser, "-w", envNames.join(","), "--", cmd, ...args]]
-        : [cmd, args];
+    const [file, argv] = asDatabaseUser(cmd, args, env);
     const r = spawnSync(file, argv, {
         encoding: "utf8",
         env: { ...process.env, ...env },
@@ -67,116 +64,35 @@ export function mustRun(cmd: string, args: string[], env: Record<string, string>
     return r.stdout;
 }
 
-/** MinIO over HTTPS with a certificate for localhost signed by a throw-away CA. */
+/**
+ * MinIO over HTTPS (the tests' MinioServer with tls) and what pgBackRest needs of it: its repository
+ * settings and credentials, and an AWS SDK client that trusts only the throw-away CA.
+ */
 export class TlsMinio {
-    readonly accessKey = "pitr-" + crypto.randomBytes(4).toString("hex");
-    readonly secretKey = crypto.randomBytes(24).toString("base64url");
-    readonly region = "us-east-1";
-    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "kline-pitr-minio-"));
-    readonly caFile = path.join(this.dir, "ca.crt");
-    port = 0;
-    private proc?: ChildProcess;
-    private output = "";
+    private constructor(private readonly server: MinioServer) {}
 
     static async create(): Promise<TlsMinio> {
-        const m = new TlsMinio();
-        m.port = await freePort();
-        m.makeCertificates();
-        await m.start();
-        return m;
+        return new TlsMinio(await MinioServer.create({ tls: true }));
     }
 
-    private makeCertificates(): void {
-        const openssl = requireTool("openssl", "apt-get install openssl");
-        const certs = path.join(this.dir, "certs");
-        fs.mkdirSync(certs);
-        const run = (args: string[]) => execFileSync(openssl, args, { cwd: certs, stdio: ["ignore", "pipe", "pipe"] });
-        run([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=kline pitr test CA",
-        ]);
-        run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "private.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
-        fs.writeFileSync(
-            path.join(certs, "ext.cnf"),
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-        );
-        run([
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "public.crt",
-            "-days",
-            "1",
-            "-extfile",
-            "ext.cnf",
-        ]);
-        fs.copyFileSync(path.join(certs, "ca.crt"), this.caFile);
-        fs.chmodSync(this.caFile, 0o644);
-        fs.chmodSync(this.dir, 0o755);
+    get region(): string {
+        return this.server.region;
     }
-
-    private async start(): Promise<void> {
-        const bin = requireTool("minio", "bash .ci/setup/20-minio.sh (builds MinIO from its Go module)");
-        const data = path.join(this.dir, "data");
-        fs.mkdirSync(data);
-        this.proc = spawn(
-            bin,
-            ["server", "--quiet", "--certs-dir", path.join(this.dir, "certs"), "--address", `127.0.0.1:${this.port}`, data],
-            {
-                env: {
-                    PATH: process.env.PATH,
-                    HOME: this.dir,
-                    MINIO_ROOT_USER: this.accessKey,
-                    MINIO_ROOT_PASSWORD: this.secretKey,
-                    MINIO_BROWSER: "off",
-                    MINIO_UPDATE: "off",
-                },
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
-        this.proc.stdout!.on("data", (d) => (this.output += d));
-        this.proc.stderr!.on("data", (d) => (this.output += d));
-        const deadline = Date.now() + 30_000;
-        while (Date.now() < deadline) {
-            if (this.proc.exitCode !== null) throw new Error(`minio exited with ${this.proc.exitCode}: ${this.output}`);
-            if (
-                await this.s3.send(new ListBucketsCommand({})).then(
-                    () => true,
-                    () => false,
-                )
-            )
-                return;
-            await new Promise((r) => setTimeout(r, 200));
-        }
-        throw new Error(`minio (TLS) did not become ready within 30 s: ${this.output}`);
+    get port(): number {
+        return this.server.port;
+    }
+    get caFile(): string {
+        return this.server.caFile!;
     }
 
     private client?: S3Client;
     /** An S3 client that trusts only the throw-away CA (bucket set-up, and tampering with stored objects). */
     private get s3(): S3Client {
         this.client ??= new S3Client({
-            endpoint: `https://localhost:${this.port}`,
+            endpoint: this.server.endpoint,
             forcePathStyle: true,
             region: this.region,
-            credentials: { accessKeyId: this.accessKey, secretAccessKey: this.secretKey },
+            credentials: { accessKeyId: this.server.accessKey, secretAccessKey: this.server.secretKey },
             requestHandler: { httpsAgent: new https.Agent({ ca: fs.readFileSync(this.caFile) }) },
         });
         return this.client;
@@ -223,19 +139,12 @@ export class TlsMinio {
 
     /** The keys pgBackRest takes from its environment with repo1-s3-key-type=shared (never in its file). */
     credentialsEnv(): Record<string, string> {
-        return { PGBACKREST_REPO1_S3_KEY: this.accessKey, PGBACKREST_REPO1_S3_KEY_SECRET: this.secretKey };
+        return { PGBACKREST_REPO1_S3_KEY: this.server.accessKey, PGBACKREST_REPO1_S3_KEY_SECRET: this.server.secretKey };
     }
 
     async destroy(): Promise<void> {
         this.client?.destroy();
-        const proc = this.proc;
-        if (proc && proc.exitCode === null) {
-            await new Promise<void>((resolve) => {
-                proc.once("exit", () => resolve());
-                proc.kill("SIGKILL");
-            });
-        }
-        fs.rmSync(this.dir, { recursive: true, force: true });
+        await this.server.destroy();
     }
 }
 

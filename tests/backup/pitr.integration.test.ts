@@ -12,6 +12,7 @@ import { ArchivingPostgres, PGBACKREST_HINT, RunResult, TlsMinio, ownedDir, pgBi
 const ROOT = path.join(__dirname, "..", "..");
 const AGENT = path.join(ROOT, "images", "postgres", "pitr-agent.sh");
 const PITR_SH = path.join(ROOT, "scripts", "pitr.sh");
+const ENTRY = path.join(ROOT, "scripts", "backup-restore.sh");
 const BUCKET = "kline-pitr-test";
 const PREFIX = "pgbackrest/";
 
@@ -63,6 +64,11 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
 
     function pitrSh(args: string[], env: Record<string, string> = {}): RunResult {
         return runAs("bash", [PITR_SH, ...args], { ...pg.env, PG_BINDIR: pgBinDir(), PITR_STANZA, PITR_RECOVERY_TIMEOUT: "120", ...env });
+    }
+
+    /** scripts/backup-restore.sh, the operator's entry point, here (pgbackrest is on PATH). */
+    function entry(args: string[]): RunResult {
+        return runAs("bash", [ENTRY, ...args], { ...pg.env, PG_BINDIR: pgBinDir(), PITR_STANZA, PITR_RECOVERY_TIMEOUT: "120" });
     }
 
     before(async function () {
@@ -188,6 +194,51 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
         const archiveAfter = await minio.list(BUCKET, `${PREFIX}archive/`);
         assert.ok(!archiveAfter.some((o) => /\/00000002/.test(o.key)), "the restored copy wrote into the live repository");
         assert.deepEqual(archiveAfter, archiveBefore);
+        assert.equal(pg.psql(FINGERPRINT), after, "the live database is untouched");
+    });
+
+    it("backup-restore.sh pitr-window and pitr-restore (the entry point) restore to an instant and verify it", async function () {
+        pg.psql("begin; update notes set note = 'third' where id = 51; insert into trades values (300003, 'CCC', 3.5); commit;");
+        await sleep(1100);
+        const target = new Date().toISOString();
+        const atTarget = pg.psql(FINGERPRINT);
+        await sleep(1100);
+        pg.psql("begin; update notes set note = 'fourth' where id = 51; delete from trades where id between 10 and 19; commit;");
+        const after = pg.psql(FINGERPRINT);
+        assert.notEqual(after, atTarget);
+        await pg.archiveCurrentWal();
+
+        const w = entry(["pitr-window", "--json"]);
+        assert.equal(w.status, 0, `${w.stdout}${w.stderr}`);
+        const window = JSON.parse(w.stdout);
+        assert.equal(window.stanza, PITR_STANZA);
+        assert.ok(Date.parse(window.start) <= Date.parse(target) && Date.parse(target) <= Date.parse(window.end), w.stdout);
+        const text = entry(["pitr-window"]);
+        assert.match(text.stdout, new RegExp(`stanza ${PITR_STANZA}: any instant from \\S+Z to \\S+Z can be restored`));
+
+        const dataDir = path.join(restoreRoot, "entry-copy");
+        const port = pg.port + 2;
+        const started = Date.now();
+        const r = entry(["pitr-restore", "--to", target, "--data-dir", dataDir, "--port", String(port), "--keep-running"]);
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+        try {
+            const socket = /running on socket (\S+) port/.exec(r.stdout)![1];
+            assert.equal(pg.psql(FINGERPRINT, { socket, port }), atTarget, "the copy holds exactly the state at the instant");
+            console.log(`      backup-restore.sh pitr-restore to ${target}: ${seconds(started)} s`);
+            // The verification it prints: where recovery stopped and the exact row count of every table.
+            assert.match(r.stdout, /recovery stopping before commit of transaction \d+, time /);
+            assert.match(r.stdout, /postgres\.public\.trades rows=300002\n/);
+            assert.match(r.stdout, /postgres\.public\.notes rows=100\n/);
+        } finally {
+            runAs(path.join(pgBinDir(), "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"], {});
+        }
+        // The same directory again, now not empty: refused; and the live data directory: refused.
+        const again = entry(["pitr-restore", "--to", target, "--data-dir", dataDir]);
+        assert.equal(again.status, 4, again.stderr);
+        assert.match(again.stderr, /is not empty/);
+        const live = entry(["pitr-restore", "--to", target, "--data-dir", path.join(pg.dataDir, "copy")]);
+        assert.equal(live.status, 4, live.stderr);
+        assert.match(live.stderr, /lies inside the live data directory/);
         assert.equal(pg.psql(FINGERPRINT), after, "the live database is untouched");
     });
 

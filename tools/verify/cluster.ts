@@ -9,7 +9,7 @@
 // garbage collection, namespace deletion, volume binding), kube-scheduler, and kwok
 // (.ci/setup/50-engine-tools.sh), which plays the kubelet of fake nodes: it moves scheduled pods
 // to Running/Ready and Job pods to Succeeded. Nothing runs a container.
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
@@ -19,6 +19,7 @@ import * as path from "path";
 import { KubeClient } from "./kubeclient";
 import { openssl, tool } from "./sources";
 import { requireTool } from "../../tests/lib/tools";
+import { makeServerCertificate } from "../lib/certificates";
 
 export const ADMISSION_PLUGINS = [
     "NamespaceLifecycle",
@@ -56,48 +57,14 @@ function tail(file: string, lines = 25): string {
 }
 
 function makeCertificates(dir: string): void {
-    const ssl = openssl();
-    const run = (args: string[]) => execFileSync(ssl, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    run([
-        "req",
-        "-x509",
-        ...ec,
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=kline-verify-ca",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    run(["req", ...ec, "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"]);
-    fs.writeFileSync(
-        path.join(dir, "apiserver.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n",
-    );
-    run([
-        "x509",
-        "-req",
-        "-in",
-        "apiserver.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "apiserver.crt",
-        "-days",
-        "2",
-        "-extfile",
-        "apiserver.ext",
-    ]);
+    makeServerCertificate({
+        openssl: openssl(),
+        dir,
+        caName: "kline-verify-ca",
+        serverName: "kube-apiserver",
+        certFile: "apiserver.crt",
+        keyFile: "apiserver.key",
+    });
     // Service-account token signing keys (the API server refuses to start without them).
     const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
     fs.writeFileSync(path.join(dir, "sa.key"), privateKey.export({ type: "sec1", format: "pem" }), { mode: 0o600 });

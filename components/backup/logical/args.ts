@@ -43,6 +43,11 @@ const OPTIONS: Record<"backup" | "list" | "restore" | "validate", Record<string,
 
 type CommandName = keyof typeof OPTIONS;
 
+/** Point-in-time recovery commands: scripts/backup-restore.sh runs them itself (through scripts/pitr.sh). */
+export const PITR_COMMANDS = ["pitr-window", "pitr-restore"] as const;
+/** Every command of backup-restore.sh, for messages. */
+export const COMMANDS: readonly string[] = [...(Object.keys(OPTIONS) as CommandName[]), ...PITR_COMMANDS];
+
 interface RawArgs {
     options: Map<string, string | true>;
     positional: string[];
@@ -148,7 +153,10 @@ export function parseCommandLine(argv: string[]): Command {
     if (argv.includes("-h") || argv.includes("--help") || argv[0] === "help") return { kind: "help" };
     const [command, ...rest] = argv;
     if (command === undefined || command === "") throw usageError("no command given; see --help");
-    if (!(command in OPTIONS)) throw usageError(`unknown command '${command}'; see --help`);
+    if ((PITR_COMMANDS as readonly string[]).includes(command)) {
+        throw usageError(`${command} is run by scripts/backup-restore.sh itself (through scripts/pitr.sh), not by this program`);
+    }
+    if (!(command in OPTIONS)) throw usageError(`unknown command '${command}'; commands: ${COMMANDS.join(", ")}; see --help`);
     const raw = splitArgs(command as CommandName, rest);
     switch (command as CommandName) {
         case "backup":

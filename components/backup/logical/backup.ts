@@ -8,13 +8,13 @@ import * as crypto from "crypto";
 import { Transform } from "stream";
 import { META_SUFFIX, SHA256_SUFFIX, backupName } from "../../../config/backup-contract";
 import { Context } from "./context";
-import { BackupError, EXIT } from "./errors";
+import { AlreadyExists, BackupError, EXIT } from "./errors";
 import { BackupLock } from "./lock";
 import { humanSize } from "./format";
 import { buildMetadata, checksumSidecar } from "./metadata";
 import { COUNTS_JSON_SQL, Postgres, SnapshotSession, run } from "./postgres";
 import { LockSettings, PgSettings } from "./settings";
-import { AlreadyExists, S3Store } from "./store";
+import type { S3Store } from "./store";
 
 export const PROGRAM_VERSION = "2";
 const MiB = 1024 * 1024;
@@ -31,13 +31,26 @@ export function partSize(databaseBytes: number): number {
     return Math.max(8 * MiB, Math.ceil((databaseBytes * 1.1) / 9000));
 }
 
-export async function runBackup(ctx: Context, pgs: PgSettings, lockSettings: LockSettings, store: S3Store): Promise<string> {
+/**
+ * `openStore` loads the AWS SDK (about half a second of module loading): it is called once psql and
+ * `pg_dump --version` have been started, so that they connect while it loads.
+ */
+export async function runBackup(
+    ctx: Context,
+    pgs: PgSettings,
+    lockSettings: LockSettings,
+    openStore: () => Promise<S3Store>,
+): Promise<string> {
     const pg = new Postgres(pgs, ctx.env);
     // Opening the snapshot session is the connection check: a bad password or host fails here,
     // before the lock is taken.
     const versionRun = run("pg_dump", ["--version"], ctx.env);
-    const { session, info } = await SnapshotSession.open(pg, ctx.env);
+    const opening = SnapshotSession.open(pg, ctx.env);
+    const storeLoaded = openStore();
+    storeLoaded.catch(() => undefined); // awaited below; a connection error is reported first
+    const { session, info } = await opening;
     const stopSession = ctx.cleanup.add("ending the snapshot session", () => session.kill());
+    const store = await storeLoaded;
 
     const lock = await BackupLock.acquire(store, lockSettings, ctx.log).catch((err) => {
         if (err instanceof BackupError && err.code === EXIT.locked) throw err;

@@ -46,21 +46,21 @@ export async function main(argv: string[], env: Env, log: Log = stderrLog): Prom
         // runs Node.js 22; on Node.js 20 the SDK's notice about its future minimum is not for the operator.
         env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
         process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-        const { S3Store } = await import("./store");
-        const store = new S3Store(s3);
+        const openStore = async () => new (await import("./store")).S3Store(s3);
         let out: string;
         switch (cmd.kind) {
             case "backup":
-                out = await (await import("./backup")).runBackup(ctx, pg!, lock!, store);
+                // The backup loads the SDK itself, while its first PostgreSQL connections start.
+                out = await (await import("./backup")).runBackup(ctx, pg!, lock!, openStore);
                 break;
             case "list":
-                out = await (await import("./list")).listBackups(ctx, store, cmd.all);
+                out = await (await import("./list")).listBackups(ctx, await openStore(), cmd.all);
                 break;
             case "restore":
-                out = await (await import("./restore")).runRestore(ctx, cmd, pg!, store, replayWindow);
+                out = await (await import("./restore")).runRestore(ctx, cmd, pg!, await openStore(), replayWindow);
                 break;
             case "validate":
-                out = await (await import("./restore")).runValidate(ctx, cmd.name, cmd.allowOtherSource, pg!, store);
+                out = await (await import("./restore")).runValidate(ctx, cmd.name, cmd.allowOtherSource, pg!, await openStore());
                 break;
         }
         await cleanup.runAll(log);

@@ -33,3 +33,14 @@ export class BackupError extends Error {
 }
 
 export const usageError = (message: string) => new BackupError(EXIT.usage, message);
+
+/** A write-once write found the key already there (HTTP 412) or racing another write (409). */
+export class AlreadyExists extends Error {
+    constructor(
+        readonly key: string,
+        readonly status?: number,
+    ) {
+        super(`s3 object ${key} already exists; it is written once and never replaced`);
+        this.name = "AlreadyExists";
+    }
+}

@@ -23,6 +23,23 @@ Commands
   validate [<name>] [--allow-other-source]
                               Trial restore of <name> (default: newest complete backup) into a scratch
                               database, verify it, drop it.
+  pitr-window [--json] [pod options]
+                              Point-in-time recovery of the in-cluster database (pgBackRest): the replay
+                              window, from the end of the oldest kept backup to the newest archived WAL
+                              segment, and the kept backups (--json: the same as JSON).
+  pitr-restore --to <instant> --data-dir <dir> [--port <N>] [--keep-running] [pod options]
+                              Restore to an RFC 3339 instant (e.g. 2026-12-02T14:25:00Z) into a new, empty
+                              directory (never the live data directory), start a private server on a Unix
+                              socket (--port, default 54329; archiving off), wait until recovery stopped
+                              at the instant, and verify: pgBackRest checks every file against the backup
+                              manifest's checksums, the recovery stop line is printed and every table of
+                              every database is counted. --keep-running leaves that server up.
+      --namespace <ns> --pod <pod> --container <name>
+                              Pod options: run inside that pod through kubectl exec (defaults: kubectl's
+                              namespace, kline-analytics-postgresql-0, pgbackrest). Without them the two
+                              commands run here when pgbackrest is on PATH (scripts/pitr.sh with
+                              PGBACKREST_CONFIG, PITR_STANZA, PG_BINDIR), else in that default pod.
+                              They need neither Node.js nor the S3 settings below.
   -h, --help                  This text.
   Every option that takes a value needs one (--target-db=<name> or --target-db <name>).
 
@@ -64,4 +81,6 @@ Exit codes
   3 another backup holds the lock   4 integrity failure (checksum, size, row counts)
   5 refused: target database is not empty (see --force)   6 no complete backup matches
   7 refused: the backup comes from another database (see --allow-other-source)
+  pitr-window, pitr-restore (scripts/pitr.sh): 0 success   2 usage   3 the instant is outside the window
+  4 the directory is not empty or is the live data directory   5 restore or recovery failed
 `;

@@ -15,7 +15,8 @@
 import { LIMITS, LOCK_KEY_PREFIX } from "../../../config/backup-contract";
 import { BackupError, EXIT } from "./errors";
 import { LockSettings } from "./settings";
-import { AlreadyExists, ObjectInfo, ObjectStore } from "./store";
+import { AlreadyExists } from "./errors";
+import type { ObjectInfo, ObjectStore } from "./store";
 
 export interface LockRecord {
     owner: string;

@@ -16,7 +16,7 @@ import {
     type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { BackupError, EXIT, ExitCode } from "./errors";
+import { AlreadyExists, BackupError, EXIT, ExitCode } from "./errors";
 import { S3Settings } from "./settings";
 
 export interface ObjectInfo {
@@ -27,16 +27,9 @@ export interface ObjectInfo {
     lastModified: number;
 }
 
-/** A write-once write found the key already there (HTTP 412) or racing another write (409). */
-export class AlreadyExists extends Error {
-    constructor(
-        readonly key: string,
-        readonly status?: number,
-    ) {
-        super(`s3 object ${key} already exists; it is written once and never replaced`);
-        this.name = "AlreadyExists";
-    }
-}
+// Defined beside the other errors (no AWS SDK there), so the lock and the backup command can be
+// loaded before the SDK is.
+export { AlreadyExists } from "./errors";
 
 /** What the lock and the commands need from the bucket; tests of the pure logic use an in-memory one. */
 export interface ObjectStore {

@@ -1,29 +1,60 @@
 // A real S3-compatible server for the backup tests and the benchmark: MinIO built from its Go module
 // by .ci/setup/20-minio.sh, on a free loopback port with a temp data dir. It can be killed mid-upload
-// and started again on the same data, as a crashed object store would.
+// and started again on the same data, as a crashed object store would. With `tls`, it serves HTTPS
+// with a certificate for localhost signed by a throw-away authority (caFile), as pgBackRest needs.
 import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
+import { makeServerCertificate } from "../../../tools/lib/certificates";
 import { requireTool } from "../../lib/tools";
 import { freePort } from "./ports";
 import { S3Client } from "./s3-client";
+
+export interface MinioOptions {
+    /** Serve HTTPS (certificate for localhost and 127.0.0.1, authority in caFile). */
+    tls?: boolean;
+}
 
 export class MinioServer {
     readonly accessKey = "kline-test-" + crypto.randomBytes(4).toString("hex");
     readonly secretKey = crypto.randomBytes(24).toString("base64url");
     readonly region = "us-east-1";
     readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "kline-minio-"));
+    /** With tls: the authority that signed the server's certificate (readable by every user). */
+    readonly caFile?: string;
     port = 0;
     private consolePort = 0;
     private proc?: ChildProcess;
     private output = "";
     private readonly bin = requireTool("minio", "bash .ci/setup/20-minio.sh (builds MinIO from its Go module)");
 
-    static async create(): Promise<MinioServer> {
-        const s = new MinioServer();
+    private constructor(readonly tls: boolean) {
+        if (tls) {
+            const certs = path.join(this.dir, "certs");
+            fs.mkdirSync(certs);
+            const made = makeServerCertificate({
+                openssl: requireTool("openssl", "apt-get install openssl (listed in .ci/apt/backup.txt)"),
+                dir: certs,
+                caName: "kline test CA",
+                serverName: "localhost",
+                certFile: "public.crt",
+                keyFile: "private.key",
+                days: 1,
+            });
+            // Clients running as another OS user (pgBackRest as postgres) read the authority here.
+            this.caFile = path.join(this.dir, "ca.crt");
+            fs.copyFileSync(made.caFile, this.caFile);
+            fs.chmodSync(this.caFile, 0o644);
+            fs.chmodSync(this.dir, 0o755);
+        }
+    }
+
+    static async create(opts: MinioOptions = {}): Promise<MinioServer> {
+        const s = new MinioServer(opts.tls ?? false);
         s.port = await freePort();
         s.consolePort = await freePort();
         await s.start();
@@ -31,7 +62,7 @@ export class MinioServer {
     }
 
     get endpoint(): string {
-        return `http://127.0.0.1:${this.port}`;
+        return `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}`;
     }
 
     get dataDir(): string {
@@ -50,6 +81,7 @@ export class MinioServer {
                 `127.0.0.1:${this.port}`,
                 "--console-address",
                 `127.0.0.1:${this.consolePort}`,
+                ...(this.tls ? ["--certs-dir", path.join(this.dir, "certs")] : []),
                 this.dataDir,
             ],
             {
@@ -81,10 +113,12 @@ export class MinioServer {
 
     private healthStatus(): Promise<number> {
         return new Promise((resolve) => {
-            const req = http.get({ host: "127.0.0.1", port: this.port, path: "/minio/health/ready", timeout: 1000 }, (res) => {
+            const options = { host: "127.0.0.1", port: this.port, path: "/minio/health/ready", timeout: 1000 };
+            const done = (res: http.IncomingMessage) => {
                 res.resume();
                 resolve(res.statusCode ?? 0);
-            });
+            };
+            const req = this.tls ? https.get({ ...options, ca: fs.readFileSync(this.caFile!) }, done) : http.get(options, done);
             req.on("error", () => resolve(0));
             req.on("timeout", () => {
                 req.destroy();
@@ -118,7 +152,13 @@ export class MinioServer {
 
     /** A client for looking at (and tampering with) the bucket from the tests. */
     get client(): S3Client {
-        return new S3Client(this.endpoint, this.region, this.accessKey, this.secretKey);
+        return new S3Client(
+            this.endpoint,
+            this.region,
+            this.accessKey,
+            this.secretKey,
+            this.caFile ? fs.readFileSync(this.caFile) : undefined,
+        );
     }
 
     /** Every key under the prefix (sorted). */

@@ -3,6 +3,7 @@
 // goes through the AWS SDK).
 import * as crypto from "crypto";
 import * as http from "http";
+import * as https from "https";
 
 export interface S3Object {
     key: string;
@@ -24,6 +25,8 @@ export class S3Client {
         private readonly region: string,
         private readonly accessKey: string,
         private readonly secretKey: string,
+        /** The certificate authority to trust for an https endpoint (a throw-away one in the tests). */
+        private readonly ca?: Buffer,
     ) {}
 
     request(
@@ -61,14 +64,22 @@ export class S3Client {
         headers.authorization = `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${signature}`;
         headers["content-length"] = String(body.length);
         return new Promise((resolve, reject) => {
-            const req = http.request(
-                { host: url.hostname, port: url.port, method, path: canonicalPath + (canonicalQuery ? `?${canonicalQuery}` : ""), headers },
-                (res) => {
-                    const chunks: Buffer[] = [];
-                    res.on("data", (c) => chunks.push(c));
-                    res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-                },
-            );
+            const options = {
+                host: url.hostname,
+                port: url.port,
+                method,
+                path: canonicalPath + (canonicalQuery ? `?${canonicalQuery}` : ""),
+                headers,
+            };
+            const send =
+                url.protocol === "https:"
+                    ? (cb: (res: http.IncomingMessage) => void) => https.request({ ...options, ca: this.ca }, cb)
+                    : (cb: (res: http.IncomingMessage) => void) => http.request(options, cb);
+            const req = send((res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c) => chunks.push(c));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+            });
             req.on("error", reject);
             req.end(body);
         });
