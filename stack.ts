@@ -2,12 +2,13 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DB_SECRET_NAME, KlineApp } from "./components/app";
+import { KlineApp } from "./components/app";
 import { PitrRestore, PitrRoles, createBackupBucket, createBackups, restoreInstanceName } from "./components/backup";
 import { LoggingStack } from "./components/logging";
 import { MonitoringStack } from "./components/monitoring";
 import { POSTGRES_SERVICE, StackConfig } from "./config";
 import { showSeconds } from "./config/validate";
+import { APP_NAME, DB_SECRET_NAME } from "./contract/names";
 
 export interface Providers {
     kubernetes: k8s.Provider;
@@ -21,7 +22,7 @@ export function createProviders(cfg: StackConfig): Providers {
         kubernetes: new k8s.Provider("kubernetes", { enableServerSideApply: true, deleteUnreachable: false }),
         aws: new aws.Provider("aws", {
             region: cfg.aws.region as aws.Region,
-            defaultTags: { tags: { project: "kline-analytics", environment: cfg.environment, "managed-by": "pulumi", stack: cfg.stack } },
+            defaultTags: { tags: { project: APP_NAME, environment: cfg.environment, "managed-by": "pulumi", stack: cfg.stack } },
         }),
     };
 }
@@ -88,7 +89,7 @@ export function createStack(cfg: StackConfig) {
             : undefined;
 
     const app = new KlineApp(
-        "kline-analytics",
+        APP_NAME,
         {
             environment: cfg.environment,
             namespace: cfg.namespace,

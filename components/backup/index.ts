@@ -4,9 +4,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../../config/types";
+import { BACKUP_CRONJOB_NAME } from "../../contract/names";
 import { BackupBucket } from "./bucket";
 import {
-    BACKUP_CRONJOB_NAME,
     BACKUP_SERVICE_ACCOUNT,
     DB_ROLE_SECRET,
     DB_ROLE_SECRET_KEYS,

@@ -1,7 +1,7 @@
 // The backup bucket's security and retention rules as plain data: IAM trust and permission
 // policies, the bucket policy, lifecycle rules and per-environment resource options. Pure
 // functions of strings, so tests check them without Pulumi.
-import { LOCK_DIR } from "../../config/backup-contract";
+import { LOCK_DIR } from "../../contract/backup";
 
 export interface PolicyDocument {
     Version: "2012-10-17";
