@@ -17,6 +17,7 @@ import { POSTGRES_UID, postgresContainer, postgresMounts, postgresVolumes } from
 import { BACKUP_PODS, INSTANCE_LABEL, NAME_LABEL, POSTGRES_NAME, POSTGRES_PODS, POSTGRES_RESTORE_NAME } from "../../contract/names";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../contract/security";
 import { AGENT_FILE, PGBACKREST_CONFIG_FILE, PITR_PATHS, pitrReaderPolicy, pitrWriterPolicy, renderPgbackrestConf } from "./pitr-config";
+import { irsaServiceAccount } from "./irsa";
 import { irsaTrustPolicy } from "./policies";
 
 /** The live database pod's ServiceAccount (trusted by the repository writer role). */
@@ -127,17 +128,9 @@ export class PitrWiringObjects extends pulumi.ComponentResource {
     constructor(name: string, args: PitrWiringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kline:backup:PitrWiring", name, {}, opts);
         const labels = { ...args.labels, [NAME_LABEL]: POSTGRES_NAME, "app.kubernetes.io/component": "database" };
-        this.serviceAccount = new k8s.core.v1.ServiceAccount(
+        this.serviceAccount = irsaServiceAccount(
             `${name}-serviceaccount`,
-            {
-                metadata: {
-                    name: PITR_SERVICE_ACCOUNT,
-                    namespace: args.namespace,
-                    labels,
-                    annotations: { "eks.amazonaws.com/role-arn": args.writerRoleArn },
-                },
-                automountServiceAccountToken: false,
-            },
+            { name: PITR_SERVICE_ACCOUNT, namespace: args.namespace, labels, roleArn: args.writerRoleArn },
             { parent: this },
         );
         this.configMap = new k8s.core.v1.ConfigMap(
@@ -201,17 +194,9 @@ export class PitrRestore extends pulumi.ComponentResource {
         const selector = { [NAME_LABEL]: POSTGRES_RESTORE_NAME, [INSTANCE_LABEL]: instance };
         const labels = { ...args.labels, ...selector, "app.kubernetes.io/component": "database-restore" };
         const child = { parent: this };
-        const sa = new k8s.core.v1.ServiceAccount(
+        const sa = irsaServiceAccount(
             `${name}-serviceaccount`,
-            {
-                metadata: {
-                    name: PITR_RESTORE_SERVICE_ACCOUNT,
-                    namespace: args.namespace,
-                    labels,
-                    annotations: { "eks.amazonaws.com/role-arn": args.readerRoleArn },
-                },
-                automountServiceAccountToken: false,
-            },
+            { name: PITR_RESTORE_SERVICE_ACCOUNT, namespace: args.namespace, labels, roleArn: args.readerRoleArn },
             child,
         );
         new k8s.core.v1.Service(
