@@ -27,6 +27,7 @@ import {
     trackPods,
 } from "../../contract/names";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../contract/security";
+import { restrictedViolations } from "../lib/pss";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -83,24 +84,17 @@ describe("contract: names shared across areas", () => {
         assert.equal(backupNameTime("kline_analytics_backup_20260230_010000.dump.zst"), undefined);
     });
 
-    it("pod security contexts: Pod Security restricted, a fixed non-root user, read-only root filesystem", () => {
-        assert.deepEqual(restrictedPodSecurityContext(), {
-            runAsNonRoot: true,
-            runAsUser: 10001,
-            runAsGroup: 10001,
-            fsGroup: 10001,
-            fsGroupChangePolicy: "OnRootMismatch",
-            seccompProfile: { type: "RuntimeDefault" },
-        });
+    it("pod security contexts: a pod using them passes Pod Security restricted; fixed non-root user, read-only root filesystem", () => {
+        const container = { name: "c", image: "registry.example/c:1", securityContext: restrictedContainerSecurityContext() };
+        assert.deepEqual(restrictedViolations({ securityContext: restrictedPodSecurityContext(), containers: [container] }), []);
+        // Without them the same pod is refused (the check can fail).
+        assert.notDeepEqual(restrictedViolations({ containers: [{ name: "c", image: "registry.example/c:1" }] }), []);
+        const pod = restrictedPodSecurityContext();
+        assert.deepEqual([pod.runAsUser, pod.runAsGroup, pod.fsGroup, pod.runAsNonRoot], [10001, 10001, 10001, true]);
         assert.equal(restrictedPodSecurityContext(999).runAsUser, 999);
-        assert.deepEqual(restrictedContainerSecurityContext(), {
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        });
+        const c = restrictedContainerSecurityContext();
+        assert.deepEqual([c.readOnlyRootFilesystem, c.allowPrivilegeEscalation, c.privileged], [true, false, false]);
+        assert.deepEqual(c.capabilities, { drop: ["ALL"] });
     });
 
     it("contract/backup.ts imports nothing: the backup image compiles it without the Pulumi SDK", () => {
