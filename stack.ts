@@ -2,12 +2,21 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DB_SECRET_NAME, KlineApp } from "./components/app";
-import { PitrRestore, PitrRoles, createBackupBucket, createBackups, restoreInstanceName } from "./components/backup";
+import { KlineApp } from "./components/app";
+import {
+    BACKUP_SERVICE_ACCOUNT,
+    BackupBucket,
+    Backups,
+    PitrRestore,
+    PitrRoles,
+    RESTORE_SERVICE_ACCOUNT,
+    restoreInstanceName,
+} from "./components/backup";
 import { LoggingStack } from "./components/logging";
 import { MonitoringStack } from "./components/monitoring";
 import { POSTGRES_SERVICE, StackConfig } from "./config";
 import { showSeconds } from "./config/validate";
+import { APP_NAME, DB_SECRET_NAME } from "./contract/names";
 
 export interface Providers {
     kubernetes: k8s.Provider;
@@ -21,7 +30,7 @@ export function createProviders(cfg: StackConfig): Providers {
         kubernetes: new k8s.Provider("kubernetes", { enableServerSideApply: true, deleteUnreachable: false }),
         aws: new aws.Provider("aws", {
             region: cfg.aws.region as aws.Region,
-            defaultTags: { tags: { project: "kline-analytics", environment: cfg.environment, "managed-by": "pulumi", stack: cfg.stack } },
+            defaultTags: { tags: { project: APP_NAME, environment: cfg.environment, "managed-by": "pulumi", stack: cfg.stack } },
         }),
     };
 }
@@ -68,7 +77,28 @@ export function createStack(cfg: StackConfig) {
     const apiServer = { cidrs: cfg.network.apiServerCidrs, port: cfg.network.apiServerPort };
 
     // The bucket comes first: with point-in-time recovery the in-cluster database writes into it too.
-    const bucket = cfg.backup.enabled ? createBackupBucket(cfg, providers) : undefined;
+    const bucket = cfg.backup.enabled
+        ? new BackupBucket(
+              "backup",
+              {
+                  environment: cfg.environment,
+                  protect: cfg.protect,
+                  retentionDays: cfg.backup.retentionDays,
+                  prefix: cfg.backup.prefix,
+                  encryption: cfg.backup.encryption,
+                  objectLockDays: cfg.backup.objectLockDays,
+                  accessLogging: cfg.backup.accessLogging,
+                  region: cfg.aws.region,
+                  oidcProviderArn: cfg.aws.oidcProviderArn,
+                  oidcProviderUrl: cfg.aws.oidcProviderUrl,
+                  namespace: cfg.namespace,
+                  writerServiceAccount: BACKUP_SERVICE_ACCOUNT,
+                  readerServiceAccount: RESTORE_SERVICE_ACCOUNT,
+                  pitrPrefix: cfg.pitr?.prefix,
+              },
+              { providers: [providers.aws] },
+          )
+        : undefined;
     const pitrRoles =
         bucket && cfg.pitr
             ? new PitrRoles(
@@ -88,7 +118,7 @@ export function createStack(cfg: StackConfig) {
             : undefined;
 
     const app = new KlineApp(
-        "kline-analytics",
+        APP_NAME,
         {
             environment: cfg.environment,
             namespace: cfg.namespace,
@@ -110,10 +140,25 @@ export function createStack(cfg: StackConfig) {
         k8sOpts,
     );
 
-    // Backups: bucket + IRSA roles + CronJob (and a restore Job on request); none on the canary.
+    // Backups: the CronJob (and a restore Job on request) against the bucket; none on the canary.
     // With the in-cluster database the jobs use the role passwords it was given or generated.
     const roles = app.postgres?.rolePasswords ? { ...cfg.backup.roles, ...app.postgres.rolePasswords } : cfg.backup.roles;
-    const backups = createBackups({ ...cfg, backup: { ...cfg.backup, roles } }, providers, app.namespace, bucket);
+    const backups = bucket
+        ? new Backups(
+              "backup",
+              {
+                  namespace: app.namespace,
+                  namespaceName: cfg.namespace,
+                  bucket,
+                  region: cfg.aws.region,
+                  backup: { ...cfg.backup, roles },
+                  database: cfg.database,
+                  labels: cfg.labels,
+                  httpsEgressCidrs: cfg.network.backupHttpsEgressCidrs,
+              },
+              k8sOpts,
+          )
+        : undefined;
 
     // A copy of the in-cluster database recovered to pitrRestoreTarget, beside the live one.
     const pitrRestore =
@@ -179,7 +224,7 @@ export function createStack(cfg: StackConfig) {
         track: cfg.app.track,
         monitoring: monitoring.endpoints,
         backup: {
-            ...backups.outputs,
+            ...(backups ? backups.outputs : { enabled: false, servedBy: cfg.backup.servedBy }),
             ...(bucket && pitrRoles && cfg.pitr
                 ? {
                       pointInTimeRecovery: {
@@ -200,7 +245,7 @@ export function createStack(cfg: StackConfig) {
         },
         // Top level so `pulumi stack output backupBucket` can read it (scripts/deploy.sh status checks
         // BACKUP_S3_BUCKET against it); absent on stacks without backups (no undefined output).
-        ...(backups.bucket ? { backupBucket: backups.bucket.bucketName } : {}),
+        ...(bucket ? { backupBucket: bucket.bucketName } : {}),
         logging: logging
             ? { kibana: logging.kibanaUrl, elasticsearch: logging.elasticsearchUrl, dataStreams: logging.dataStreams }
             : { servedBy: "the production stack", dataStreams: ["logs-kline.analytics-canary"] },

@@ -4,7 +4,7 @@
 // same ConfigError.
 import { ENVIRONMENTS, Environment } from "./environments";
 import type { Reader } from "./reader";
-import { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
+import { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "../contract/backup";
 import { BackupConfig } from "./types";
 import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, parseMemory, showBytes, showSeconds } from "./validate";
 
@@ -18,7 +18,7 @@ import { Parsed, bounded, checkCron, checkTimeZone, parseDuration, parseImage, p
 export const DEFAULT_BACKUP_IMAGE = "ghcr.io/stocksanalyses/kline-backup:16.6-node22.12.0-1";
 export const BACKUP_PREFIX = "backups/";
 /** The names the backup program gives its dumps and the longest restore target it takes. */
-export { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "./backup-contract";
+export { BACKUP_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH } from "../contract/backup";
 
 /** Default names of the backup and restore database roles (docs/backups.md has the SQL that creates them). */
 export const DEFAULT_BACKUP_DB_USER = "kline_backup";

@@ -4,7 +4,7 @@
 // default that differs by environment is "" here and comes from the matrix (config/environments.ts),
 // which the descriptions quote.
 import { DEFAULT_BACKUP_DB_USER, DEFAULT_BACKUP_IMAGE, DEFAULT_RESTORE_DB_USER } from "./backup";
-import { LIMITS } from "./backup-contract";
+import { LIMITS } from "../contract/backup";
 import { ENVIRONMENTS, Environment, namespaceFor } from "./environments";
 import { DEFAULT_STACK_VERSION } from "./logging";
 import { DEFAULT_RUNBOOK_BASE_URL } from "./monitoring";

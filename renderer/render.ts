@@ -7,7 +7,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { PRODUCTION_OVERRIDES, SECRET_KEYS, secretsGeneratedWhenUnset } from "../config";
 import { RecordingMocks } from "./mocks";
-import { RESOURCE_SIGNATURE, SECRET_SIGNATURE, SIGNATURE_KEY, registeredInputs, resourceMonitor, waitForRegistrations } from "./sdk";
+import {
+    RESOURCE_SIGNATURE,
+    SECRET_SIGNATURE,
+    SIGNATURE_KEY,
+    AliasSpec,
+    aliasSpecs,
+    registeredInputs,
+    resourceMonitor,
+    waitForRegistrations,
+} from "./sdk";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 export const STACKS = ["development", "staging", "production", "canary"] as const;
@@ -130,6 +139,8 @@ export interface RenderResult {
     manifests: any[];
     outputs: Record<string, any>;
     warnings: string[];
+    /** The URN of every registration and the URNs its aliases stand for (what `pulumi up` matches state by). */
+    urns: Array<{ urn: string; aliases: string[] }>;
 }
 
 const urnName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
@@ -229,8 +240,15 @@ export function installMocks(stack: string, loaded: LoadedConfig, region = "us-w
     pulumi.runtime.setAllConfig(loaded.config, loaded.secretKeys);
 
     // Record what the engine would see: parent, options and inputs of every registration.
-    const requests: Array<{ urn: string; type: string; name: string; parent: string; inputs: any; options: ResourceRecord["options"] }> =
-        [];
+    const requests: Array<{
+        urn: string;
+        aliases: AliasSpec[];
+        type: string;
+        name: string;
+        parent: string;
+        inputs: any;
+        options: ResourceRecord["options"];
+    }> = [];
     const monitor = resourceMonitor();
     const original = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
@@ -243,6 +261,7 @@ export function installMocks(stack: string, loaded: LoadedConfig, region = "us-w
         if (req.getProvider()) options.provider = req.getProvider().split("::")[0];
         requests.push({
             urn: monitor.newUrn(parent, req.getType(), req.getName()),
+            aliases: aliasSpecs(req),
             type: req.getType(),
             name: req.getName(),
             parent,
@@ -252,6 +271,45 @@ export function installMocks(stack: string, loaded: LoadedConfig, region = "us-w
         return original(req, callback);
     };
     return { mocks, requests };
+}
+
+/**
+ * URNs as the Pulumi engine forms them, with the URNs each registration's aliases stand for. The
+ * mock monitor's URNs keep only the parent's own type; the engine's keep the whole chain of parent
+ * types (the root stack adds none), so moving a component under a new parent changes the URNs of
+ * all its descendants. As in the engine, a parent's aliases are inherited by its children.
+ */
+export function engineUrns(
+    stack: string,
+    project: string,
+    requests: Array<{ urn: string; type: string; name: string; parent: string; aliases: AliasSpec[] }>,
+): Array<{ urn: string; aliases: string[] }> {
+    const engineUrn = new Map<string, string>();
+    const aliasesOf = new Map<string, string[]>();
+    const make = (parent: string | undefined, type: string, name: string) =>
+        `urn:pulumi:${stack}::${project}::${parent ? `${parent.split("::")[2]}$${type}` : type}::${name}`;
+    /** A parent as the engine names it, and the URNs of its aliases; nothing for the root stack or none. */
+    const parentUrns = (parent: string | null | undefined): Array<string | undefined> => {
+        if (!parent || parent.split("::")[2] === "pulumi:pulumi:Stack") return [undefined];
+        return [engineUrn.get(parent) ?? parent, ...(aliasesOf.get(parent) ?? [])];
+    };
+    const out: Array<{ urn: string; aliases: string[] }> = [];
+    for (const r of requests) {
+        const [parent, ...parentAliases] = parentUrns(r.parent);
+        const urn = make(parent, r.type, r.name);
+        const aliases = new Set<string>(parentAliases.map((p) => make(p, r.type, r.name)));
+        for (const a of r.aliases) {
+            if (a.urn) aliases.add(a.urn);
+            else
+                for (const p of parentUrns(a.parent === undefined ? r.parent : a.parent))
+                    aliases.add(make(p, a.type ?? r.type, a.name ?? r.name));
+        }
+        aliases.delete(urn);
+        engineUrn.set(r.urn, urn);
+        aliasesOf.set(r.urn, [...aliases].sort());
+        out.push({ urn, aliases: [...aliases].sort() });
+    }
+    return out.sort((a, b) => a.urn.localeCompare(b.urn));
 }
 
 /** Renders one stack under mocks. Config errors reject with the config module's message. */
@@ -301,5 +359,6 @@ export async function renderStack(stack: string, opts: RenderOptions = {}): Prom
         .filter((r) => r.type.startsWith("kubernetes:") && !NOT_MANIFESTS.has(r.type))
         .map(toManifest)
         .sort((a, b) => manifestSortKey(a).localeCompare(manifestSortKey(b)));
-    return { stack, resources, manifests, outputs, warnings };
+    const urns = engineUrns(pulumi.getStack(), pulumi.getProject(), requests);
+    return { stack, resources, manifests, outputs, warnings, urns };
 }

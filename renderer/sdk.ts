@@ -16,6 +16,13 @@ export interface RegisterResourceRequest {
     getIgnorechangesList(): string[];
     getProvider(): string;
     getObject(): unknown;
+    getAliasesList(): AliasMessage[];
+}
+
+/** One alias of a registration: a URN, or a spec the engine completes from the resource itself. */
+export interface AliasMessage {
+    getUrn(): string;
+    getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
 }
 
 /** The resource monitor the SDK registers resources with; under mocks, the SDK's mock monitor. */
@@ -59,4 +66,28 @@ export function resourceMonitor(): ResourceMonitor {
 /** A registration's inputs as plain values, secrets and resource references still marked. */
 export function registeredInputs(req: RegisterResourceRequest): any {
     return rpc.deserializeProperties(req.getObject(), true);
+}
+
+/** An alias as plain data: a URN, or what differs from the resource (parent `null`: top-level). */
+export interface AliasSpec {
+    urn?: string;
+    name?: string;
+    type?: string;
+    /** The alias's parent URN as the monitor knows it; `null` for no parent; absent for the resource's own parent. */
+    parent?: string | null;
+}
+
+/** The aliases of a registration (structured alias specs: the mock monitor supports them, as the engine does). */
+export function aliasSpecs(req: RegisterResourceRequest): AliasSpec[] {
+    return req.getAliasesList().map((alias) => {
+        if (alias.getUrn()) return { urn: alias.getUrn() };
+        const spec = alias.getSpec();
+        if (!spec) throw new Error(`renderer: an alias of ${req.getName()} has neither a URN nor a spec`);
+        const out: AliasSpec = {};
+        if (spec.getName()) out.name = spec.getName();
+        if (spec.getType()) out.type = spec.getType();
+        if (spec.getNoparent()) out.parent = null;
+        else if (spec.getParenturn() && spec.getParenturn() !== req.getParent()) out.parent = spec.getParenturn();
+        return out;
+    });
 }

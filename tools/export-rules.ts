@@ -14,6 +14,7 @@ import { DEFAULT_RUNBOOK_BASE_URL, MONITORING_NAMESPACE } from "../config/monito
 import { buildDashboard, DASHBOARD_FILE } from "../components/monitoring/dashboard";
 import { dashboardParams, placeholderAlertmanagerParams, ruleParamsFor, RuleTarget } from "../components/monitoring/params";
 import { buildRuleGroups, RuleGroup } from "../components/monitoring/rules";
+import { APP_NAME, CANARY_APP_NAME } from "../contract/names";
 
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
 export const DEFAULT_OUT = path.join("out", "monitoring");
@@ -52,7 +53,7 @@ export function exportMonitoring(outDir: string, input: ExportInput): ExportedFi
         environment: input.environment,
         namespace: input.namespace,
         track: "stable",
-        appName: "kline-analytics",
+        appName: APP_NAME,
         runbookBaseUrl: input.runbookBaseUrl,
         backups: input.backups,
         probe: input.probe,
@@ -72,7 +73,7 @@ export function exportMonitoring(outDir: string, input: ExportInput): ExportedFi
             ...target,
             environment: "canary",
             track: "canary",
-            appName: "kline-analytics-canary",
+            appName: CANARY_APP_NAME,
             thresholds: MATRIX.canary.alerts,
         });
         rules.push(write("prometheus-rules-canary.yml", rulesFileYaml(buildRuleGroups(canary))));

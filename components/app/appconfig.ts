@@ -3,6 +3,7 @@
 // SPRING_CONFIG_ADDITIONAL_LOCATION, so the service's own defaults stay in its jar.
 import { stringify } from "yaml";
 import { AppConfig, DatabaseConfig, EnvironmentName } from "../../config/types";
+import { APP_NAME } from "../../contract/names";
 import { METRIC_CONTRACT, sloProperty } from "../monitoring/metrics";
 
 /** Seconds between SIGTERM (after preStop) and the pod being killed; shared with the Deployment. */
@@ -16,7 +17,7 @@ export function applicationSettings(app: AppConfig, db: DatabaseConfig, environm
     return {
         server: { port: app.httpPort, shutdown: "graceful" },
         spring: {
-            application: { name: "kline-analytics" },
+            application: { name: APP_NAME },
             lifecycle: { "timeout-per-shutdown-phase": `${SHUTDOWN_PHASE_SECONDS}s` },
             datasource: {
                 url: `jdbc:postgresql://${db.host}:${db.port}/${db.name}?sslmode=${db.sslMode}`,
@@ -40,7 +41,7 @@ export function applicationSettings(app: AppConfig, db: DatabaseConfig, environm
             },
             prometheus: { metrics: { export: { enabled: true } } },
             metrics: {
-                tags: { application: "kline-analytics", environment, track: app.track },
+                tags: { application: APP_NAME, environment, track: app.track },
                 distribution: metricsDistribution(),
             },
         },

@@ -4,12 +4,13 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig, DatabaseConfig, EnvironmentName } from "../../config/types";
+import { APP_NAME, DB_SECRET_NAME, trackPods } from "../../contract/names";
 import { podSecurityLabels } from "../shared/security";
 import { renderApplicationYaml } from "./appconfig";
 import { renderLogbackXml } from "./logback";
 import { appNetworkPolicies } from "./networkpolicies";
 import { InClusterPostgres, InClusterPostgresArgs, PitrWiring } from "./postgres";
-import { APP_NAME, buildDeploymentSpec, selectorLabels } from "./workload";
+import { buildDeploymentSpec } from "./workload";
 
 export interface KlineAppArgs {
     environment: EnvironmentName;
@@ -38,7 +39,6 @@ export interface KlineAppArgs {
 }
 
 /** Name of the Secret (key `password`) that holds the database password. */
-export const DB_SECRET_NAME = "kline-analytics-db";
 
 /** Resource options that differ by environment (tested directly: mocks never see options). */
 export function deploymentOptions(app: AppConfig): Pick<pulumi.CustomResourceOptions, "ignoreChanges"> {
@@ -68,7 +68,7 @@ export class KlineApp extends pulumi.ComponentResource {
         super("kline:app:KlineApp", name, {}, opts);
         const { app, database: db } = args;
         const child = { parent: this };
-        const labels = { ...args.labels, "app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": APP_NAME, track: app.track };
+        const labels = { ...args.labels, ...trackPods(app.track) };
 
         // --- namespace --------------------------------------------------------------------------
         let namespace: pulumi.Output<string>;
@@ -155,7 +155,7 @@ export class KlineApp extends pulumi.ComponentResource {
                 metadata: { name: app.name, namespace, labels },
                 spec: {
                     type: "ClusterIP",
-                    selector: selectorLabels(app.track),
+                    selector: trackPods(app.track),
                     ports: [
                         { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
                         { name: "management", port: app.managementPort, targetPort: "management", protocol: "TCP" },
@@ -205,7 +205,7 @@ export class KlineApp extends pulumi.ComponentResource {
                     metadata: { name: app.name, namespace, labels },
                     spec: {
                         maxUnavailable: 1,
-                        selector: { matchLabels: selectorLabels(app.track) },
+                        selector: { matchLabels: trackPods(app.track) },
                         unhealthyPodEvictionPolicy: "AlwaysAllow",
                     },
                 },

@@ -3,29 +3,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import { AppConfig, DatabaseConfig } from "../../config/types";
 import { PUBLIC_IPV4, ipBlocks } from "../shared/network";
-import { APP_NAME } from "./workload";
+import { APP_NAME, APP_PODS, BACKUP_PODS, NAME_LABEL, POSTGRES_NAME, POSTGRES_PODS, POSTGRES_RESTORE_NAME } from "../../contract/names";
 
 export interface NamedPolicy {
     name: string;
     spec: k8s.types.input.networking.v1.NetworkPolicySpec;
 }
 
-export const POSTGRES_NAME = "kline-analytics-postgresql";
-/** Label the backup and restore pods carry; the in-cluster database admits them. */
-export const BACKUP_POD_LABEL = { "app.kubernetes.io/name": "kline-analytics-backup" };
-
 const nsSelector = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
-const appPods = { matchLabels: { "app.kubernetes.io/name": APP_NAME } };
+const appPods = { matchLabels: APP_PODS };
 
 /** Egress to PostgreSQL: the in-cluster pods, or the external server's address block. */
 export function postgresPeer(db: DatabaseConfig): k8s.types.input.networking.v1.NetworkPolicyPeer {
-    return db.inCluster
-        ? { podSelector: { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } } }
-        : { ipBlock: { cidr: db.egressCidr! } };
+    return db.inCluster ? { podSelector: { matchLabels: POSTGRES_PODS } } : { ipBlock: { cidr: db.egressCidr! } };
 }
 
-/** `app.kubernetes.io/name` of a copy restored to an instant (components/backup/pitr.ts). */
-export const POSTGRES_RESTORE_NAME = "kline-analytics-postgresql-pitr";
 /** Metrics ports of the database pod with point-in-time recovery: postgres_exporter, the pgBackRest agent's file. */
 export const POSTGRES_METRICS_PORTS = [9187, 9854];
 
@@ -89,11 +81,11 @@ export function appNetworkPolicies(
         policies.push({
             name: `${POSTGRES_NAME}-ingress`,
             spec: {
-                podSelector: { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } },
+                podSelector: { matchLabels: POSTGRES_PODS },
                 policyTypes: ["Ingress"],
                 ingress: [
                     {
-                        from: [{ podSelector: appPods }, { podSelector: { matchLabels: BACKUP_POD_LABEL } }],
+                        from: [{ podSelector: appPods }, { podSelector: { matchLabels: BACKUP_PODS } }],
                         ports: [{ protocol: "TCP", port: db.port }],
                     },
                     ...(pitr
@@ -109,13 +101,13 @@ export function appNetworkPolicies(
         });
     }
     if (db.inCluster && pitr) {
-        const copies = { matchLabels: { "app.kubernetes.io/name": POSTGRES_RESTORE_NAME } };
+        const copies = { matchLabels: { [NAME_LABEL]: POSTGRES_RESTORE_NAME } };
         policies.push({
             // The repository (S3) and STS for IRSA; never the instance metadata service or private addresses.
             name: `${POSTGRES_NAME}-egress`,
             spec: {
                 podSelector: {
-                    matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: [POSTGRES_NAME, POSTGRES_RESTORE_NAME] }],
+                    matchExpressions: [{ key: NAME_LABEL, operator: "In", values: [POSTGRES_NAME, POSTGRES_RESTORE_NAME] }],
                 },
                 policyTypes: ["Egress"],
                 egress: [

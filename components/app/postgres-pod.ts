@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { DatabaseConfig, PitrConfig } from "../../config/types";
 import { AGENT_METRICS_PATH, AGENT_METRICS_PORT, EXPORTER_PORT, PITR_PATHS, agentEnv } from "../backup/pitr-config";
-import { restrictedContainerSecurityContext } from "../shared/security";
+import { restrictedContainerSecurityContext } from "../../contract/security";
 import { DbRoleNames, dbRolesContainerParts } from "./db-roles";
 
 /** uid/gid of the `postgres` user in the official Debian-based image (images/postgres). */

@@ -7,10 +7,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DatabaseConfig, PitrConfig } from "../../config/types";
+import { NAME_LABEL, POSTGRES_NAME, POSTGRES_PODS } from "../../contract/names";
 import { AGENT_METRICS_PORT, EXPORTER_PORT, archivingArgs } from "../backup/pitr-config";
 import { PITR_CONFIGMAP, PITR_SERVICE_ACCOUNT, PitrWiringObjects } from "../backup/pitr";
-import { restrictedPodSecurityContext } from "../shared/security";
-import { POSTGRES_NAME } from "./networkpolicies";
+import { restrictedPodSecurityContext } from "../../contract/security";
 import { POSTGRES_UID, pitrSidecars, postgresContainer, postgresVolumes } from "./postgres-pod";
 import { DB_ROLE_PASSWORD_KEYS, DbRoleNames } from "./db-roles";
 
@@ -53,8 +53,8 @@ export class InClusterPostgres extends pulumi.ComponentResource {
         super("kline:app:InClusterPostgres", name, {}, opts);
         const db = args.database;
         const pitr = args.pitr;
-        const labels = { ...args.labels, "app.kubernetes.io/name": POSTGRES_NAME, "app.kubernetes.io/component": "database" };
-        const selector = { "app.kubernetes.io/name": POSTGRES_NAME };
+        const labels = { ...args.labels, [NAME_LABEL]: POSTGRES_NAME, "app.kubernetes.io/component": "database" };
+        const selector = POSTGRES_PODS;
 
         const generate = (suffix: string) =>
             pulumi.secret(new random.RandomPassword(`${name}-${suffix}`, { length: 32, special: false }, { parent: this }).result);

@@ -2,12 +2,12 @@
 // and the policy pack can check them without Pulumi.
 import * as k8s from "@pulumi/kubernetes";
 import { AppConfig } from "../../config/types";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/security";
+import { APP_NAME, trackPods } from "../../contract/names";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../contract/security";
 import { PRE_STOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS } from "./appconfig";
 
 type PodTemplate = k8s.types.input.core.v1.PodTemplateSpec;
 
-export const APP_NAME = "kline-analytics";
 export const CONFIG_MOUNT = "/etc/kline-analytics";
 /**
  * Node-local disk the container may use: the /tmp emptyDir (sizeLimit 256Mi) plus its
@@ -15,11 +15,6 @@ export const CONFIG_MOUNT = "/etc/kline-analytics";
  * the limit evicts a runaway pod instead of filling the node (kube-score requires both).
  */
 export const EPHEMERAL_STORAGE = { request: "256Mi", limit: "512Mi" };
-
-/** Labels that select the pods of one track. Stable: what the main Service routes to. */
-export function selectorLabels(track: AppConfig["track"]): Record<string, string> {
-    return { "app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": APP_NAME, track };
-}
 
 /** JVM flags passed through JAVA_TOOL_OPTIONS (read by every JVM, whatever the image's entrypoint). */
 export function javaToolOptions(app: AppConfig): string {
@@ -47,7 +42,7 @@ export const PER_REVISION = ["pod-template-hash"];
 
 function affinity(app: AppConfig): k8s.types.input.core.v1.Affinity | undefined {
     const term = {
-        labelSelector: { matchLabels: selectorLabels(app.track) },
+        labelSelector: { matchLabels: trackPods(app.track) },
         matchLabelKeys: PER_REVISION,
         topologyKey: "kubernetes.io/hostname",
     };
@@ -78,7 +73,7 @@ export function buildPodTemplate(a: PodTemplateArgs): PodTemplate {
     const httpGet = (path: string) => ({ path, port: "management", scheme: "HTTP" });
     return {
         metadata: {
-            labels: { ...a.labels, ...selectorLabels(app.track), "app.kubernetes.io/version": app.version },
+            labels: { ...a.labels, ...trackPods(app.track), "app.kubernetes.io/version": app.version },
             annotations: {
                 "checksum/config": a.configChecksum,
                 "kubectl.kubernetes.io/default-container": APP_NAME,
@@ -97,7 +92,7 @@ export function buildPodTemplate(a: PodTemplateArgs): PodTemplate {
                           maxSkew: 1,
                           topologyKey: "topology.kubernetes.io/zone",
                           whenUnsatisfiable: "DoNotSchedule",
-                          labelSelector: { matchLabels: selectorLabels(app.track) },
+                          labelSelector: { matchLabels: trackPods(app.track) },
                           matchLabelKeys: PER_REVISION,
                       },
                   ]
@@ -179,7 +174,7 @@ export function buildDeploymentSpec(a: PodTemplateArgs): k8s.types.input.apps.v1
         revisionHistoryLimit: 5,
         minReadySeconds: 10,
         progressDeadlineSeconds: 600,
-        selector: { matchLabels: selectorLabels(a.app.track) },
+        selector: { matchLabels: trackPods(a.app.track) },
         // Never below the desired count during a rollout: add one new pod, then retire an old one.
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: buildPodTemplate(a),

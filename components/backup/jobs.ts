@@ -5,16 +5,13 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupConfig, DatabaseConfig } from "../../config/types";
-import { BACKUP_POD_LABEL, postgresPeer } from "../app/networkpolicies";
+import { BACKUP_CRONJOB_NAME, BACKUP_PODS, INSTANCE_LABEL } from "../../contract/names";
+import { postgresPeer } from "../app/networkpolicies";
 import { PUBLIC_IPV4, inNamespace, ipBlocks, tcp, udp } from "../shared/network";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/security";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../contract/security";
 
-/**
- * Stable name: kube-state-metrics exposes `kube_cronjob_status_last_successful_time{cronjob=...}`
- * for it, which the backup freshness alert (components/monitoring) watches.
- */
-export const BACKUP_CRONJOB_NAME = "kline-analytics-backup";
-export const BACKUP_SERVICE_ACCOUNT = "kline-analytics-backup";
+/** The backup pods' ServiceAccount (the writer role trusts it), named after the CronJob. */
+export const BACKUP_SERVICE_ACCOUNT = BACKUP_CRONJOB_NAME;
 export const RESTORE_SERVICE_ACCOUNT = "kline-analytics-restore";
 export const NETWORK_POLICY_NAME = "kline-analytics-backup-egress";
 /** Where the image keeps backup-restore.sh (and the program under program/). */
@@ -77,8 +74,8 @@ export function scriptEnv(s: JobSettings, component: "backup" | "restore"): EnvV
 export function podLabels(s: JobSettings, component: "backup" | "restore"): Record<string, string> {
     return {
         ...s.labels,
-        ...BACKUP_POD_LABEL,
-        "app.kubernetes.io/instance": BACKUP_CRONJOB_NAME,
+        ...BACKUP_PODS,
+        [INSTANCE_LABEL]: BACKUP_CRONJOB_NAME,
         "app.kubernetes.io/component": component,
     };
 }
@@ -172,7 +169,7 @@ export function restoreJobSpec(s: JobSettings): k8s.types.input.batch.v1.JobSpec
  */
 export function backupNetworkPolicySpec(db: DatabaseConfig, httpsEgressCidrs?: string[]): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
-        podSelector: { matchLabels: BACKUP_POD_LABEL },
+        podSelector: { matchLabels: BACKUP_PODS },
         policyTypes: ["Ingress", "Egress"],
         ingress: [],
         egress: [

@@ -2,7 +2,7 @@
 // server's WAL archiving settings, the agent's settings, the IAM policies of the repository's
 // roles and the bucket lifecycle rule of its prefix. Pure functions of strings and numbers, so
 // the Pulumi components, `npm run synth` and the real-server tests use exactly the same text.
-import { LifecycleRule, NONCURRENT_VERSION_DAYS, PolicyDocument, backupLifecycleRules, kmsViaS3, listUnderPrefix } from "./policies";
+import { LifecycleRule, NONCURRENT_VERSION_DAYS, PolicyDocument, backupLifecycleRules, prefixRolePolicy } from "./policies";
 
 /** Where the image and the pods keep things (components/app/postgres.ts mounts these). */
 export const PITR_PATHS = {
@@ -152,27 +152,15 @@ export function agentEnv(a: {
  * logical dumps under backups/ are out of its reach.
  */
 export function pitrWriterPolicy(bucketArn: string, prefix: string, kmsKeyArn: string | undefined, region: string): PolicyDocument {
-    const statements: Array<Record<string, unknown>> = [
-        listUnderPrefix(bucketArn, prefix),
-        {
-            Sid: "ReadWriteRepository",
-            Effect: "Allow",
-            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-            Resource: `${bucketArn}/${prefix}*`,
-        },
-    ];
-    if (kmsKeyArn) statements.push(kmsViaS3(["kms:GenerateDataKey", "kms:Decrypt"], kmsKeyArn, region));
-    return { Version: "2012-10-17", Statement: statements };
+    const readWrite = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"];
+    const statement = { Sid: "ReadWriteRepository", Effect: "Allow", Action: readWrite, Resource: `${bucketArn}/${prefix}*` };
+    return prefixRolePolicy(bucketArn, prefix, [statement], { keyArn: kmsKeyArn, actions: ["kms:GenerateDataKey", "kms:Decrypt"], region });
 }
 
 /** A restored instance's role: read the repository, nothing else, so the copy can never write into it. */
 export function pitrReaderPolicy(bucketArn: string, prefix: string, kmsKeyArn: string | undefined, region: string): PolicyDocument {
-    const statements: Array<Record<string, unknown>> = [
-        listUnderPrefix(bucketArn, prefix),
-        { Sid: "ReadRepository", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${prefix}*` },
-    ];
-    if (kmsKeyArn) statements.push(kmsViaS3(["kms:Decrypt"], kmsKeyArn, region));
-    return { Version: "2012-10-17", Statement: statements };
+    const read = { Sid: "ReadRepository", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${prefix}*` };
+    return prefixRolePolicy(bucketArn, prefix, [read], { keyArn: kmsKeyArn, actions: ["kms:Decrypt"], region });
 }
 
 /**

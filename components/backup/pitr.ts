@@ -14,9 +14,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseConfig, EnvironmentName, PitrConfig } from "../../config/types";
 import { POSTGRES_UID, postgresContainer, postgresMounts, postgresVolumes } from "../app/postgres-pod";
-import { BACKUP_POD_LABEL, POSTGRES_NAME, POSTGRES_RESTORE_NAME } from "../app/networkpolicies";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/security";
+import { BACKUP_PODS, INSTANCE_LABEL, NAME_LABEL, POSTGRES_NAME, POSTGRES_PODS, POSTGRES_RESTORE_NAME } from "../../contract/names";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../contract/security";
 import { AGENT_FILE, PGBACKREST_CONFIG_FILE, PITR_PATHS, pitrReaderPolicy, pitrWriterPolicy, renderPgbackrestConf } from "./pitr-config";
+import { irsaServiceAccount } from "./irsa";
 import { irsaTrustPolicy } from "./policies";
 
 /** The live database pod's ServiceAccount (trusted by the repository writer role). */
@@ -126,18 +127,10 @@ export class PitrWiringObjects extends pulumi.ComponentResource {
 
     constructor(name: string, args: PitrWiringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kline:backup:PitrWiring", name, {}, opts);
-        const labels = { ...args.labels, "app.kubernetes.io/name": POSTGRES_NAME, "app.kubernetes.io/component": "database" };
-        this.serviceAccount = new k8s.core.v1.ServiceAccount(
+        const labels = { ...args.labels, [NAME_LABEL]: POSTGRES_NAME, "app.kubernetes.io/component": "database" };
+        this.serviceAccount = irsaServiceAccount(
             `${name}-serviceaccount`,
-            {
-                metadata: {
-                    name: PITR_SERVICE_ACCOUNT,
-                    namespace: args.namespace,
-                    labels,
-                    annotations: { "eks.amazonaws.com/role-arn": args.writerRoleArn },
-                },
-                automountServiceAccountToken: false,
-            },
+            { name: PITR_SERVICE_ACCOUNT, namespace: args.namespace, labels, roleArn: args.writerRoleArn },
             { parent: this },
         );
         this.configMap = new k8s.core.v1.ConfigMap(
@@ -198,20 +191,12 @@ export class PitrRestore extends pulumi.ComponentResource {
         const t = args.pitr.restoreTarget;
         const instance = restoreInstanceName(t.slug);
         this.serviceName = instance;
-        const selector = { "app.kubernetes.io/name": POSTGRES_RESTORE_NAME, "app.kubernetes.io/instance": instance };
+        const selector = { [NAME_LABEL]: POSTGRES_RESTORE_NAME, [INSTANCE_LABEL]: instance };
         const labels = { ...args.labels, ...selector, "app.kubernetes.io/component": "database-restore" };
         const child = { parent: this };
-        const sa = new k8s.core.v1.ServiceAccount(
+        const sa = irsaServiceAccount(
             `${name}-serviceaccount`,
-            {
-                metadata: {
-                    name: PITR_RESTORE_SERVICE_ACCOUNT,
-                    namespace: args.namespace,
-                    labels,
-                    annotations: { "eks.amazonaws.com/role-arn": args.readerRoleArn },
-                },
-                automountServiceAccountToken: false,
-            },
+            { name: PITR_RESTORE_SERVICE_ACCOUNT, namespace: args.namespace, labels, roleArn: args.readerRoleArn },
             child,
         );
         new k8s.core.v1.Service(
@@ -237,10 +222,7 @@ export class PitrRestore extends pulumi.ComponentResource {
                     policyTypes: ["Ingress"],
                     ingress: [
                         {
-                            from: [
-                                { podSelector: { matchLabels: { "app.kubernetes.io/name": POSTGRES_NAME } } },
-                                { podSelector: { matchLabels: BACKUP_POD_LABEL } },
-                            ],
+                            from: [{ podSelector: { matchLabels: POSTGRES_PODS } }, { podSelector: { matchLabels: BACKUP_PODS } }],
                             ports: [{ protocol: "TCP", port: args.database.port }],
                         },
                     ],

@@ -1,7 +1,7 @@
 // The backup bucket's security and retention rules as plain data: IAM trust and permission
 // policies, the bucket policy, lifecycle rules and per-environment resource options. Pure
 // functions of strings, so tests check them without Pulumi.
-import { LOCK_DIR } from "../../config/backup-contract";
+import { LOCK_DIR } from "../../contract/backup";
 
 export interface PolicyDocument {
     Version: "2012-10-17";
@@ -60,6 +60,21 @@ export function listUnderPrefix(bucketArn: string, prefix: string): Record<strin
     };
 }
 
+/**
+ * A role's policy under one prefix: list it, the given statements, and the key through S3 with
+ * `kmsActions` when the bucket has one.
+ */
+export function prefixRolePolicy(
+    bucketArn: string,
+    prefix: string,
+    statements: Array<Record<string, unknown>>,
+    kms: { keyArn: string | undefined; actions: string[]; region: string },
+): PolicyDocument {
+    const all = [listUnderPrefix(bucketArn, prefix), ...statements];
+    if (kms.keyArn) all.push(kmsViaS3(kms.actions, kms.keyArn, kms.region));
+    return { Version: "2012-10-17", Statement: all };
+}
+
 export function kmsViaS3(actions: string[], kmsKeyArn: string, region: string): Record<string, unknown> {
     return {
         Sid: "UseBackupKeyThroughS3",
@@ -79,28 +94,22 @@ export function kmsViaS3(actions: string[], kmsKeyArn: string, region: string): 
  * and reading the (encrypted) lock object decrypts.
  */
 export function writerPolicy(bucketArn: string, prefix: string, kmsKeyArn: string | undefined, region: string): PolicyDocument {
-    const statements: Array<Record<string, unknown>> = [
-        listUnderPrefix(bucketArn, prefix),
-        {
-            Sid: "WriteBackups",
-            Effect: "Allow",
-            Action: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-            Resource: `${bucketArn}/${prefix}*`,
-        },
-        { Sid: "ReadLock", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${prefix}${LOCK_KEY_SUFFIX}` },
-    ];
-    if (kmsKeyArn) statements.push(kmsViaS3(["kms:GenerateDataKey", "kms:Decrypt"], kmsKeyArn, region));
-    return { Version: "2012-10-17", Statement: statements };
+    const write = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"];
+    return prefixRolePolicy(
+        bucketArn,
+        prefix,
+        [
+            { Sid: "WriteBackups", Effect: "Allow", Action: write, Resource: `${bucketArn}/${prefix}*` },
+            { Sid: "ReadLock", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${prefix}${LOCK_KEY_SUFFIX}` },
+        ],
+        { keyArn: kmsKeyArn, actions: ["kms:GenerateDataKey", "kms:Decrypt"], region },
+    );
 }
 
 /** The restore Job's role: list and read backups, decrypt them; nothing else. */
 export function readerPolicy(bucketArn: string, prefix: string, kmsKeyArn: string | undefined, region: string): PolicyDocument {
-    const statements: Array<Record<string, unknown>> = [
-        listUnderPrefix(bucketArn, prefix),
-        { Sid: "ReadBackups", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${prefix}*` },
-    ];
-    if (kmsKeyArn) statements.push(kmsViaS3(["kms:Decrypt"], kmsKeyArn, region));
-    return { Version: "2012-10-17", Statement: statements };
+    const read = { Sid: "ReadBackups", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${prefix}*` };
+    return prefixRolePolicy(bucketArn, prefix, [read], { keyArn: kmsKeyArn, actions: ["kms:Decrypt"], region });
 }
 
 /**
@@ -110,30 +119,21 @@ export function readerPolicy(bucketArn: string, prefix: string, kmsKeyArn: strin
  * take no conditional header). Keyed on the principal's ARN, so the role need not exist first.
  */
 export function writeOnceStatement(bucketArn: string, prefix: string, writerRoleArn: string): Record<string, unknown> {
-    return {
-        Sid: "DenyOverwritesByBackupWriter",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:PutObject",
-        Resource: `${bucketArn}/${prefix}*`,
-        Condition: {
-            ArnEquals: { "aws:PrincipalArn": writerRoleArn },
-            Null: { "s3:if-none-match": "true" },
-            Bool: { "s3:ObjectCreationOperation": "true" },
-        },
-    };
+    return denyAll("DenyOverwritesByBackupWriter", "s3:PutObject", `${bucketArn}/${prefix}*`, {
+        ArnEquals: { "aws:PrincipalArn": writerRoleArn },
+        Null: { "s3:if-none-match": "true" },
+        Bool: { "s3:ObjectCreationOperation": "true" },
+    });
+}
+
+/** A bucket policy statement that denies `action` on `resource` to every principal when `condition` holds. */
+function denyAll(sid: string, action: string, resource: string | string[], condition: Record<string, unknown>): Record<string, unknown> {
+    return { Sid: sid, Effect: "Deny", Principal: "*", Action: action, Resource: resource, Condition: condition };
 }
 
 /** Every request must use TLS. */
 export function tlsOnlyStatement(bucketArn: string): Record<string, unknown> {
-    return {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-    };
+    return denyAll("DenyInsecureTransport", "s3:*", [bucketArn, `${bucketArn}/*`], { Bool: { "aws:SecureTransport": "false" } });
 }
 
 const SSE = "s3:x-amz-server-side-encryption";
@@ -142,7 +142,7 @@ const SSE_CUSTOMER_ALGORITHM = "s3:x-amz-server-side-encryption-customer-algorit
 
 /** A Deny of uploads (PutObject, which also authorises multipart uploads and their parts) matching `condition`. */
 function denyUploads(sid: string, bucketArn: string, condition: Record<string, unknown>): Record<string, unknown> {
-    return { Sid: sid, Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: `${bucketArn}/*`, Condition: condition };
+    return denyAll(sid, "s3:PutObject", `${bucketArn}/*`, condition);
 }
 
 /**

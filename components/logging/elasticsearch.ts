@@ -3,7 +3,7 @@
 // the memory limit; the other half is Lucene's filesystem cache and off-heap buffers). Memory and
 // CPU limits equal the requests (Guaranteed QoS: the node is the last to be evicted).
 import { ElasticStackConfig } from "../../config/types";
-import { restrictedContainerSecurityContext } from "../shared/security";
+import { restrictedContainerSecurityContext } from "../../contract/security";
 
 export const ES_DATA_VOLUME = "elasticsearch-data";
 export const ZONE_LABEL = "topology.kubernetes.io/zone";

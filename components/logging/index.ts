@@ -8,6 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ElasticStackConfig, EnvironmentName, LoggingConfig } from "../../config/types";
+import { INSTANCE_LABEL, NAME_LABEL } from "../../contract/names";
 import { ChartCrds } from "../shared/crds";
 import { chartReleaseArgs } from "../shared/helm";
 import { podSecurityLabels } from "../shared/security";
@@ -35,10 +36,10 @@ export interface LoggingStackArgs {
 /** Names of the ECK resources; they also fix the Services and Secrets the operator creates. */
 export const ES_NAME = "logging";
 export const KIBANA_NAME = "logging";
-export const INSTALLER_LABELS = { "app.kubernetes.io/name": "logging-assets-installer" };
+export const INSTALLER_LABELS = { [NAME_LABEL]: "logging-assets-installer" };
 /** The ECK operator's Helm release; the chart labels its pods with the release name. */
 export const ECK_RELEASE = "eck-operator";
-export const ECK_OPERATOR_POD_LABELS = { "app.kubernetes.io/instance": ECK_RELEASE };
+export const ECK_OPERATOR_POD_LABELS = { [INSTANCE_LABEL]: ECK_RELEASE };
 /**
  * How long `pulumi up` waits for Elasticsearch and Kibana to report `health: green` (a first
  * start pulls images and forms the cluster). Past it, the update fails naming the object and the

@@ -12,7 +12,7 @@ import { buildIlmPolicy, IlmPolicySpec } from "./ilm";
 import { buildIndexTemplate } from "./index-template";
 import { ilmPolicyName, indexTemplateName, REDACTION_PIPELINE } from "./names";
 import { buildRedactionPipeline } from "./pipeline";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/security";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../contract/security";
 
 export const INSTALLER_UID = 10001;
 export const INSTALL_SCRIPT_PATH = path.join(__dirname, "install-assets.sh");

@@ -1,6 +1,7 @@
 // The kline-analytics Grafana dashboard as data. It reads the recorded series of rules.ts where
 // they exist (cheap to query over long ranges) and raw exporter series elsewhere. Shipped as a
 // ConfigMap labelled `grafana_dashboard: "1"`, which the chart's Grafana sidecar loads.
+import { APP_NAME } from "../../contract/names";
 import { REC } from "./rules";
 
 export interface DashboardParams {
@@ -42,7 +43,7 @@ export interface Dashboard {
     panels: Panel[];
 }
 
-export const DASHBOARD_UID = "kline-analytics";
+export const DASHBOARD_UID = APP_NAME;
 export const DASHBOARD_FILE = "kline-analytics.json";
 
 const DS = { type: "prometheus" as const, uid: "${datasource}" };
@@ -261,8 +262,8 @@ export function buildDashboard(p: DashboardParams): Dashboard {
     ];
     return {
         uid: DASHBOARD_UID,
-        title: "kline-analytics",
-        tags: ["kline-analytics", "jvm", "slo"],
+        title: APP_NAME,
+        tags: [APP_NAME, "jvm", "slo"],
         timezone: "utc",
         schemaVersion: 39,
         editable: false,

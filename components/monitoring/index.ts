@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
 import { AppConfig, EnvironmentName, MonitoringConfig } from "../../config/types";
+import { APP_PODS, TRACK_LABEL } from "../../contract/names";
 import { ChartCrds } from "../shared/crds";
 import { chartReleaseArgs } from "../shared/helm";
 import { podSecurityLabels } from "../shared/security";
@@ -181,7 +182,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         }
 
         // --- the app's monitoring objects ---------------------------------------------------------------
-        const appLabels = { ...labels, "app.kubernetes.io/name": "kline-analytics", track: args.app.track };
+        const appLabels = { ...labels, ...APP_PODS, [TRACK_LABEL]: args.app.track };
         const track = args.app.track;
         const custom = (role: string, manifest: Manifest, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(

@@ -26,17 +26,18 @@ import {
     toApiServer,
     udp,
 } from "../shared/network";
+import { INSTANCE_LABEL, NAME_LABEL } from "../../contract/names";
 import { BLACKBOX_RELEASE, KPS_RELEASE } from "./values";
 
-export const PROMETHEUS_PODS = { "app.kubernetes.io/name": "prometheus" };
-export const ALERTMANAGER_PODS = { "app.kubernetes.io/name": "alertmanager" };
-export const GRAFANA_PODS = { "app.kubernetes.io/name": "grafana" };
-export const KUBE_STATE_METRICS_PODS = { "app.kubernetes.io/name": "kube-state-metrics" };
+export const PROMETHEUS_PODS = { [NAME_LABEL]: "prometheus" };
+export const ALERTMANAGER_PODS = { [NAME_LABEL]: "alertmanager" };
+export const GRAFANA_PODS = { [NAME_LABEL]: "grafana" };
+export const KUBE_STATE_METRICS_PODS = { [NAME_LABEL]: "kube-state-metrics" };
 export const OPERATOR_PODS = { app: `${KPS_RELEASE}-operator` };
 /** The chart's hook Jobs that create the webhook certificate and patch it into the webhook configurations. */
 export const ADMISSION_JOB_APPS = [`${KPS_RELEASE}-admission-create`, `${KPS_RELEASE}-admission-patch`];
-export const BLACKBOX_PODS = { "app.kubernetes.io/instance": BLACKBOX_RELEASE };
-export const NODE_EXPORTER_PODS = { "app.kubernetes.io/name": "prometheus-node-exporter" };
+export const BLACKBOX_PODS = { [INSTANCE_LABEL]: BLACKBOX_RELEASE };
+export const NODE_EXPORTER_PODS = { [NAME_LABEL]: "prometheus-node-exporter" };
 
 export const PROMETHEUS_PORT = 9090;
 export const ALERTMANAGER_PORT = 9093;

@@ -1,13 +1,13 @@
 // The app's monitoring objects in its own namespace, as plain manifests: ServiceMonitor (the
 // track's Service, port `management`, /actuator/prometheus), PrometheusRule (rules.ts), the
 // blackbox Probe of the external health URL, and the dashboard ConfigMap for Grafana's sidecar.
+import { APP_NAME, NAME_LABEL, TRACK_LABEL, Track } from "../../contract/names";
 import { Dashboard, DASHBOARD_FILE } from "./dashboard";
 import { PROBE_JOB } from "./params";
-import { RuleGroup, Track } from "./rules";
+import { RuleGroup } from "./rules";
 import { BLACKBOX_RELEASE, BLACKBOX_SERVICE_PORT, DASHBOARD_LABEL } from "./values";
 
 const API = "monitoring.coreos.com/v1";
-const APP_NAME = "kline-analytics";
 
 export interface Manifest {
     apiVersion: string;
@@ -45,7 +45,7 @@ export function serviceMonitor(a: {
     const timeout = seconds(a.interval) > 10 ? "10s" : a.interval;
     return operatorObject("ServiceMonitor", a.name, a, {
         // The track's Service only (stable and canary each have one): the scrape `job` is its name.
-        selector: { matchLabels: { "app.kubernetes.io/name": APP_NAME, track: a.track } },
+        selector: { matchLabels: { [NAME_LABEL]: APP_NAME, [TRACK_LABEL]: a.track } },
         namespaceSelector: { matchNames: [a.namespace] },
         endpoints: [{ port: "management", path: "/actuator/prometheus", scheme: "http", interval: a.interval, scrapeTimeout: timeout }],
     });
@@ -62,7 +62,7 @@ export function databaseServiceMonitor(a: {
     labels: Record<string, string>;
 }): Manifest {
     return operatorObject("ServiceMonitor", a.service, a, {
-        selector: { matchLabels: { "app.kubernetes.io/name": a.service } },
+        selector: { matchLabels: { [NAME_LABEL]: a.service } },
         namespaceSelector: { matchNames: [a.namespace] },
         endpoints: [
             { port: "exporter", path: "/metrics", scheme: "http", interval: a.interval, scrapeTimeout: "10s" },

@@ -1,16 +1,13 @@
 // Maps a stack's plain settings onto the parameters of the rule, Alertmanager and dashboard
 // builders, so the Pulumi component, `npm run rules:export` and the tests build the same data.
+import { APP_NAME, BACKUP_CRONJOB_NAME, POSTGRES_NAME, Track } from "../../contract/names";
 import { AlertmanagerParams, MuteWindow } from "./alertmanager";
 import { DashboardParams } from "./dashboard";
-import { DEFAULT_SLO, RuleParams, SloTargets, Thresholds, Track } from "./rules";
+import { DEFAULT_SLO, RuleParams, SloTargets, Thresholds } from "./rules";
 import { ALERTMANAGER_SERVICE, PROMETHEUS_SERVICE } from "./values";
 
-/** Name of the application container in the pod (components/app). */
-export const APP_CONTAINER = "kline-analytics";
-/** The backup CronJob the backup alerts and the dashboard watch. */
-export const BACKUP_CRONJOB = "kline-analytics-backup";
 /** `job` label of the database pod's metrics: the in-cluster PostgreSQL Service (its ServiceMonitor). */
-export const DATABASE_JOB = "kline-analytics-postgresql";
+export const DATABASE_JOB = POSTGRES_NAME;
 /** `job` label of the blackbox Probe of the app's external health URL (Probe spec.jobName). */
 export const PROBE_JOB = "kline-analytics-blackbox";
 
@@ -51,11 +48,12 @@ export function ruleParamsFor(t: RuleTarget): RuleParams {
         track: t.track,
         job: t.appName,
         deployment: t.appName,
-        container: APP_CONTAINER,
+        // The application container is named after the app (components/app).
+        container: APP_NAME,
         runbookBaseUrl: t.runbookBaseUrl,
         thresholds: t.thresholds,
         slo: t.slo ?? DEFAULT_SLO,
-        backupCronJob: t.track === "stable" && t.backups ? BACKUP_CRONJOB : undefined,
+        backupCronJob: t.track === "stable" && t.backups ? BACKUP_CRONJOB_NAME : undefined,
         probeJob: t.track === "stable" && t.probe ? PROBE_JOB : undefined,
         pitr: t.track === "stable" && t.pitr ? { job: DATABASE_JOB, ...t.pitr } : undefined,
         // The chart's ServiceMonitors scrape Prometheus and Alertmanager with `job` = their Service.
@@ -68,7 +66,7 @@ export function ruleParamsFor(t: RuleTarget): RuleParams {
 }
 
 export function dashboardParams(): DashboardParams {
-    return { container: APP_CONTAINER, backupCronJob: BACKUP_CRONJOB, probeJob: PROBE_JOB };
+    return { container: APP_NAME, backupCronJob: BACKUP_CRONJOB_NAME, probeJob: PROBE_JOB };
 }
 
 /** Alertmanager parameters with placeholder secrets (for files written outside Pulumi). */

@@ -15,7 +15,8 @@
 import { AlertThresholds } from "../../config/types";
 
 export type Severity = "critical" | "warning" | "info";
-export type Track = "stable" | "canary";
+import { Track } from "../../contract/names";
+export type { Track };
 
 export interface AlertingRule {
     alert: string;

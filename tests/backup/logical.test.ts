@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { BACKUP_NAME_PATTERN as CONFIG_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH as CONFIG_MAX_TARGET } from "../../config/backup";
-import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH, backupName, backupNameTime } from "../../config/backup-contract";
+import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH, backupName, backupNameTime } from "../../contract/backup";
 import { parseCommandLine, parseDuration, parseTime } from "../../components/backup/logical/args";
 import { Catalogue } from "../../components/backup/logical/catalogue";
 import { BackupError, EXIT } from "../../components/backup/logical/errors";

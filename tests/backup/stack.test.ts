@@ -2,8 +2,9 @@
 // the IRSA roles, the CronJob and its pod, the NetworkPolicy, the restore Job on request, and the
 // canary's absence of all of it (via the harness's renderStack).
 import { strict as assert } from "assert";
-import { BACKUP_CRONJOB_NAME, LOCK_TTL, backupResourceOptions, encryptionStatements } from "../../components/backup";
-import { BACKUP_CRONJOB } from "../../components/monitoring/params";
+import { LOCK_TTL, backupResourceOptions, encryptionStatements } from "../../components/backup";
+import { BACKUP_CRONJOB_NAME } from "../../contract/names";
+import { dashboardParams } from "../../components/monitoring/params";
 import { ENVIRONMENTS } from "../../config/environments";
 import { RenderResult, ResourceRecord, STACKS, object, objects, podSpecs, renderStack, resources } from "../harness";
 import { restrictedViolations } from "../lib/pss";
@@ -258,7 +259,7 @@ for (const stack of ["development", "staging", "production"] as const) {
             assert.equal(jobTemplate.spec.backoffLimit, 2);
             assert.equal(jobTemplate.spec.activeDeadlineSeconds, 4 * 3600);
             assert.equal(jobTemplate.spec.ttlSecondsAfterFinished, 3 * 86400);
-            assert.equal(BACKUP_CRONJOB, BACKUP_CRONJOB_NAME, "the monitoring freshness alert watches this CronJob");
+            assert.equal(dashboardParams().backupCronJob, BACKUP_CRONJOB_NAME, "the monitoring freshness alert watches this CronJob");
             const t = ENVIRONMENTS[stack].alerts;
             assert.equal(
                 t.backupScheduleLateHours * 3600,

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_PLACEHOLDER, installMocks, loadStackConfig, scrub } from "../../renderer";
+import { SECRET_PLACEHOLDER, engineUrns, installMocks, loadStackConfig, scrub } from "../../renderer";
 import { RESOURCE_SIGNATURE, SECRET_SIGNATURE, SIGNATURE_KEY, resourceMonitor, waitForRegistrations } from "../../renderer/sdk";
 
 describe("renderer: the Pulumi SDK internals it relies on", () => {
@@ -46,5 +46,47 @@ describe("renderer: the Pulumi SDK internals it relies on", () => {
         assert.deepEqual(scrubbed.data, { plain: SECRET_PLACEHOLDER, token: SECRET_PLACEHOLDER });
         assert.deepEqual(scrubbed.metadata, { name: "sdk-probe" });
         assert.ok(!JSON.stringify(scrubbed).includes("sdk-probe-secret-value"));
+    });
+
+    it("hands aliases to the monitor as specs, which the renderer turns into the engine's URNs", async () => {
+        const { requests } = installMocks("development", loadStackConfig("development"));
+        class Probe extends pulumi.ComponentResource {
+            constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+                super("kline:test:Probe", name, {}, opts);
+                this.registerOutputs();
+            }
+        }
+        const outer = new Probe("sdk-alias-outer");
+        const inner = new Probe("sdk-alias-inner", { parent: outer, aliases: [{ parent: pulumi.rootStackResource }] });
+        new k8s.core.v1.ConfigMap(
+            "sdk-alias-child",
+            { metadata: { name: "sdk-alias-child" } },
+            { parent: inner, aliases: [{ name: "sdk-alias-old" }] },
+        );
+        await waitForRegistrations();
+        const mine = requests.filter((r) => r.name.startsWith("sdk-alias-"));
+        assert.deepEqual(
+            mine.map((r) => [r.name, r.aliases]),
+            [
+                ["sdk-alias-outer", []],
+                ["sdk-alias-inner", [{ parent: null }]],
+                ["sdk-alias-child", [{ name: "sdk-alias-old" }]],
+            ],
+        );
+        const u = "urn:pulumi:development::kline-analytics::";
+        const cm = "kubernetes:core/v1:ConfigMap";
+        // The engine's URN keeps every parent type (the mock monitor's keeps only the last one).
+        const urns = engineUrns("development", "kline-analytics", mine);
+        assert.deepEqual(Object.fromEntries(urns.map((x) => [x.urn, x.aliases])), {
+            [`${u}kline:test:Probe::sdk-alias-outer`]: [],
+            // The inner component moved under outer; its alias names its old, top-level URN.
+            [`${u}kline:test:Probe$kline:test:Probe::sdk-alias-inner`]: [`${u}kline:test:Probe::sdk-alias-inner`],
+            // The child inherits its parent's alias (as the engine does) and combines it with its own.
+            [`${u}kline:test:Probe$kline:test:Probe$${cm}::sdk-alias-child`]: [
+                `${u}kline:test:Probe$kline:test:Probe$${cm}::sdk-alias-old`,
+                `${u}kline:test:Probe$${cm}::sdk-alias-child`,
+                `${u}kline:test:Probe$${cm}::sdk-alias-old`,
+            ],
+        });
     });
 });

@@ -1,7 +1,7 @@
 // The command line of backup-restore.sh as data: every command's options declared once (name, whether
 // it takes a value), parsed strictly. An option that takes a value and gets none, an empty value, an
 // unknown option or a stray argument is a usage error; values are checked here, before anything runs.
-import { ANY_BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH, backupNameTime } from "../../../config/backup-contract";
+import { ANY_BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH, backupNameTime } from "../../../contract/backup";
 import { usageError } from "./errors";
 
 export type Command =

@@ -6,7 +6,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import { Transform } from "stream";
-import { META_SUFFIX, SHA256_SUFFIX, backupName } from "../../../config/backup-contract";
+import { META_SUFFIX, SHA256_SUFFIX, backupName } from "../../../contract/backup";
 import { Context } from "./context";
 import { AlreadyExists, BackupError, EXIT } from "./errors";
 import { BackupLock } from "./lock";

@@ -5,7 +5,7 @@
 // newer), and S3 stored it when its name says it was taken (a name back- or post-dated to slip into a
 // replay window is not a backup). Restore and validate then check the size the metadata records and
 // the SHA-256 of the content itself.
-import { DUMP_SUFFIX, META_SUFFIX, SHA256_SUFFIX, backupNamePattern, backupNameTime } from "../../../config/backup-contract";
+import { DUMP_SUFFIX, META_SUFFIX, SHA256_SUFFIX, backupNamePattern, backupNameTime } from "../../../contract/backup";
 import { ObjectInfo } from "./store";
 
 /** A backup finishes within this long after the time in its name (the CronJob's deadline is 4 h). */

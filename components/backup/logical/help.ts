@@ -1,5 +1,5 @@
 // The text of `backup-restore.sh --help`.
-import { LIMITS, MAX_RESTORE_TARGET_LENGTH } from "../../../config/backup-contract";
+import { LIMITS, MAX_RESTORE_TARGET_LENGTH } from "../../../contract/backup";
 
 export const USAGE = `Usage: backup-restore.sh <command> [options]
 

@@ -12,7 +12,7 @@
 // CronJob Job (same owner, the Job name) may take over its own lock at once. The expiry a record
 // claims is capped by the time S3 stored it (LastModified) plus the longest TTL allowed, so a forged
 // record cannot block backups for longer than that.
-import { LIMITS, LOCK_KEY_PREFIX } from "../../../config/backup-contract";
+import { LIMITS, LOCK_KEY_PREFIX } from "../../../contract/backup";
 import { BackupError, EXIT } from "./errors";
 import { LockSettings } from "./settings";
 import { AlreadyExists } from "./errors";

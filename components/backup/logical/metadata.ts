@@ -1,6 +1,6 @@
 // The sidecars of a backup: `<name>.sha256` (sha256sum -c format) and `<name>.meta.json` (the
-// BackupMetadata of config/backup-contract.ts), written and read back as typed data.
-import { BackupMetadata, METADATA_FORMAT, SourceIdentity } from "../../../config/backup-contract";
+// BackupMetadata of contract/backup.ts), written and read back as typed data.
+import { BackupMetadata, METADATA_FORMAT, SourceIdentity } from "../../../contract/backup";
 import { BackupError, EXIT } from "./errors";
 
 export function checksumSidecar(name: string, sha256: string): string {

@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { KEPT_SUFFIX, META_SUFFIX, SHA256_SUFFIX } from "../../../config/backup-contract";
+import { KEPT_SUFFIX, META_SUFFIX, SHA256_SUFFIX } from "../../../contract/backup";
 import { Command } from "./args";
 import { humanSize } from "./format";
 import { Catalogue, CatalogueEntry } from "./catalogue";

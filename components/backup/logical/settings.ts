@@ -1,9 +1,9 @@
 // The program's settings from its environment (see --help), each checked against the limits shared
-// with config/ (config/backup-contract.ts). Every problem of one group is reported at once.
+// with config/ (contract/backup.ts). Every problem of one group is reported at once.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DEFAULT_NAME_PREFIX, LIMITS, NAME_PREFIX_PATTERN } from "../../../config/backup-contract";
+import { DEFAULT_NAME_PREFIX, LIMITS, NAME_PREFIX_PATTERN } from "../../../contract/backup";
 import { checkDatabaseName } from "./args";
 import { BackupError, EXIT } from "./errors";
 

@@ -6,7 +6,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
-const SOURCES = ["components/backup/logical", "config/backup-contract.ts"];
+const SOURCES = ["components/backup/logical", "contract/backup.ts"];
 let built: string | undefined;
 
 export function buildProgram(): string {
