@@ -1,6 +1,7 @@
-// The kline-analytics Grafana dashboard as data. It reads the recorded series of rules.ts where
-// they exist (cheap to query over long ranges) and raw exporter series elsewhere. Shipped as a
-// ConfigMap labelled `grafana_dashboard: "1"`, which the chart's Grafana sidecar loads.
+// The kline-analytics Grafana dashboard as data. It reads the recorded series of
+// rules/recordings.ts where they exist (cheap to query over long ranges) and raw exporter series
+// elsewhere. Shipped as a ConfigMap labelled `grafana_dashboard: "1"`, which the chart's Grafana
+// sidecar loads.
 import { APP_NAME } from "../../contract/names";
 import { REC } from "./rules";
 

@@ -1,5 +1,5 @@
 // The app's monitoring objects in its own namespace, as plain manifests: ServiceMonitor (the
-// track's Service, port `management`, /actuator/prometheus), PrometheusRule (rules.ts), the
+// track's Service, port `management`, /actuator/prometheus), PrometheusRule (rules/), the
 // blackbox Probe of the external health URL, and the dashboard ConfigMap for Grafana's sidecar.
 import { APP_NAME, NAME_LABEL, TRACK_LABEL, Track } from "../../contract/names";
 import { Dashboard, DASHBOARD_FILE } from "./dashboard";
