@@ -119,7 +119,7 @@ export interface PitrConfig {
     restoreTarget?: { text: string; epochMs: number; postgres: string; slug: string };
 }
 
-/** Alert thresholds of the app's rules (components/monitoring/rules.ts); one set per environment in config/environments.ts. */
+/** Alert thresholds of the app's rules (components/monitoring/rules/); one set per environment in config/environments.ts. */
 export interface AlertThresholds {
     /** Share of HTTP requests answered 5xx (5m) above which KlineAnalyticsHighErrorRate fires. */
     errorRatio: number;

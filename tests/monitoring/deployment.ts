@@ -1,15 +1,17 @@
 // The healthy production deployment the promtool scenarios start from: three stable pods and one
 // canary pod in kline-analytics-production, as the exporters would show them, one sample a minute.
-import { RuleTarget } from "../../components/monitoring/params";
-import { ENVIRONMENTS } from "../../config/environments";
+import { PROBE_JOB, RuleTarget } from "../../components/monitoring/params";
+import { ENVIRONMENTS, namespaceFor } from "../../config/environments";
+import { APP_NAME, BACKUP_CRONJOB_NAME } from "../../contract/names";
 import { EnvironmentName } from "../../config/types";
 import { counterPhases, gauge, Labels, World } from "./world";
 
-export const NS = "kline-analytics-production";
+export const NS = namespaceFor("production");
 export const RUNBOOK = "https://runbooks.kline.test/docs/monitoring.md";
-export const CONTAINER = "kline-analytics";
-export const BACKUP_CRONJOB = "kline-analytics-backup";
-export const PROBE_JOB = "kline-analytics-blackbox";
+// The objects the exporters report on carry the names the contract gives them.
+export const CONTAINER = APP_NAME;
+export const BACKUP_CRONJOB = BACKUP_CRONJOB_NAME;
+export { PROBE_JOB };
 export const PROBE_URL = "https://kline.example.com/actuator/health/readiness";
 /** kube-prometheus-stack's namespace and the scrape jobs of its Prometheus and Alertmanager. */
 export const MONITORING_NS = "monitoring";
