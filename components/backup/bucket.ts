@@ -17,6 +17,7 @@ import {
     writerPolicy,
 } from "./policies";
 
+/** Values as config/backup.ts decided and validated them (retention 1-3650 days, lock <= retention). */
 export interface BackupBucketArgs {
     environment: EnvironmentName;
     /** Protect the bucket and its key (production). */
@@ -51,12 +52,6 @@ export class BackupBucket extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kline:backup:BackupBucket", name, {}, opts);
-        if (args.retentionDays < 1) throw new Error(`BackupBucket ${name}: retentionDays must be at least 1 (got ${args.retentionDays})`);
-        if (args.objectLockDays > args.retentionDays) {
-            throw new Error(
-                `BackupBucket ${name}: objectLockDays (${args.objectLockDays}) cannot exceed retentionDays (${args.retentionDays}); locked backups could not expire`,
-            );
-        }
         const child = { parent: this };
         // The bucket and its key hold the backups: protected in production.
         const keep = { ...child, ...backupResourceOptions(args.protect) };
