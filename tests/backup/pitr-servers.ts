@@ -33,6 +33,24 @@ export function ownedDir(prefix: string): string {
     return dir;
 }
 
+/**
+ * Copies of repository files the database's OS user can read, in a folder of their own (remove it
+ * when done). As root, the tests run the scripts as that user (runAs), and a clone inside a private
+ * folder (`mktemp -d` makes it 0700) is out of its reach. The paths stay relative to the repository
+ * root, so a script finds its neighbours as it does in the repository.
+ */
+export function readableCopy(root: string, files: string[]): string {
+    const dir = ownedDir("kline-scripts-");
+    for (const f of files) {
+        const to = path.join(dir, f);
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        fs.copyFileSync(path.join(root, f), to);
+        fs.chmodSync(to, 0o755);
+        for (let d = path.dirname(to); d !== dir; d = path.dirname(d)) fs.chmodSync(d, 0o755);
+    }
+    return dir;
+}
+
 export interface RunResult {
     status: number;
     stdout: string;

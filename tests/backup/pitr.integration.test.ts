@@ -7,12 +7,13 @@ import * as path from "path";
 import { PITR_STANZA } from "../../config/pitr";
 import { agentEnv } from "../../components/backup/pitr-config";
 import { requireTool } from "../lib/tools";
-import { ArchivingPostgres, PGBACKREST_HINT, RunResult, TlsMinio, ownedDir, pgBinDir, runAs } from "./pitr-servers";
+import { spawnSync } from "child_process";
+import { ArchivingPostgres, PGBACKREST_HINT, RunResult, TlsMinio, ownedDir, pgBinDir, readableCopy, runAs } from "./pitr-servers";
 
 const ROOT = path.join(__dirname, "..", "..");
-const AGENT = path.join(ROOT, "images", "postgres", "pitr-agent.sh");
-const PITR_SH = path.join(ROOT, "scripts", "pitr.sh");
-const ENTRY = path.join(ROOT, "scripts", "backup-restore.sh");
+// The scripts under test, relative to the repository root. The database's OS user runs copies of
+// them (readableCopy): the clone itself may sit in a folder only root can enter.
+const SCRIPTS = { agent: "images/postgres/pitr-agent.sh", pitr: "scripts/pitr.sh", entry: "scripts/backup-restore.sh" };
 const BUCKET = "kline-pitr-test";
 const PREFIX = "pgbackrest/";
 
@@ -38,6 +39,7 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
     let pg: ArchivingPostgres;
     let metricsDir: string;
     let restoreRoot: string;
+    let scripts: string;
     const suiteStart = Date.now();
 
     /** One round of the agent, as the pod runs it, with these schedule intervals (seconds). */
@@ -57,18 +59,29 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
             PITR_AGENT_ONCE: "1",
             PATH: `${path.dirname(requireTool("pgbackrest", PGBACKREST_HINT))}:${pgBinDir()}:${process.env.PATH}`,
         };
-        const r = runAs("bash", [AGENT], env);
+        const r = runAs("bash", [path.join(scripts, SCRIPTS.agent)], env);
         assert.equal(r.status, 0, `agent round failed:\n${r.stdout}${r.stderr}`);
         return r;
     }
 
     function pitrSh(args: string[], env: Record<string, string> = {}): RunResult {
-        return runAs("bash", [PITR_SH, ...args], { ...pg.env, PG_BINDIR: pgBinDir(), PITR_STANZA, PITR_RECOVERY_TIMEOUT: "120", ...env });
+        return runAs("bash", [path.join(scripts, SCRIPTS.pitr), ...args], {
+            ...pg.env,
+            PG_BINDIR: pgBinDir(),
+            PITR_STANZA,
+            PITR_RECOVERY_TIMEOUT: "120",
+            ...env,
+        });
     }
 
     /** scripts/backup-restore.sh, the operator's entry point, here (pgbackrest is on PATH). */
     function entry(args: string[]): RunResult {
-        return runAs("bash", [ENTRY, ...args], { ...pg.env, PG_BINDIR: pgBinDir(), PITR_STANZA, PITR_RECOVERY_TIMEOUT: "120" });
+        return runAs("bash", [path.join(scripts, SCRIPTS.entry), ...args], {
+            ...pg.env,
+            PG_BINDIR: pgBinDir(),
+            PITR_STANZA,
+            PITR_RECOVERY_TIMEOUT: "120",
+        });
     }
 
     before(async function () {
@@ -84,6 +97,7 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
         });
         metricsDir = ownedDir("kline-pitr-metrics-");
         restoreRoot = ownedDir("kline-pitr-restore-");
+        scripts = readableCopy(ROOT, Object.values(SCRIPTS));
         // ~25 MB of market data that does not change, and a small table that does.
         pg.psql(`create table trades (id bigint primary key, symbol text not null, price numeric(12,4) not null);
             insert into trades select g, 'SYM' || (g % 500), (g % 9973) / 7.0 from generate_series(1, 300000) g;
@@ -98,7 +112,7 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
     after(async function () {
         pg?.destroy();
         await minio?.destroy();
-        for (const d of [metricsDir, restoreRoot]) if (d) fs.rmSync(d, { recursive: true, force: true });
+        for (const d of [metricsDir, restoreRoot, scripts]) if (d) fs.rmSync(d, { recursive: true, force: true });
         console.log(`      PITR suite on real servers: ${seconds(suiteStart)} s`);
     });
 
@@ -304,7 +318,7 @@ describe("backup: point-in-time recovery with pgBackRest (real PostgreSQL 15, Mi
 describe("backup: the PITR scripts pass shellcheck", function () {
     it("scripts/pitr.sh and images/postgres/pitr-agent.sh", function () {
         const shellcheck = requireTool("shellcheck", "apt-get install shellcheck (listed in .ci/apt/backup.txt)");
-        const r = runAs(shellcheck, ["--severity=style", PITR_SH, AGENT], {});
+        const r = spawnSync(shellcheck, ["--severity=style", SCRIPTS.pitr, SCRIPTS.agent], { cwd: ROOT, encoding: "utf8" });
         assert.equal(r.status, 0, r.stdout);
     });
 });
