@@ -2,12 +2,39 @@
 // several tables, foreign keys, an enum, jsonb, numeric, bytea, unicode (CJK, accents, emoji),
 // NULLs, large TOASTed text, a view, sequences and indexes.
 
+export interface SeedOptions {
+    /**
+     * Candles, signals and orders as tables partitioned by time (candles by day, signals by month,
+     * orders by week), as a kline store of some size keeps them; candles then cover 200 instruments
+     * over more days instead of 2,000 over fewer. Same row counts and kinds of values.
+     */
+    partitioned?: boolean;
+}
+
+const EPOCH = "timestamptz '2024-01-01 00:00:00+00'";
+
+/** `CREATE TABLE <table>_<n> PARTITION OF <table>` for `count` ranges of `step` from the epoch. */
+function partitions(table: string, step: string, count: number): string {
+    return Array.from(
+        { length: count },
+        (_, n) =>
+            `CREATE TABLE ${table}_${String(n).padStart(3, "0")} PARTITION OF ${table} FOR VALUES FROM (${EPOCH} + ${n} * interval '${step}') TO (${EPOCH} + ${n + 1} * interval '${step}');`,
+    ).join("\n");
+}
+
 /** `scale` 1 ≈ 320k rows / ~70 MB on disk; the benchmark uses larger scales. */
-export function seedSql(scale = 1): string {
+export function seedSql(scale = 1, opts: SeedOptions = {}): string {
     const candles = 200_000 * scale;
     const signals = 60_000 * scale;
     const orders = 60_000 * scale;
     const docs = 400 * scale;
+    const parted = opts.partitioned ?? false;
+    const instrumentsPerMinute = parted ? 200 : 2000;
+    const days = (seconds: number) => seconds / 86_400;
+    const byTime = (key: string, step: string, count: number, table: string) =>
+        parted ? ` PARTITION BY RANGE (${key});\n${partitions(table, step, count)}` : ";";
+    // The primary key of a partitioned table holds its partition key.
+    const key = (id: string, time: string) => (parted ? `${id}, ${time}` : id);
     return `
 BEGIN;
 CREATE TYPE order_side AS ENUM ('buy', 'sell');
@@ -36,9 +63,9 @@ CREATE TABLE candles (
     low numeric(18, 6) NOT NULL,
     close numeric(18, 6) NOT NULL,
     volume bigint
-);
+)${byTime("bucket_start", "1 day", Math.ceil(days((candles / 200) * 60)) + 1, "candles")}
 INSERT INTO candles
-SELECT 1 + i % 2000, timestamptz '2024-01-01 00:00:00+00' + (i / 2000) * interval '1 minute',
+SELECT 1 + i % ${instrumentsPerMinute}, ${EPOCH} + (i / ${instrumentsPerMinute}) * interval '1 minute',
        round((100 + (i % 997) * 0.37)::numeric, 6), round((101 + (i % 991) * 0.37)::numeric, 6),
        round((99 + (i % 983) * 0.37)::numeric, 6), round((100.5 + (i % 977) * 0.37)::numeric, 6),
        CASE WHEN i % 101 = 0 THEN NULL ELSE (i::bigint * 7919) % 1000003 END
@@ -55,7 +82,7 @@ CREATE TABLE signals (
     payload jsonb,
     note text,
     created_at timestamptz NOT NULL
-);
+)${byTime("created_at", "1 month", Math.ceil(days(signals * 7) / 28) + 1, "signals")}
 INSERT INTO signals (instrument_id, kind, strength, payload, note, created_at)
 SELECT 1 + i % 2000, (ARRAY['hammer', 'doji', 'engulfing', '十字星', 'morning_star'])[1 + i % 5],
        CASE WHEN i % 13 = 0 THEN NULL ELSE sin(i) END,
@@ -63,7 +90,7 @@ SELECT 1 + i % 2000, (ARRAY['hammer', 'doji', 'engulfing', '十字星', 'morning
        CASE WHEN i % 3 = 0 THEN NULL ELSE 'signal ' || i || ' — généré ✓' END,
        timestamptz '2024-01-01 00:00:00+00' + i * interval '7 seconds'
   FROM generate_series(1, ${signals}) i;
-ALTER TABLE signals ADD PRIMARY KEY (id), ADD FOREIGN KEY (instrument_id) REFERENCES instruments (id);
+ALTER TABLE signals ADD PRIMARY KEY (${key("id", "created_at")}), ADD FOREIGN KEY (instrument_id) REFERENCES instruments (id);
 
 CREATE TABLE orders (
     id bigserial,
@@ -74,7 +101,7 @@ CREATE TABLE orders (
     status text NOT NULL,
     client_ref uuid,
     placed_at timestamptz NOT NULL
-);
+)${byTime("placed_at", "7 days", Math.ceil(days(orders * 3) / 7) + 1, "orders")}
 INSERT INTO orders (instrument_id, side, price, quantity, status, client_ref, placed_at)
 SELECT 1 + i % 2000, CASE WHEN i % 2 = 0 THEN 'buy'::order_side ELSE 'sell'::order_side END,
        round((50 + (i % 5003) * 0.01)::numeric, 6), (1 + i % 500)::numeric / 4,
@@ -82,7 +109,7 @@ SELECT 1 + i % 2000, CASE WHEN i % 2 = 0 THEN 'buy'::order_side ELSE 'sell'::ord
        CASE WHEN i % 7 = 0 THEN NULL ELSE md5(i::text)::uuid END,
        timestamptz '2024-01-01 00:00:00+00' + i * interval '3 seconds'
   FROM generate_series(1, ${orders}) i;
-ALTER TABLE orders ADD PRIMARY KEY (id), ADD FOREIGN KEY (instrument_id) REFERENCES instruments (id);
+ALTER TABLE orders ADD PRIMARY KEY (${key("id", "placed_at")}), ADD FOREIGN KEY (instrument_id) REFERENCES instruments (id);
 CREATE INDEX orders_instrument_placed ON orders (instrument_id, placed_at);
 
 CREATE TABLE ocr_documents (
