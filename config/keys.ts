@@ -468,7 +468,8 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
         type: "string",
         default: "20Gi",
         allowed: "1Gi–1Ti",
-        description: "Scratch space (/tmp) of the restore pod: room for one compressed backup, 1Gi-1Ti.",
+        description:
+            "Scratch space (/tmp) of the restore pod, 1Gi-1Ti: room for the uncompressed dump (about the database's size) restores with parallel jobs; room for one compressed backup only restores in one session.",
     },
     backupDbUser: {
         type: "string",

@@ -66,6 +66,9 @@ export function scriptEnv(s: JobSettings, component: "backup" | "restore"): EnvV
         { name: "TMPDIR", value: "/tmp" },
         { name: "BACKUP_WORK_DIR", value: "/tmp" },
     ];
+    // The emptyDir's sizeLimit, which the free space under /tmp does not show: a restore decides by it
+    // whether the uncompressed dump fits (parallel restore) or it restores in one session.
+    if (component === "restore") env.push({ name: "BACKUP_WORK_DIR_LIMIT", value: s.backup.restoreScratchSize });
     // verify-ca/verify-full need a CA: libpq >= 16 takes the image's system trust store.
     if (s.database.sslMode.startsWith("verify")) env.push({ name: "PGSSLROOTCERT", value: "system" });
     return env;
@@ -106,7 +109,8 @@ export function scriptPodSpec(s: JobSettings, component: "backup" | "restore", a
             },
         ],
         volumes: [
-            // A backup streams and writes nothing here; a restore holds one compressed backup.
+            // A backup streams and writes nothing here; a restore holds the uncompressed dump (parallel
+            // restore) or, with less room, one compressed backup.
             { name: "tmp", emptyDir: { sizeLimit: restore ? s.backup.restoreScratchSize : "1Gi" } },
         ],
     };

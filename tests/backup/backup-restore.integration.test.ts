@@ -86,6 +86,10 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.match(list.stdout, new RegExp(`${b1}\\s+\\d+(\\.\\d)?MiB\\s+\\d+m\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d`));
         assert.equal(validate.stdout.trim(), b1);
         assert.equal(restore.stdout.trim(), b1);
+        // The default: decompressed on the way down, loaded by pg_restore --jobs (BACKUP_CONCURRENCY 3).
+        assert.match(restore.stderr, /decompressing it for 3 parallel jobs/);
+        assert.match(restore.stderr, /indexed the dump.s \d+ data blocks/);
+        assert.match(restore.stderr, /restoring \S+ into "kline_restored__restoring" with 3 parallel jobs/);
 
         assert.deepEqual(fx.checksums("kline_restored"), atB1, "every row of every table and the sequences match");
         assert.equal(fx.schema("kline_restored"), fx.schema(SOURCE_DB), "schema (types, keys, indexes, view) and owners match");
@@ -98,6 +102,48 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
             fx.pg.databases().filter((d) => d.includes("__")),
             [],
             "validate dropped its scratch database and restore left no staging database",
+        );
+    });
+
+    it("restores in one session when told to or when the scratch space cannot hold the uncompressed dump, with the same result", async () => {
+        const size: number = JSON.parse((await fx.get(`${b1}.meta.json`)).toString()).size_bytes;
+        const MiB = 1024 * 1024;
+        // BACKUP_WORK_DIR_LIMIT stands for the restore pod's emptyDir sizeLimit, which free space does not show.
+        const [told, small, tiny] = await Promise.all([
+            fx.ok(["restore", b1, "--target-db", "kline_one_session"], { BACKUP_CONCURRENCY: "1" }),
+            fx.ok(["restore", b1, "--target-db", "kline_small_scratch"], { BACKUP_WORK_DIR_LIMIT: String(size + 20 * MiB) }),
+            fx.run(["restore", b1, "--target-db", "kline_tiny_scratch"], { BACKUP_WORK_DIR_LIMIT: "1Mi" }),
+        ]);
+        assert.match(told.stderr, /restoring \S+ into "kline_one_session__restoring" in one transaction/);
+        assert.doesNotMatch(told.stderr, /parallel/);
+        assert.match(small.stderr, /has room for [\d.]+MiB, the uncompressed dump needs about [\d.]+MiB: restoring in one session/);
+        assert.match(small.stderr, /in one transaction/);
+        for (const db of ["kline_one_session", "kline_small_scratch"]) assert.deepEqual(fx.checksums(db), atB1, db);
+        assert.equal(tiny.code, 1, show(tiny));
+        assert.match(tiny.stderr, /not enough space in \S+ for \S+: need [\d.]+MiB, have 1\.0MiB/);
+        assert.match(tiny.stderr, /hint: .*restoreScratchSize/);
+        assert.ok(!fx.pg.databases().some((d) => d.startsWith("kline_tiny_scratch")), "no database was created");
+    });
+
+    it("falls back to one session when the uncompressed dump outgrows the scratch space on the way down", async () => {
+        // 20 rows of 10 MB of repeated text: small on disk (TOAST compresses it) and in the backup, 200 MB dumped.
+        fx.pg.psql("postgres", `CREATE DATABASE kline_wide OWNER ${APP_ROLE}`);
+        fx.pg.psql(
+            "kline_wide",
+            `SET ROLE ${APP_ROLE}; CREATE TABLE pages AS SELECT g AS id, repeat('kline ', 1700000) AS body FROM generate_series(1, 20) g;`,
+        );
+        const wide = { BACKUP_S3_PREFIX: "backups/wide/", PGDATABASE: "kline_wide" };
+        const name = (await fx.ok(["backup"], wide)).stdout.trim();
+        const meta = JSON.parse((await fx.s3.client.get(BUCKET, `backups/wide/${name}.meta.json`)).toString());
+        assert.ok(meta.database_size_bytes < 40 * 1024 * 1024 && meta.size_bytes < 4 * 1024 * 1024, JSON.stringify(meta));
+
+        const r = await fx.ok(["restore", name, "--target-db", "kline_wide_restored"], { ...wide, BACKUP_WORK_DIR_LIMIT: "64Mi" });
+        assert.match(r.stderr, /decompressing it for 3 parallel jobs/);
+        assert.match(r.stderr, /the uncompressed dump outgrew the room in \S+: restoring in one session instead/);
+        assert.match(r.stderr, /in one transaction/);
+        assert.equal(
+            fx.pg.psql("kline_wide_restored", "SELECT count(*), sum(length(body)) FROM pages").trim(),
+            fx.pg.psql("kline_wide", "SELECT count(*), sum(length(body)) FROM pages").trim(),
         );
     });
 
@@ -233,6 +279,27 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
             assert.match(r.stderr, /is \d+ bytes but the metadata records \d+ \(truncated or replaced\); restore refused/);
         }
         assert.ok(!fx.pg.databases().some((d) => d.startsWith("kline_truncated")));
+    });
+
+    it("refuses a backup whose bytes match its checksum but are not zstd data, before any database exists", async () => {
+        // Sidecars that truly describe a damaged body: damaged before it was stored, not after.
+        const name = "kline_analytics_backup_20240101_020000.dump.zst";
+        const body = crypto.randomBytes(64 * 1024);
+        const sha = crypto.createHash("sha256").update(body).digest("hex");
+        const meta = { ...JSON.parse((await fx.get(`${b1}.meta.json`)).toString()), name, sha256: sha, size_bytes: body.length };
+        await fx.put(name, body);
+        await fx.put(`${name}.sha256`, Buffer.from(`${sha}  ${name}\n`));
+        await fx.put(`${name}.meta.json`, Buffer.from(JSON.stringify(meta)));
+        const r = await fx.run(["restore", name, "--target-db", "kline_not_zstd"]);
+        assert.equal(r.code, 4, show(r));
+        assert.match(
+            r.stderr,
+            new RegExp(
+                `${name} matches its checksum but does not decompress \\(zstd exit 1: .+\\); it was damaged before it was stored, restore refused`,
+            ),
+        );
+        assert.ok(!fx.pg.databases().some((d) => d.startsWith("kline_not_zstd")), "no database was created");
+        for (const k of [name, `${name}.sha256`, `${name}.meta.json`]) await fx.s3.client.delete(BUCKET, PREFIX + k);
     });
 
     it("restores the newest good backup inside the replay window, and refuses an empty window", async () => {

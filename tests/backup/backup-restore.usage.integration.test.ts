@@ -57,6 +57,7 @@ describe("backup-restore.sh usage and settings validation", () => {
             "BACKUP_LOCK_TTL",
             "BACKUP_LOCK_OWNER",
             "BACKUP_WORK_DIR",
+            "BACKUP_WORK_DIR_LIMIT",
             "--allow-other-source",
             "7 refused: the backup comes from another database",
             ".locks/backup.lock.<NNNNNNNNNNNN>",
@@ -85,6 +86,13 @@ describe("backup-restore.sh usage and settings validation", () => {
         ["a bad concurrency", ["backup"], { BACKUP_CONCURRENCY: "0" }, /BACKUP_CONCURRENCY='0' is invalid; use an integer from 1 to 16/],
         ["a concurrency the stack config would refuse", ["backup"], { BACKUP_CONCURRENCY: "17" }, /use an integer from 1 to 16/],
         ["a bad zstd level", ["backup"], { BACKUP_ZSTD_LEVEL: "fast" }, /BACKUP_ZSTD_LEVEL='fast' is invalid/],
+        [
+            "a scratch limit in an unknown unit",
+            ["restore"],
+            { BACKUP_WORK_DIR_LIMIT: "20GB" },
+            /BACKUP_WORK_DIR_LIMIT='20GB' is invalid; use a size from 1Mi to 1024Ti in bytes or with Ki, Mi, Gi or Ti, e\.g\. 20Gi/,
+        ],
+        ["a scratch limit below 1Mi", ["validate"], { BACKUP_WORK_DIR_LIMIT: "512Ki" }, /BACKUP_WORK_DIR_LIMIT='512Ki' is invalid/],
         ["a missing PGDATABASE", ["backup"], { PGDATABASE: "" }, /PGDATABASE is not set/],
         ["arguments to backup", ["backup", "extra"], {}, /backup takes no arguments/],
         [

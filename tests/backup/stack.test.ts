@@ -390,6 +390,7 @@ describe("restore Job on request", () => {
         assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "kline-analytics-backup-db", key: "restore-password" } });
         assert.deepEqual(restrictedViolations(pod), []);
         assert.deepEqual(pod.volumes.find((v: any) => v.name === "tmp").emptyDir, { sizeLimit: "20Gi" });
+        assert.equal(env.BACKUP_WORK_DIR_LIMIT, "20Gi", "the program sizes its restore by the emptyDir's limit");
         const sa = object(r, "ServiceAccount", "kline-analytics-restore");
         assert.match(sa.metadata.annotations["eks.amazonaws.com/role-arn"], /role\/backup-reader-role/);
         assert.equal(

@@ -55,13 +55,18 @@ Settings (environment)
                               default restore target. Backup runs as the read-only backup role, restore
                               and validate as the restore role (CREATEDB); see docs/backups.md.
   BACKUP_ADMIN_DB             Database used for CREATE/DROP/ALTER DATABASE (default "postgres").
-  BACKUP_CONCURRENCY          Parallelism (default 3, ${LIMITS.concurrency.min}-${LIMITS.concurrency.max}): zstd worker threads and S3 parts in flight.
+  BACKUP_CONCURRENCY          Parallelism (default 3, ${LIMITS.concurrency.min}-${LIMITS.concurrency.max}): zstd worker threads and S3 parts in flight;
+                              pg_restore --jobs of restore/validate (1: one session, one transaction).
   BACKUP_ZSTD_LEVEL           zstd level ${LIMITS.zstdLevel.min}-${LIMITS.zstdLevel.max} (default 1: on a database dump it compresses about as
                               well as gzip -6 at a fraction of the CPU; see docs/backups.md).
   BACKUP_REPLAY_WINDOW        Default restore window, e.g. 24h, 7d (default 24h).
   BACKUP_NAME_PREFIX          Object name prefix (default "kline_analytics_backup").
-  BACKUP_WORK_DIR             Writable scratch directory (default $TMPDIR or /tmp). Restore/validate
-                              need room for one compressed backup there; backup writes nothing there.
+  BACKUP_WORK_DIR             Writable scratch directory (default $TMPDIR or /tmp). A parallel restore or
+                              validate keeps the uncompressed dump there (about the database's size); with
+                              less room, they restore in one session from the compressed backup, which
+                              needs room for that. Backup writes nothing there.
+  BACKUP_WORK_DIR_LIMIT       The most restore/validate may write in BACKUP_WORK_DIR, e.g. 20Gi (the restore
+                              pod's emptyDir sizeLimit, which the free space does not show; default: none).
   BACKUP_LOCK_OWNER           Owner written into the S3 lock (default host-pid-random). The CronJob sets
                               the Job name, so a retry of the same Job may take over its own stale lock.
   BACKUP_LOCK_TTL             Seconds after which a lock left by a dead backup expires

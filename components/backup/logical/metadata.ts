@@ -25,6 +25,8 @@ export interface RestoreFacts {
     owner?: string;
     rowCounts: Record<string, number>;
     source?: SourceIdentity;
+    /** Size of the source database on disk when it was backed up: what its uncompressed dump is sized by. */
+    databaseSizeBytes?: number;
 }
 
 export function parseMetadata(name: string, body: Buffer): RestoreFacts {
@@ -61,6 +63,10 @@ export function parseMetadata(name: string, body: Buffer): RestoreFacts {
         rowCounts: counts as Record<string, number>,
         source,
         owner: typeof m.database_owner === "string" && m.database_owner !== "" ? m.database_owner : undefined,
+        databaseSizeBytes:
+            Number.isSafeInteger(m.database_size_bytes) && (m.database_size_bytes as number) >= 0
+                ? (m.database_size_bytes as number)
+                : undefined,
     };
 }
 

@@ -12,6 +12,11 @@ export type Env = Record<string, string | undefined>;
 export interface CommonSettings {
     /** Existing writable directory the run makes its private scratch directory in. */
     workRoot: string;
+    /**
+     * The most this run may write under workRoot (BACKUP_WORK_DIR_LIMIT; in the restore pod the emptyDir's
+     * sizeLimit, which the free space of the file system does not show). Undefined: the free space only.
+     */
+    workLimitBytes?: number;
     concurrency: number;
     zstdLevel: number;
     namePrefix: string;
@@ -62,6 +67,21 @@ function integer(env: Env, key: string, fallback: number, min: number, max: numb
     return n;
 }
 
+const SIZE_UNITS: Record<string, number> = { "": 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** A size in bytes, or with a Kubernetes binary suffix (Ki, Mi, Gi, Ti): `20Gi`; at least 1Mi. */
+function sizeSetting(env: Env, key: string, p: Problems): number | undefined {
+    const raw = env[key];
+    if (raw === undefined || raw === "") return undefined;
+    const m = /^(\d{1,13})(Ki|Mi|Gi|Ti)?$/.exec(raw);
+    const n = m ? Number(m[1]) * SIZE_UNITS[m[2] ?? ""] : NaN;
+    if (!(n >= 1024 ** 2 && n <= 1024 ** 5)) {
+        p.add(`${key}='${raw}' is invalid; use a size from 1Mi to 1024Ti in bytes or with Ki, Mi, Gi or Ti, e.g. 20Gi`);
+        return undefined;
+    }
+    return n;
+}
+
 export function commonSettings(env: Env): CommonSettings {
     const p = new Problems();
     const workRoot = env.BACKUP_WORK_DIR || env.TMPDIR || os.tmpdir();
@@ -75,6 +95,7 @@ export function commonSettings(env: Env): CommonSettings {
     if (!writable) {
         p.add(`BACKUP_WORK_DIR '${workRoot}' is not a writable directory; point BACKUP_WORK_DIR at one (in the pod: the /tmp emptyDir)`);
     }
+    const workLimitBytes = sizeSetting(env, "BACKUP_WORK_DIR_LIMIT", p);
     const concurrency = integer(env, "BACKUP_CONCURRENCY", 3, LIMITS.concurrency.min, LIMITS.concurrency.max, p);
     const zstdLevel = integer(env, "BACKUP_ZSTD_LEVEL", 1, LIMITS.zstdLevel.min, LIMITS.zstdLevel.max, p);
     const namePrefix = env.BACKUP_NAME_PREFIX || DEFAULT_NAME_PREFIX;
@@ -84,7 +105,7 @@ export function commonSettings(env: Env): CommonSettings {
         );
     }
     p.done();
-    return { workRoot: path.resolve(workRoot), concurrency, zstdLevel, namePrefix };
+    return { workRoot: path.resolve(workRoot), workLimitBytes, concurrency, zstdLevel, namePrefix };
 }
 
 export function s3Settings(env: Env): S3Settings {

@@ -205,6 +205,16 @@ export class S3Store implements ObjectStore {
         return { done, abort: () => upload.abort() };
     }
 
+    /** The object's bytes as a stream (read it to the end, or destroy it). */
+    async open(name: string): Promise<Readable> {
+        try {
+            const r = await this.client.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: this.key(name) }));
+            return r.Body as Readable;
+        } catch (err) {
+            throw this.fail(`download of ${this.where}${name}`, err);
+        }
+    }
+
     /** Downloads an object into `file`, hashing on the way; returns its size and SHA-256. */
     async download(name: string, file: string): Promise<{ bytes: number; sha256: string }> {
         const hash = crypto.createHash("sha256");

@@ -119,4 +119,8 @@ export class S3Client {
     async put(bucket: string, key: string, body: Buffer): Promise<void> {
         await this.ok("PUT", `/${bucket}/${key}`, {}, body);
     }
+
+    async delete(bucket: string, key: string): Promise<void> {
+        await this.ok("DELETE", `/${bucket}/${key}`);
+    }
 }
