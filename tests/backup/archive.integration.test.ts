@@ -57,7 +57,10 @@ describe("data offsets for a pg_dump archive written to a pipe (real pg_dump and
         assert.equal(index.dataEntries, tables + 1, "one data block per table or partition, and one for the large objects");
         assert.equal(index.written, index.dataEntries, "every offset was missing and is now written");
         const after = differences(fs.readFileSync(piped), b);
-        assert.ok(after.every((i) => i < 64), `only the header's creation time differs, at ${after.slice(0, 10)}`);
+        assert.ok(
+            after.every((i) => i < 64),
+            `only the header's creation time differs, at ${after.slice(0, 10)}`,
+        );
         assert.deepEqual(
             indexDataBlocks(direct),
             { dataEntries: index.dataEntries, written: 0 },
