@@ -9,6 +9,7 @@ import { BACKUP_NAME_PATTERN as CONFIG_NAME_PATTERN, MAX_RESTORE_TARGET_LENGTH a
 import { BACKUP_NAME_PATTERN, LIMITS, MAX_RESTORE_TARGET_LENGTH, backupName, backupNameTime } from "../../contract/backup";
 import { parseCommandLine, parseDuration, parseTime } from "../../components/backup/logical/args";
 import { Catalogue } from "../../components/backup/logical/catalogue";
+import { Cleanup } from "../../components/backup/logical/context";
 import { BackupError, EXIT } from "../../components/backup/logical/errors";
 import { humanAge, humanSize } from "../../components/backup/logical/format";
 import { BackupLock, blockedBy, lockKey, newestGeneration, parseLockRecord } from "../../components/backup/logical/lock";
@@ -337,5 +338,38 @@ describe("logical backups: the lock", () => {
         ]);
         assert.equal(newestGeneration(objs)?.seq, 10);
         assert.equal(newestGeneration([]), undefined);
+    });
+});
+
+describe("the program's clean-up on exit and on a signal", () => {
+    it("runs every step newest first, logs a failing one and goes on", async () => {
+        const cleanup = new Cleanup();
+        const done: string[] = [];
+        const logged: string[] = [];
+        cleanup.add("first", () => void done.push("first"));
+        const keep = cleanup.add("kept", () => void done.push("kept"));
+        cleanup.add("broken", () => {
+            throw new Error("boom");
+        });
+        cleanup.add("last", async () => void done.push("last"));
+        keep();
+        await cleanup.runAll((l) => logged.push(l));
+        assert.deepEqual(done, ["last", "first"]);
+        assert.deepEqual(logged, ["WARNING: broken failed: boom"]);
+    });
+
+    it("makes a second caller wait for a run under way, so the process cannot exit before a step finishes", async () => {
+        const cleanup = new Cleanup();
+        let release!: () => void;
+        let released = false;
+        cleanup.add("releasing the lock", () => new Promise<void>((r) => (release = r)).then(() => void (released = true)));
+        const bySignal = cleanup.runAll(() => undefined);
+        let secondDone = false;
+        const byCommand = cleanup.runAll(() => undefined).then(() => (secondDone = true));
+        await new Promise((r) => setImmediate(r));
+        assert.equal(secondDone, false, "the command's own clean-up waits for the signal's");
+        release();
+        await Promise.all([bySignal, byCommand]);
+        assert.ok(released && secondDone);
     });
 });

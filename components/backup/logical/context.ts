@@ -22,8 +22,19 @@ export class Cleanup {
         };
     }
 
-    /** Runs every step, newest first; a failing step is logged and the others still run. */
-    async runAll(log: Log): Promise<void> {
+    private running?: Promise<void>;
+
+    /**
+     * Runs every step, newest first; a failing step is logged and the others still run. A call while
+     * a run is under way (a signal's clean-up and the command's own) waits for that run, so nobody
+     * exits before a step another caller started (releasing the lock) has finished.
+     */
+    runAll(log: Log): Promise<void> {
+        this.running ??= this.runSteps(log).finally(() => (this.running = undefined));
+        return this.running;
+    }
+
+    private async runSteps(log: Log): Promise<void> {
         while (this.steps.length) {
             const step = this.steps.pop()!;
             try {
