@@ -117,6 +117,7 @@ describe("backup-restore.sh on real PostgreSQL and MinIO", function () {
         assert.match(told.stderr, /restoring \S+ into "kline_one_session__restoring" in one transaction/);
         assert.doesNotMatch(told.stderr, /parallel/);
         assert.match(small.stderr, /has room for [\d.]+MiB, the uncompressed dump needs about [\d.]+MiB: restoring in one session/);
+        assert.match(small.stderr, /more room allows a parallel restore: .*restoreScratchSize/);
         assert.match(small.stderr, /in one transaction/);
         for (const db of ["kline_one_session", "kline_small_scratch"]) assert.deepEqual(fx.checksums(db), atB1, db);
         assert.equal(tiny.code, 1, show(tiny));

@@ -81,11 +81,12 @@ class FileReader {
         return sign ? -value : value;
     }
 
-    /** A string's bytes, or undefined for NULL. */
-    str(): Buffer | undefined {
+    /** Skips a string (its bytes are not needed); false for a NULL string. */
+    str(): boolean {
         const n = this.int();
-        if (n < 0) return undefined;
-        return this.bytes(n);
+        if (n < 0) return false;
+        this.skip(n);
+        return true;
     }
 
     skip(n: number): void {
@@ -148,7 +149,7 @@ export function indexDataBlocks(file: string): IndexResult {
             if (version >= 116) r.int(); // relkind
             r.str(); // owner
             r.str(); // "false" (tables WITH OIDS: never, since 1.9)
-            while (r.str() !== undefined); // dependencies, up to a NULL string
+            while (r.str()); // dependencies, up to a NULL string
             const offsetAt = r.pos;
             const state = r.byte();
             r.skip(offSize);

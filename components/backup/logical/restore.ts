@@ -182,7 +182,7 @@ class Restorer {
                 this.ctx.log(`the uncompressed dump outgrew the room in ${this.dir}: restoring in one session instead`);
             } else {
                 this.ctx.log(
-                    `${this.dir} has room for ${humanSize(room)}, the uncompressed dump needs about ${humanSize(estimate)}: restoring in one session (set BACKUP_WORK_DIR, or BACKUP_WORK_DIR_LIMIT in the pod, for a parallel restore)`,
+                    `${this.dir} has room for ${humanSize(room)}, the uncompressed dump needs about ${humanSize(estimate)}: restoring in one session (more room allows a parallel restore: a bigger BACKUP_WORK_DIR, or in the restore pod the stack config restoreScratchSize)`,
                 );
             }
         }
