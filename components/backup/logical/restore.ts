@@ -8,7 +8,8 @@
 //   decompressed on the way into an uncompressed dump file, and `pg_restore --jobs` loads it, tables
 //   and indexes side by side. pg_restore needs a file for that (it seeks), not a pipe.
 // - one session (BACKUP_CONCURRENCY=1, or not enough room for the uncompressed dump): the compressed
-//   file is kept and piped through zstd into `pg_restore --single-transaction`.
+//   file is kept and piped through zstd into `pg_restore --single-transaction`; a downloaded dump
+//   whose data blocks cannot be indexed (archive.ts) is loaded the same way from the file itself.
 // Either way the scratch database is dropped on any failure, so nothing half-restored stays behind.
 import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
